@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+// Client commands of the `lambent` binary. Each talks to a running server over its HTTP API,
+// signs with the credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or
+// of the local data directory, prints its result, and returns a process exit code.
+namespace lambent::cli {
+
+struct ClientOptions {
+  std::string endpoint;  // empty: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566
+  std::filesystem::path data_dir;
+  std::string region;    // empty: $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1
+};
+
+struct DeployOptions {
+  std::string name;
+  std::filesystem::path source;  // a folder or a .zip file
+  std::string runtime = "python3.12";
+  std::string handler;           // empty: app.handler for Python, index.handler for Node.js
+  std::vector<std::string> environment;  // KEY=VALUE
+  int timeout_seconds = 0;       // 0: leave unchanged (3 on create)
+  int memory_mb = 0;             // 0: leave unchanged (128 on create)
+};
+
+int deploy(const ClientOptions& client, const DeployOptions& options);
+int invoke(const ClientOptions& client, const std::string& name, const std::string& payload,
+           bool async, bool show_log);
+int list_functions(const ClientOptions& client);
+int delete_function(const ClientOptions& client, const std::string& name);
+int logs(const ClientOptions& client, const std::string& name, bool follow,
+         std::int64_t since_seconds);
+int print_env(const ClientOptions& client, const std::string& listen);
+
+// Builds a zip archive of a folder in memory (file modes kept). Throws std::runtime_error.
+std::string zip_folder(const std::filesystem::path& folder);
+
+}  // namespace lambent::cli

@@ -1,0 +1,167 @@
+#include "lambent/http/server.h"
+
+#include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace lambent::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Large bodies are read through a 64 KiB buffer; headers are limited to 64 KiB as well.
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+
+Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
+                          std::chrono::seconds idle_timeout, std::string remote) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer(kReadBufferBytes);
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(boost::none);
+    stream.expires_after(idle_timeout);
+    boost::system::error_code ec;
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;  // closed, timed out or malformed: nothing to answer
+
+    auto& head = parser.get();
+    Request request;
+    request.method = std::string(head.method_string());
+    request.target = std::string(head.target());
+    request.remote_address = remote;
+    request.id = random_uuid();
+    request.headers.reserve(16);
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    std::optional<std::uint64_t> length;
+    if (auto declared = parser.content_length()) length = *declared;
+
+    auto decision = handler->check_head(request, length);
+    std::optional<Response> response;
+    bool close_after = false;
+    if (decision.reject) {
+      response = std::move(*decision.reject);
+      close_after = !parser.is_done();
+    } else {
+      if (head[bhttp::field::expect] == "100-continue" && !parser.is_done()) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
+        co_await bhttp::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+      }
+      parser.body_limit(decision.body_limit);
+      if (!parser.is_done()) {
+        co_await bhttp::async_read(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == bhttp::error::body_limit) {
+          response = handler->body_too_large(request, decision.body_limit);
+          close_after = true;
+        } else if (ec) {
+          co_return;
+        }
+      }
+      if (!response) {
+        request.body = std::move(parser.get().body());
+        // Handlers may wait for a long time (Runtime API long polls), so the idle timer is off.
+        stream.expires_never();
+        response = co_await handler->handle(request);
+      }
+    }
+
+    bool keep_alive = parser.get().keep_alive() && !close_after && !response->close;
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response->status),
+                                             parser.get().version()};
+    for (auto& [name, value] : response->headers) out.insert(name, value);
+    out.body() = std::move(response->body);
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    stream.expires_after(idle_timeout);
+    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(asio::any_io_executor ex, ServerOptions opts, std::shared_ptr<Handler> h)
+      : executor(ex), options(std::move(opts)), handler(std::move(h)), acceptor(ex),
+        tasks(ex, options.name) {}
+  asio::any_io_executor executor;
+  ServerOptions options;
+  std::shared_ptr<Handler> handler;
+  tcp::acceptor acceptor;
+  TaskGroup tasks;
+};
+
+Server::Server(asio::any_io_executor executor, ServerOptions options,
+               std::shared_ptr<Handler> handler)
+    : impl_(std::make_unique<Impl>(executor, std::move(options), std::move(handler))) {}
+
+Server::~Server() { stop(); }
+
+Result<std::uint16_t> Server::listen() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.address, ec);
+  if (ec) {
+    return make_error(Errc::invalid_parameter,
+                      fmt::format("invalid listen address '{}': {}", impl_->options.address,
+                                  ec.message()));
+  }
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(Errc::io, fmt::format("cannot listen on {}:{}: {}", impl_->options.address,
+                                            impl_->options.port, ec.message()));
+  }
+  port_ = acceptor.local_endpoint().port();
+  return port_;
+}
+
+void Server::start() { impl_->tasks.spawn(accept_loop(), "accept"); }
+
+void Server::stop() {
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  impl_->tasks.stop();
+}
+
+Task<void> Server::accept_loop() {
+  auto* impl = impl_.get();
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await impl->acceptor.async_accept(
+        asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !impl->acceptor.is_open()) co_return;
+    if (ec) {
+      LOG_WARN("http", "accept_failed", "server={} error=\"{}\"", impl->options.name,
+               ec.message());
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto remote = socket.remote_endpoint(ec);
+    std::string remote_address = ec ? std::string() : remote.address().to_string();
+    impl->tasks.spawn(run_connection(std::move(socket), impl->handler,
+                                     impl->options.idle_timeout, std::move(remote_address)),
+                      "connection");
+  }
+}
+
+}  // namespace lambent::http

@@ -1,0 +1,181 @@
+#include "lambent/invoke/invoker.h"
+
+#include "lambent/base/log.h"
+
+namespace lambent::invoke {
+
+namespace {
+// An async event stays hidden from other dispatch rounds for this long after it is leased;
+// longer than the 900 s maximum function timeout. Leases are released at start-up.
+constexpr std::int64_t kLeaseMs = 16 * 60 * 1000;
+constexpr int kLeaseBatch = 64;
+}  // namespace
+
+Invoker::Invoker(runtime::Manager& manager, store::Repository& repository,
+                 store::CodeStore& code, InvokerOptions options)
+    : manager_(manager),
+      repository_(repository),
+      code_(code),
+      options_(std::move(options)),
+      work_(std::make_unique<Event>(manager.context().executor)),
+      tasks_(manager.context().executor, "invoke") {}
+
+Invoker::~Invoker() { stop(); }
+
+std::string Invoker::function_arn(std::string_view name) const {
+  return fmt::format("arn:aws:lambda:{}:{}:function:{}", options_.region, options_.account_id,
+                     name);
+}
+
+Status Invoker::start() {
+  auto records = repository_.load_functions();
+  if (!records) return std::move(records).error();
+  for (auto& record : *records) {
+    auto family = runtime::runtime_family(record.runtime);
+    if (!family) {
+      LOG_WARN("invoke", "function_skipped", "function={} runtime={} reason=unsupported",
+               record.name, record.runtime);
+      continue;
+    }
+    if (auto tree = code_.ensure_tree(record.code_sha256_hex); !tree) {
+      LOG_ERROR("invoke", "code_missing", "function={} sha256={} error=\"{}\"", record.name,
+                record.code_sha256_hex, tree.error().message);
+    }
+    auto spec = std::make_shared<runtime::FunctionSpec>();
+    spec->function_arn = function_arn(record.name);
+    spec->code_dir = code_.tree_path(record.code_sha256_hex);
+    spec->family = *family;
+    spec->generation = next_generation_++;
+    spec->config = std::move(record);
+    functions_[spec->config.name] = std::move(spec);
+  }
+  if (auto released = repository_.release_all_leases(); !released) return released;
+  auto queued = repository_.count_queued();
+  LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
+           queued ? *queued : -1);
+  tasks_.spawn(dispatch_loop(), "async_dispatch");
+  return ok_status();
+}
+
+void Invoker::stop() { tasks_.stop(); }
+
+std::shared_ptr<const runtime::FunctionSpec> Invoker::find(std::string_view name) const {
+  auto it = functions_.find(name);
+  return it == functions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const runtime::FunctionSpec>> Invoker::list() const {
+  std::vector<std::shared_ptr<const runtime::FunctionSpec>> out;
+  out.reserve(functions_.size());
+  for (const auto& [name, spec] : functions_) out.push_back(spec);
+  return out;
+}
+
+Task<Status> Invoker::put(store::FunctionRecord record) {
+  auto family = runtime::runtime_family(record.runtime);
+  if (!family) {
+    co_return make_error(Errc::invalid_parameter, "unsupported runtime " + record.runtime);
+  }
+  auto spec = std::make_shared<runtime::FunctionSpec>();
+  spec->function_arn = function_arn(record.name);
+  spec->code_dir = code_.tree_path(record.code_sha256_hex);
+  spec->family = *family;
+  spec->config = record;
+  auto saved = co_await repository_.put_function(std::move(record));
+  if (!saved) co_return saved;
+  spec->generation = next_generation_++;
+  std::string name = spec->config.name;
+  functions_[name] = std::move(spec);
+  manager_.retire(name);
+  co_return ok_status();
+}
+
+Task<Status> Invoker::remove(std::string name) {
+  auto removed = co_await repository_.delete_function(name);
+  if (!removed) co_return removed;
+  functions_.erase(name);
+  manager_.retire(name);
+  co_return ok_status();
+}
+
+Task<Result<runtime::InvokeResult>> Invoker::invoke(
+    std::shared_ptr<const runtime::FunctionSpec> spec, runtime::InvokeRequest request) {
+  co_return co_await manager_.invoke(std::move(spec), std::move(request));
+}
+
+Task<Status> Invoker::enqueue(std::string function_name, std::string request_id,
+                              std::string payload) {
+  store::AsyncEvent event;
+  event.function_name = std::move(function_name);
+  event.qualifier = "$LATEST";
+  event.request_id = std::move(request_id);
+  event.payload = std::move(payload);
+  event.enqueued_ms = epoch_ms();
+  auto seq = co_await repository_.enqueue(std::move(event));
+  if (!seq) co_return std::move(seq).error();
+  work_->set();
+  co_return ok_status();
+}
+
+Task<void> Invoker::dispatch_loop() {
+  for (;;) {
+    work_->reset();
+    std::size_t room = options_.async_concurrency - in_flight_;
+    if (room > 0) {
+      auto leased = co_await repository_.lease(static_cast<int>(std::min<std::size_t>(room, kLeaseBatch)),
+                                               kLeaseMs);
+      if (!leased) {
+        LOG_ERROR("invoke", "async_lease_failed", "error=\"{}\"", leased.error().message);
+      } else {
+        for (auto& event : *leased) {
+          ++in_flight_;
+          tasks_.spawn(run_event(std::move(event)), "async_event");
+        }
+        if (leased->size() == std::min<std::size_t>(room, kLeaseBatch)) continue;
+      }
+    }
+    co_await work_->wait(std::chrono::seconds(1));
+  }
+}
+
+Task<void> Invoker::run_event(store::AsyncEvent event) {
+  struct Release {
+    Invoker* self;
+    ~Release() {
+      --self->in_flight_;
+      self->work_->set();
+    }
+  } release{this};
+
+  auto spec = find(event.function_name);
+  if (!spec) {
+    LOG_WARN("invoke", "async_event_dropped", "request_id={} function={} reason=function_deleted",
+             event.request_id, event.function_name);
+  } else {
+    runtime::InvokeRequest request;
+    request.request_id = event.request_id;
+    request.payload = std::move(event.payload);
+    request.invoked_function_arn = spec->function_arn;
+    request.trace_id = "Root=1-" + event.request_id.substr(0, 8) + "-" +
+                       event.request_id.substr(9, 4) + event.request_id.substr(14, 4) +
+                       event.request_id.substr(19, 4) + event.request_id.substr(24, 12) +
+                       ";Sampled=0";
+    auto result = co_await manager_.invoke(spec, std::move(request));
+    if (!result) {
+      LOG_WARN("invoke", "async_invoke_failed", "request_id={} function={} error=\"{}\"",
+               event.request_id, event.function_name, result.error().message);
+    } else if (result->outcome != runtime::Outcome::success) {
+      // TODO: retries (MaximumRetryAttempts), destinations and dead-letter queues; an event
+      // whose invocation failed is dropped after this one attempt.
+      LOG_WARN("invoke", "async_invoke_error", "request_id={} function={}", event.request_id,
+               event.function_name);
+    }
+  }
+  auto acked = co_await repository_.ack(event.seq);
+  if (!acked) {
+    LOG_ERROR("invoke", "async_ack_failed", "request_id={} error=\"{}\"", event.request_id,
+              acked.error().message);
+  }
+}
+
+}  // namespace lambent::invoke

@@ -1,0 +1,156 @@
+// The `lambent` binary: `serve` runs the platform; the other subcommands are clients of a
+// running server.
+#include "lambent/cli/commands.h"
+#include "lambent/server/app.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+bool split_listen(const std::string& listen, lambent::server::Config& config) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  config.listen_address = listen.substr(0, colon);
+  try {
+    int port = std::stoi(listen.substr(colon + 1));
+    if (port < 0 || port > 65535) return false;
+    config.listen_port = static_cast<std::uint16_t>(port);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !config.listen_address.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Lambent: AWS Lambda and its event glue, self-hosted"};
+  app.require_subcommand(1);
+
+  lambent::cli::ClientOptions client;
+  std::string data_dir;
+  auto add_client_options = [&](CLI::App* sub) {
+    sub->add_option("--endpoint", client.endpoint,
+                    "Server URL (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566)");
+    sub->add_option("--data-dir", data_dir,
+                    "Data directory whose credentials to use when AWS_ACCESS_KEY_ID is unset "
+                    "(default: $LAMBENT_DATA_DIR, else ~/.lambent)");
+    sub->add_option("--region", client.region, "Region (default: $AWS_REGION, else us-east-1)");
+  };
+
+  // serve
+  lambent::server::Config config;
+  std::string listen = env_or("LAMBENT_LISTEN", "127.0.0.1:4566");
+  int keep_alive = 300;
+  auto* serve = app.add_subcommand("serve", "Run the platform");
+  serve->add_option("--listen", listen, "Edge address HOST:PORT for every AWS API (default "
+                                        "$LAMBENT_LISTEN, else 127.0.0.1:4566)");
+  serve->add_option("--data-dir", data_dir,
+                    "Data directory (default: $LAMBENT_DATA_DIR, else ~/.lambent)");
+  bool no_auth = false;
+  serve->add_flag("--no-auth", no_auth, "Accept unsigned requests (throwaway local use only)");
+  serve->add_option("--region", config.region, "Region in ARNs and given to functions")
+      ->capture_default_str();
+  serve->add_option("--account-id", config.account_id, "Account id in ARNs")
+      ->capture_default_str();
+  serve->add_option("--keep-alive", keep_alive,
+                    "Seconds an idle execution environment stays warm before it is stopped")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  serve->add_option("--max-environments", config.max_environments,
+                    "Execution environments allowed at once on this host")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  serve->add_option("--python", config.python, "Python interpreter for python3.x runtimes")
+      ->capture_default_str();
+  serve->add_option("--node", config.node, "Node.js interpreter for nodejs runtimes")
+      ->capture_default_str();
+  serve->add_option("--runtime-dir", config.runtime_dir,
+                    "Folder with the runtime bootstraps (default: next to the binary)");
+  serve->add_option("--log-level", config.log_level, "debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  serve->add_option("--ready-file", config.ready_file,
+                    "Write the bound port to this file once listening");
+
+  // env
+  auto* env = app.add_subcommand("env", "Print shell exports for the AWS CLI and SDKs");
+  add_client_options(env);
+  std::string env_listen = env_or("LAMBENT_LISTEN", "127.0.0.1:4566");
+  env->add_option("--listen", env_listen, "The server's edge address HOST:PORT");
+
+  // deploy
+  lambent::cli::DeployOptions deploy;
+  auto* deploy_cmd = app.add_subcommand("deploy", "Create or update a function from a folder or zip");
+  add_client_options(deploy_cmd);
+  deploy_cmd->add_option("name", deploy.name, "Function name")->required();
+  deploy_cmd->add_option("source", deploy.source, "Folder or .zip file with the code")
+      ->required()
+      ->check(CLI::ExistingPath);
+  deploy_cmd->add_option("--runtime", deploy.runtime, "Lambda runtime")->capture_default_str();
+  deploy_cmd->add_option("--handler", deploy.handler,
+                         "Handler (default: app.handler, or index.handler for Node.js)");
+  deploy_cmd->add_option("--env", deploy.environment, "Environment variable KEY=VALUE (repeatable)");
+  deploy_cmd->add_option("--timeout", deploy.timeout_seconds, "Timeout in seconds (1-900)")
+      ->check(CLI::Range(1, 900));
+  deploy_cmd->add_option("--memory", deploy.memory_mb, "Memory in MB (128-10240)")
+      ->check(CLI::Range(128, 10240));
+
+  // invoke
+  std::string invoke_name;
+  std::string payload = "{}";
+  bool async = false;
+  bool show_log = false;
+  auto* invoke_cmd = app.add_subcommand("invoke", "Invoke a function and print its result");
+  add_client_options(invoke_cmd);
+  invoke_cmd->add_option("name", invoke_name, "Function name or ARN")->required();
+  invoke_cmd->add_option("--payload,-p", payload, "Event JSON")->capture_default_str();
+  invoke_cmd->add_flag("--async", async, "Queue the event (InvocationType Event)");
+  invoke_cmd->add_flag("--log", show_log, "Print the invocation's log tail to stderr");
+
+  auto* list_cmd = app.add_subcommand("functions", "List functions");
+  add_client_options(list_cmd);
+
+  std::string delete_name;
+  auto* delete_cmd = app.add_subcommand("delete", "Delete a function");
+  add_client_options(delete_cmd);
+  delete_cmd->add_option("name", delete_name, "Function name")->required();
+
+  std::string logs_name;
+  bool follow = false;
+  std::int64_t since = 0;
+  auto* logs_cmd = app.add_subcommand("logs", "Print a function's logs");
+  add_client_options(logs_cmd);
+  logs_cmd->add_option("name", logs_name, "Function name")->required();
+  logs_cmd->add_flag("--follow,-f", follow, "Keep printing new log lines");
+  logs_cmd->add_option("--since", since, "Only lines from the last N seconds");
+
+  CLI11_PARSE(app, argc, argv);
+  client.data_dir = data_dir;
+
+  if (serve->parsed()) {
+    if (!split_listen(listen, config)) {
+      std::cerr << "lambent: invalid --listen '" << listen << "': expected HOST:PORT\n";
+      return 2;
+    }
+    config.data_dir = data_dir;
+    config.auth = !no_auth;
+    config.keep_alive = std::chrono::seconds(keep_alive);
+    return lambent::server::serve(config);
+  }
+  if (env->parsed()) return lambent::cli::print_env(client, env_listen);
+  if (deploy_cmd->parsed()) return lambent::cli::deploy(client, deploy);
+  if (invoke_cmd->parsed()) return lambent::cli::invoke(client, invoke_name, payload, async, show_log);
+  if (list_cmd->parsed()) return lambent::cli::list_functions(client);
+  if (delete_cmd->parsed()) return lambent::cli::delete_function(client, delete_name);
+  if (logs_cmd->parsed()) return lambent::cli::logs(client, logs_name, follow, since);
+  return 2;
+}

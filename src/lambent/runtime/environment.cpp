@@ -1,0 +1,582 @@
+#include "lambent/runtime/environment.h"
+
+#include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
+#include "lambent/http/server.h"
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+
+namespace lambent::runtime {
+
+namespace {
+
+constexpr std::string_view kApiPrefix = "/2018-06-01/runtime/";
+// AWS's limit for a synchronous response, and the figure its error message quotes.
+constexpr std::uint64_t kMaxResponseBytes = 6291556;
+constexpr std::size_t kTailBytes = 4096;
+constexpr std::size_t kMaxLogLineBytes = 256 * 1024;
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out;
+}
+
+std::string error_payload(std::string_view type, std::string_view message) {
+  return fmt::format(R"({{"errorType":"{}","errorMessage":"{}"}})", json_escape(type),
+                     json_escape(message));
+}
+
+// Signal names as the Go runtime prints them, which is how AWS words exit errors.
+std::string_view signal_name(int sig) {
+  switch (sig) {
+    case SIGKILL: return "killed";
+    case SIGSEGV: return "segmentation fault";
+    case SIGABRT: return "aborted";
+    case SIGTERM: return "terminated";
+    case SIGBUS: return "bus error";
+    case SIGFPE: return "floating point exception";
+    case SIGILL: return "illegal instruction";
+    case SIGINT: return "interrupt";
+    case SIGPIPE: return "broken pipe";
+    default: return "unknown signal";
+  }
+}
+
+std::string utc_stamp(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, format, &tm);
+  return buffer;
+}
+
+http::Response api_error(unsigned status, std::string_view type, std::string_view message) {
+  http::Response response;
+  response.status = status;
+  response.header("Content-Type", "application/json");
+  response.body = error_payload(type, message);
+  return response;
+}
+
+http::Response accepted() {
+  http::Response response;
+  response.status = 202;
+  response.header("Content-Type", "application/json");
+  response.body = R"({"status":"OK"})";
+  return response;
+}
+
+}  // namespace
+
+std::string make_log_stream_name(std::string_view version) {
+  return utc_stamp("%Y/%m/%d/") + "[" + std::string(version) + "]" + random_hex(16);
+}
+
+struct Environment::Pending {
+  explicit Pending(asio::any_io_executor ex) : done_event(ex) {}
+  InvokeRequest request;
+  std::int64_t deadline_ms = 0;
+  bool released = false;  // the invocation started: /next may hand it out
+  bool delivered = false;
+  bool done = false;
+  Outcome outcome = Outcome::success;
+  std::string payload;
+  Event done_event;
+};
+
+// The Runtime API endpoint of one environment.
+class Environment::RuntimeApi final : public http::Handler {
+ public:
+  explicit RuntimeApi(std::weak_ptr<Environment> env) : env_(std::move(env)) {}
+
+  HeadDecision check_head(const http::Request& head,
+                          std::optional<std::uint64_t> content_length) override {
+    HeadDecision decision;
+    decision.body_limit = kMaxResponseBytes;
+    if (content_length && *content_length > kMaxResponseBytes && head.method == "POST" &&
+        head.path().ends_with("/response")) {
+      decision.reject = body_too_large(head, kMaxResponseBytes);
+    }
+    return decision;
+  }
+
+  http::Response body_too_large(const http::Request& head, std::uint64_t limit) override {
+    if (auto env = env_.lock(); env && head.path().ends_with("/response")) {
+      env->complete(Outcome::failure,
+                    error_payload("Function.ResponseSizeTooLarge",
+                                  fmt::format("Response payload size exceeded maximum allowed "
+                                              "payload size ({} bytes).",
+                                              kMaxResponseBytes)));
+    }
+    return api_error(413, "RequestEntityTooLarge",
+                     fmt::format("Request must be smaller than {} bytes", limit));
+  }
+
+  Task<http::Response> handle(http::Request& request) override {
+    auto env = env_.lock();
+    if (!env) co_return api_error(500, "ServiceException", "environment is gone");
+    std::string_view path = request.path();
+    if (!path.starts_with(kApiPrefix)) {
+      co_return api_error(404, "InvalidRequest", "unknown path");
+    }
+    path.remove_prefix(kApiPrefix.size());
+    if (path == "invocation/next" && request.method == "GET") {
+      co_return co_await next(env);
+    }
+    if (path == "init/error" && request.method == "POST") {
+      env->init_error_ = std::move(request.body);
+      env->initialized_.set();
+      if (env->current_ && !env->current_->done) {
+        env->complete(Outcome::function_error, *env->init_error_);
+      }
+      co_return accepted();
+    }
+    if (path.starts_with("invocation/") && request.method == "POST") {
+      path.remove_prefix(std::string_view("invocation/").size());
+      auto slash = path.find('/');
+      std::string_view id = path.substr(0, slash);
+      std::string_view action = slash == std::string_view::npos ? "" : path.substr(slash + 1);
+      auto* pending = env->current_.get();
+      if (!pending || pending->request.request_id != id || !pending->delivered) {
+        co_return api_error(400, "InvalidRequestID", "Invalid request ID");
+      }
+      if (pending->done) {
+        co_return api_error(400, "InvalidStateTransition",
+                            "Invalid state transition: a result was already posted");
+      }
+      if (action == "response") {
+        env->complete(Outcome::success, std::move(request.body));
+        co_return accepted();
+      }
+      if (action == "error") {
+        env->complete(Outcome::function_error, std::move(request.body));
+        co_return accepted();
+      }
+    }
+    co_return api_error(404, "InvalidRequest", "unknown path");
+  }
+
+ private:
+  static Task<http::Response> next(std::shared_ptr<Environment> env) {
+    if (!env->initialized_.is_set()) {
+      env->init_done_at_ = std::chrono::steady_clock::now();
+      env->initialized_.set();
+    }
+    for (;;) {
+      if (env->state_ == State::dead) {
+        http::Response gone = api_error(500, "ServiceException", "environment is shutting down");
+        gone.close = true;
+        co_return gone;
+      }
+      auto* pending = env->current_.get();
+      if (pending && pending->released && !pending->delivered && !pending->done) {
+        pending->delivered = true;
+        http::Response response;
+        response.headers.reserve(8);
+        response.header("Content-Type", "application/json");
+        response.header("Lambda-Runtime-Aws-Request-Id", pending->request.request_id);
+        response.header("Lambda-Runtime-Deadline-Ms", std::to_string(pending->deadline_ms));
+        response.header("Lambda-Runtime-Invoked-Function-Arn",
+                        pending->request.invoked_function_arn);
+        response.header("Lambda-Runtime-Trace-Id", pending->request.trace_id);
+        if (!pending->request.client_context.empty()) {
+          response.header("Lambda-Runtime-Client-Context", pending->request.client_context);
+        }
+        if (!pending->request.cognito_identity.empty()) {
+          response.header("Lambda-Runtime-Cognito-Identity", pending->request.cognito_identity);
+        }
+        response.body = std::move(pending->request.payload);
+        co_return response;
+      }
+      env->next_ready_.reset();
+      co_await env->next_ready_.wait(std::chrono::hours(24));
+    }
+  }
+
+  std::weak_ptr<Environment> env_;
+};
+
+Environment::Environment(std::shared_ptr<const FunctionSpec> spec, EnvironmentContext* context,
+                         std::string env_id)
+    : spec_(std::move(spec)),
+      context_(context),
+      id_(std::move(env_id)),
+      tasks_(context->executor, "environment"),
+      next_ready_(context->executor),
+      initialized_(context->executor),
+      started_at_(std::chrono::steady_clock::now()),
+      last_used_(started_at_) {}
+
+Environment::~Environment() {
+  if (state_ != State::dead) sandbox::Spawner::kill_tree(child_.pid);
+  if (output_fd_ >= 0) ::close(output_fd_);
+}
+
+std::vector<std::string> Environment::build_env(std::uint16_t api_port) const {
+  const auto& c = spec_->config;
+  std::string task_root = context_->spawner->isolation() == sandbox::Isolation::full
+                              ? "/var/task"
+                              : spec_->code_dir.string();
+  std::string exec_env;
+  switch (spec_->family) {
+    case RuntimeFamily::python: exec_env = "AWS_Lambda_" + c.runtime; break;
+    case RuntimeFamily::nodejs: exec_env = "AWS_Lambda_" + c.runtime; break;
+    case RuntimeFamily::provided: break;
+  }
+  std::vector<std::string> env = {
+      "_HANDLER=" + c.handler,
+      "LAMBDA_TASK_ROOT=" + task_root,
+      "LAMBDA_RUNTIME_DIR=" + context_->paths.bootstraps.string(),
+      fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", api_port),
+      "AWS_LAMBDA_FUNCTION_NAME=" + c.name,
+      "AWS_LAMBDA_FUNCTION_VERSION=" + spec_->version,
+      fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", c.memory_mb),
+      "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + c.name,
+      "AWS_LAMBDA_LOG_STREAM_NAME=" + log_stream_name_,
+      "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+      "AWS_REGION=" + context_->region,
+      "AWS_DEFAULT_REGION=" + context_->region,
+      "AWS_ACCESS_KEY_ID=" + context_->access_key_id,
+      "AWS_SECRET_ACCESS_KEY=" + context_->secret_access_key,
+      "AWS_ENDPOINT_URL=" + context_->endpoint_url,
+      "TZ=:UTC",
+      "LANG=en_US.UTF-8",
+      "PATH=/usr/local/bin:/usr/bin:/bin:/opt/bin",
+      "LD_LIBRARY_PATH=/var/task:/var/task/lib:/opt/lib",
+  };
+  if (!exec_env.empty()) env.push_back("AWS_EXECUTION_ENV=" + exec_env);
+  if (spec_->family == RuntimeFamily::nodejs) {
+    env.push_back("NODE_PATH=/opt/nodejs/node_modules:/var/runtime/node_modules:/var/task");
+  }
+  for (const auto& [key, value] : c.environment) env.push_back(key + "=" + value);
+  return env;
+}
+
+Task<Status> Environment::start() {
+  auto self = shared_from_this();
+  log_stream_name_ = make_log_stream_name(spec_->version);
+  log_ = context_->logs->open_stream(spec_->config.name, log_stream_name_);
+
+  api_server_ = std::make_unique<http::Server>(
+      context_->executor, http::ServerOptions{.address = "127.0.0.1", .port = 0,
+                                              .idle_timeout = std::chrono::seconds(900),
+                                              .name = "runtime-api"},
+      std::make_shared<RuntimeApi>(weak_from_this()));
+  auto port = api_server_->listen();
+  if (!port) co_return std::move(port).error();
+  api_server_->start();
+
+  sandbox::SpawnSpec spawn;
+  spawn.argv = runtime_command(spec_->family, context_->paths,
+                               context_->spawner->isolation() == sandbox::Isolation::full
+                                   ? std::filesystem::path("/var/task")
+                                   : spec_->code_dir);
+  spawn.env = build_env(*port);
+  spawn.code_dir = spec_->code_dir;
+  spawn.env_id = id_;
+  spawn.memory_limit_bytes = static_cast<std::uint64_t>(spec_->config.memory_mb) << 20;
+  spawn.tmp_size_bytes = static_cast<std::uint64_t>(spec_->config.ephemeral_storage_mb) << 20;
+  started_at_ = std::chrono::steady_clock::now();
+  auto* spawner = context_->spawner;
+  auto start_process = [spawner, spawn = std::move(spawn)]() { return spawner->spawn(spawn); };
+  auto child = co_await run_blocking(*context_->blocking, std::move(start_process));
+  if (!child) {
+    state_ = State::dead;
+    api_server_->stop();
+    co_return std::move(child).error();
+  }
+  child_ = std::move(child).value();
+  output_fd_ = child_.output_fd;
+  ::fcntl(output_fd_, F_SETFL, ::fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
+  LOG_DEBUG("runtime", "environment_started", "function={} env_id={} pid={}",
+            spec_->config.name, id_, child_.pid);
+  tasks_.spawn(read_output(), "output");
+  tasks_.spawn(watch_exit(), "exit");
+  co_return ok_status();
+}
+
+void Environment::write_log_line(std::string_view line) {
+  if (log_) log_->append(epoch_ms(), line);
+  if (capture_tail_) {
+    tail_.append(line);
+    tail_.push_back('\n');
+    if (tail_.size() > 4 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  }
+}
+
+void Environment::emit(std::string_view chunk) {
+  std::size_t start = 0;
+  for (;;) {
+    auto nl = chunk.find('\n', start);
+    if (nl == std::string_view::npos) {
+      partial_line_.append(chunk.substr(start));
+      if (partial_line_.size() > kMaxLogLineBytes) {
+        write_log_line(partial_line_);
+        partial_line_.clear();
+      }
+      return;
+    }
+    if (partial_line_.empty()) {
+      write_log_line(chunk.substr(start, nl - start));
+    } else {
+      partial_line_.append(chunk.substr(start, nl - start));
+      write_log_line(partial_line_);
+      partial_line_.clear();
+    }
+    start = nl + 1;
+  }
+}
+
+void Environment::drain_output() {
+  if (output_fd_ < 0) return;
+  char buffer[16384];
+  for (;;) {
+    ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+    if (n <= 0) return;
+    emit(std::string_view(buffer, static_cast<std::size_t>(n)));
+  }
+}
+
+Task<void> Environment::read_output() {
+  auto self = shared_from_this();
+  asio::posix::stream_descriptor pipe(context_->executor, ::dup(output_fd_));
+  char buffer[16384];
+  for (;;) {
+    boost::system::error_code ec;
+    co_await pipe.async_wait(asio::posix::stream_descriptor::wait_read,
+                             asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    ssize_t n = ::read(output_fd_, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      break;
+    }
+    emit(std::string_view(buffer, static_cast<std::size_t>(n)));
+  }
+  if (!partial_line_.empty()) {
+    write_log_line(partial_line_);
+    partial_line_.clear();
+  }
+  if (log_) log_->flush();
+}
+
+Task<void> Environment::watch_exit() {
+  auto self = shared_from_this();
+  int status = 0;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child_.pid, 0));
+  if (pidfd >= 0) {
+    asio::posix::stream_descriptor watcher(context_->executor, pidfd);
+    boost::system::error_code ec;
+    co_await watcher.async_wait(asio::posix::stream_descriptor::wait_read,
+                                asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    // Kernels before 5.3 have no pidfd: poll.
+    asio::steady_timer timer(context_->executor);
+    while (::waitpid(child_.pid, &status, WNOHANG) == 0) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    co_return;
+  }
+  ::waitpid(child_.pid, &status, 0);
+  on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+void Environment::on_exit(int status) {
+  exit_status_ = status;
+  bool was_dead = state_ == State::dead;
+  state_ = State::dead;
+  drain_output();
+  if (current_ && !current_->done) complete_after_exit();
+  initialized_.set();
+  next_ready_.set();
+  if (api_server_) api_server_->stop();
+  context_->spawner->cleanup(child_);
+  if (!was_dead) {
+    LOG_DEBUG("runtime", "environment_exited", "function={} env_id={} status={}",
+              spec_->config.name, id_, status);
+  }
+}
+
+void Environment::complete_after_exit() {
+  const std::string& id = current_->request.request_id;
+  int status = exit_status_.value_or(0);
+  if (init_error_) {
+    complete(Outcome::function_error, *init_error_);
+  } else if (context_->spawner->oom_killed(child_)) {
+    complete(Outcome::failure,
+             error_payload("Runtime.OutOfMemory",
+                           fmt::format("RequestId: {} Error: Runtime exited with error: "
+                                       "signal: killed",
+                                       id)));
+  } else if (status == 0) {
+    complete(Outcome::failure,
+             error_payload("Runtime.ExitError",
+                           fmt::format("RequestId: {} Error: Runtime exited without providing "
+                                       "a reason",
+                                       id)));
+  } else if (status > 128) {
+    complete(Outcome::failure,
+             error_payload("Runtime.ExitError",
+                           fmt::format("RequestId: {} Error: Runtime exited with error: "
+                                       "signal: {}",
+                                       id, signal_name(status - 128))));
+  } else {
+    complete(Outcome::failure,
+             error_payload("Runtime.ExitError",
+                           fmt::format("RequestId: {} Error: Runtime exited with error: "
+                                       "exit status {}",
+                                       id, status)));
+  }
+}
+
+void Environment::complete(Outcome outcome, std::string payload) {
+  if (!current_ || current_->done) return;
+  current_->done = true;
+  current_->outcome = outcome;
+  current_->payload = std::move(payload);
+  current_->done_event.set();
+}
+
+void Environment::stop() {
+  if (state_ == State::dead) return;
+  state_ = State::dead;
+  sandbox::Spawner::kill_tree(child_.pid);
+  next_ready_.set();
+  if (api_server_) api_server_->stop();
+}
+
+Task<InvokeResult> Environment::invoke(InvokeRequest request) {
+  auto self = shared_from_this();
+  InvokeResult result;
+  result.cold_start = cold_;
+  const auto& config = spec_->config;
+  const auto timeout = std::chrono::seconds(config.timeout_seconds);
+  state_ = State::busy;
+
+  current_ = std::make_unique<Pending>(context_->executor);
+  current_->request = std::move(request);
+  const std::string request_id = current_->request.request_id;
+  const bool want_tail = current_->request.want_log_tail;
+  capture_tail_ = want_tail;
+  tail_.clear();
+
+  auto timed_out_payload = [&] {
+    return error_payload("Sandbox.Timedout",
+                         fmt::format("RequestId: {} Error: Task timed out after {}.00 seconds",
+                                     request_id, config.timeout_seconds));
+  };
+
+  // A cold environment finishes its init phase first: up to the init timeout (10 s on AWS), or
+  // the function timeout when that is longer.
+  if (!initialized_.is_set()) {
+    auto init_budget = std::max<std::chrono::steady_clock::duration>(context_->init_timeout, timeout);
+    co_await initialized_.wait_until(started_at_ + init_budget);
+  }
+
+  write_log_line(fmt::format("START RequestId: {} Version: {}", request_id, spec_->version));
+  auto begin = std::chrono::steady_clock::now();
+  current_->deadline_ms = epoch_ms() + config.timeout_seconds * 1000LL;
+
+  if (!initialized_.is_set()) {
+    write_log_line(fmt::format("{} {} Task timed out after {}.00 seconds",
+                               utc_stamp("%Y-%m-%dT%H:%M:%S.000Z"), request_id,
+                               config.timeout_seconds));
+    complete(Outcome::failure, timed_out_payload());
+    stop();
+  } else if (init_error_ && !current_->done) {
+    complete(Outcome::function_error, *init_error_);
+    stop();
+  } else if (exit_status_ && !current_->done) {
+    complete_after_exit();
+  } else if (!current_->done) {
+    current_->released = true;
+    next_ready_.set();
+    bool done = co_await current_->done_event.wait_until(begin + timeout);
+    if (!done) {
+      drain_output();
+      write_log_line(fmt::format("{} {} Task timed out after {}.00 seconds",
+                                 utc_stamp("%Y-%m-%dT%H:%M:%S.000Z"), request_id,
+                                 config.timeout_seconds));
+      complete(Outcome::failure, timed_out_payload());
+      stop();
+    }
+  }
+  auto end = std::chrono::steady_clock::now();
+
+  // Output written before the result was posted may still sit in the pipe: let a completed
+  // read run first, then read what is left, so it lands before END.
+  co_await asio::post(context_->executor, asio::use_awaitable);
+  drain_output();
+  if (!partial_line_.empty()) {
+    write_log_line(partial_line_);
+    partial_line_.clear();
+  }
+
+  double duration_ms = std::chrono::duration<double, std::milli>(end - begin).count();
+  auto billed_ms = static_cast<long long>(std::ceil(duration_ms));
+  auto peak_mb = context_->spawner->peak_memory_bytes(child_) >> 20;
+  write_log_line(fmt::format("END RequestId: {}", request_id));
+  std::string report =
+      fmt::format("REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory "
+                  "Size: {} MB\tMax Memory Used: {} MB",
+                  request_id, duration_ms, std::max(billed_ms, 1LL), config.memory_mb,
+                  std::max<std::uint64_t>(peak_mb, 1));
+  if (cold_ && initialized_.is_set() && init_done_at_ > started_at_) {
+    report += fmt::format("\tInit Duration: {:.2f} ms",
+                          std::chrono::duration<double, std::milli>(init_done_at_ - started_at_)
+                              .count());
+  }
+  write_log_line(report);
+  if (log_) log_->flush();
+
+  result.outcome = current_->outcome;
+  result.payload = std::move(current_->payload);
+  result.duration_ms = duration_ms;
+  if (want_tail) {
+    result.log_tail = tail_.size() > kTailBytes ? tail_.substr(tail_.size() - kTailBytes) : tail_;
+  }
+  capture_tail_ = false;
+  tail_.clear();
+  current_.reset();
+  cold_ = false;
+  last_used_ = std::chrono::steady_clock::now();
+  if (state_ == State::busy) {
+    state_ = State::idle;
+  } else {
+    result.environment_lost = true;
+  }
+  co_return result;
+}
+
+}  // namespace lambent::runtime

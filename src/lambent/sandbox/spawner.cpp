@@ -1,0 +1,391 @@
+#include "lambent/sandbox/spawner.h"
+
+#include "lambent/base/log.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace lambent::sandbox {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTaskRoot = "/var/task";
+
+bool write_file(const fs::path& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Reads "key N" from a flat keyed cgroup file such as memory.events.
+std::uint64_t keyed_value(const fs::path& path, std::string_view key) {
+  std::istringstream in(read_file(path));
+  std::string name;
+  std::uint64_t value = 0;
+  while (in >> name >> value) {
+    if (name == key) return value;
+  }
+  return 0;
+}
+
+// Failure report from the child: the step that failed and errno, written to a CLOEXEC pipe.
+struct ChildFailure {
+  int step;
+  int error;
+};
+
+enum Step : int {
+  kStepCgroup = 1,
+  kStepMountPrivate,
+  kStepBindCode,
+  kStepRemountCode,
+  kStepMountTmp,
+  kStepMountProc,
+  kStepFork,
+  kStepGroups,
+  kStepGid,
+  kStepUid,
+  kStepChdir,
+  kStepExec,
+};
+
+const char* step_name(int step) {
+  switch (step) {
+    case kStepCgroup: return "join cgroup";
+    case kStepMountPrivate: return "make mounts private";
+    case kStepBindCode: return "bind-mount code at /var/task";
+    case kStepRemountCode: return "remount /var/task read-only";
+    case kStepMountTmp: return "mount /tmp";
+    case kStepMountProc: return "mount /proc";
+    case kStepFork: return "fork runtime";
+    case kStepGroups: return "drop supplementary groups";
+    case kStepGid: return "setgid";
+    case kStepUid: return "setuid";
+    case kStepChdir: return "chdir";
+    case kStepExec: return "exec runtime";
+  }
+  return "unknown step";
+}
+
+[[noreturn]] void fail_child(int report_fd, int step) {
+  ChildFailure failure{step, errno};
+  [[maybe_unused]] auto n = ::write(report_fd, &failure, sizeof failure);
+  _exit(127);
+}
+
+// Everything the child needs, prepared before fork so the child only makes system calls.
+struct Prepared {
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::string code_dir;
+  std::string tmp_options;
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files to join
+  std::string chdir_to;
+  uid_t uid;
+  gid_t gid;
+  bool namespaces;
+};
+
+// Runs in the runtime process: redirect output, drop privileges, exec.
+[[noreturn]] void exec_runtime(const Prepared& p, int output_fd, int report_fd) {
+  int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull >= 0) ::dup2(devnull, 0);
+  ::dup2(output_fd, 1);
+  ::dup2(output_fd, 2);
+  if (p.uid != 0) {
+    if (::setgroups(0, nullptr) != 0) fail_child(report_fd, kStepGroups);
+    if (::setgid(p.gid) != 0) fail_child(report_fd, kStepGid);
+    if (::setuid(p.uid) != 0) fail_child(report_fd, kStepUid);
+  }
+  if (::chdir(p.chdir_to.c_str()) != 0) fail_child(report_fd, kStepChdir);
+  // Close every inherited descriptor except stdio and the CLOEXEC report pipe.
+  for (int fd = 3; fd < 1024; ++fd) {
+    if (fd != report_fd) ::close(fd);
+  }
+  // Lambda's limits: 1024 open files, no core dumps. Signal dispositions the server set
+  // (SIGPIPE ignored) would survive exec, so they go back to their defaults.
+  struct rlimit files{1024, 1024};
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  struct rlimit core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &core);
+  struct sigaction dfl{};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(p.argv[0], p.argv.data(), p.envp.data());
+  fail_child(report_fd, kStepExec);
+}
+
+// Runs as pid 1 of the new PID namespace: set up mounts, start the runtime, reap, and exit with
+// the runtime's status (128 + signal when it was killed by a signal).
+[[noreturn]] void run_init(const Prepared& p, int output_fd, int report_fd) {
+  for (const auto& procs : p.cgroup_procs) {
+    int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) fail_child(report_fd, kStepCgroup);
+    ::close(fd);
+  }
+  if (p.namespaces) {
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      fail_child(report_fd, kStepMountPrivate);
+    }
+    if (::mount(p.code_dir.c_str(), kTaskRoot, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      fail_child(report_fd, kStepBindCode);
+    }
+    if (::mount(nullptr, kTaskRoot, nullptr,
+                MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
+      fail_child(report_fd, kStepRemountCode);
+    }
+    if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_options.c_str()) != 0) {
+      fail_child(report_fd, kStepMountTmp);
+    }
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+      fail_child(report_fd, kStepMountProc);
+    }
+    static constexpr char kHostname[] = "lambent-sandbox";
+    ::sethostname(kHostname, sizeof kHostname - 1);
+  }
+  ::setsid();
+
+  pid_t runtime = ::fork();
+  if (runtime < 0) fail_child(report_fd, kStepFork);
+  if (runtime == 0) exec_runtime(p, output_fd, report_fd);
+
+  ::close(output_fd);
+  ::close(report_fd);
+  for (int fd = 0; fd < 1024; ++fd) ::close(fd);
+  for (;;) {
+    int status = 0;
+    pid_t done = ::waitpid(-1, &status, 0);
+    if (done < 0 && errno == EINTR) continue;
+    if (done < 0) _exit(127);
+    if (done == runtime) {
+      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+      _exit(128 + WTERMSIG(status));
+    }
+  }
+}
+
+}  // namespace
+
+Spawner::Spawner(SpawnerOptions options) : options_(std::move(options)) {}
+
+std::string Spawner::probe() {
+  std::ostringstream summary;
+  bool root = ::geteuid() == 0;
+  if (root) {
+    std::error_code ec;
+    fs::create_directories(kTaskRoot, ec);
+    // Namespaces: try one throwaway child.
+    pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD | CLONE_NEWNS | CLONE_NEWPID |
+                                                            CLONE_NEWIPC | CLONE_NEWUTS,
+                                             nullptr, nullptr, nullptr, nullptr));
+    if (pid == 0) _exit(0);
+    if (pid > 0) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      isolation_ = ec ? Isolation::rlimit_only : Isolation::full;
+    }
+  }
+
+  auto make_root = [](const fs::path& base) -> fs::path {
+    std::error_code ec;
+    fs::path dir = base / "lambent";
+    fs::create_directories(dir, ec);
+    if (ec || !fs::exists(dir / "cgroup.procs")) return {};
+    return dir;
+  };
+  if (isolation_ == Isolation::full) {
+    fs::path parent = options_.cgroup_parent;
+    if (parent.empty() || fs::exists(parent / "cgroup.controllers")) {
+      fs::path v2 = parent.empty() ? fs::path("/sys/fs/cgroup") : parent;
+      std::string controllers = read_file(v2 / "cgroup.controllers");
+      if (controllers.find("memory") != std::string::npos) {
+        write_file(v2 / "cgroup.subtree_control", "+memory +pids");
+        if (auto dir = make_root(v2); !dir.empty()) {
+          write_file(dir / "cgroup.subtree_control", "+memory +pids");
+          if (read_file(dir / "cgroup.subtree_control").find("memory") != std::string::npos) {
+            memory_root_ = dir;
+            cgroup_v2_ = true;
+          }
+        }
+      }
+    }
+    if (memory_root_.empty() && fs::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")) {
+      memory_root_ = make_root("/sys/fs/cgroup/memory");
+      if (fs::exists("/sys/fs/cgroup/pids")) pids_root_ = make_root("/sys/fs/cgroup/pids");
+    }
+  }
+
+  if (isolation_ == Isolation::full) {
+    summary << "isolation=namespaces uid=" << options_.base_uid;
+  } else {
+    summary << "isolation=rlimits-only (run as root for namespaces, a private /var/task and "
+               "an unprivileged uid per function)";
+  }
+  if (memory_root_.empty()) {
+    summary << " memory_limits=none (no writable memory cgroup)";
+  } else {
+    summary << " memory_limits=" << (cgroup_v2_ ? "cgroup-v2 " : "cgroup-v1 ")
+            << memory_root_.string();
+  }
+  return summary.str();
+}
+
+Result<Child> Spawner::spawn(const SpawnSpec& spec) {
+  Prepared p;
+  std::vector<std::string> argv_storage = spec.argv;
+  std::vector<std::string> env_storage = spec.env;
+  for (auto& a : argv_storage) p.argv.push_back(a.data());
+  p.argv.push_back(nullptr);
+  for (auto& e : env_storage) p.envp.push_back(e.data());
+  p.envp.push_back(nullptr);
+  p.namespaces = isolation_ == Isolation::full;
+  p.code_dir = spec.code_dir.string();
+  p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
+  p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";
+  p.uid = p.namespaces ? (spec.uid ? spec.uid : options_.base_uid) : 0;
+  p.gid = p.namespaces ? (spec.gid ? spec.gid : options_.base_gid) : 0;
+
+  Child child;
+  if (!memory_root_.empty()) {
+    fs::path dir = memory_root_ / spec.env_id;
+    std::error_code ec;
+    fs::create_directory(dir, ec);
+    if (ec) {
+      return make_error(Errc::io, "cannot create cgroup " + dir.string() + ": " + ec.message());
+    }
+    std::string limit = std::to_string(spec.memory_limit_bytes);
+    std::string pids = std::to_string(options_.max_pids);
+    if (cgroup_v2_) {
+      write_file(dir / "memory.max", limit);
+      write_file(dir / "memory.swap.max", "0");
+      write_file(dir / "pids.max", pids);
+    } else {
+      write_file(dir / "memory.limit_in_bytes", limit);
+      write_file(dir / "memory.memsw.limit_in_bytes", limit);
+    }
+    p.cgroup_procs.push_back((dir / "cgroup.procs").string());
+    child.cgroup = dir.string();
+    if (!pids_root_.empty()) {
+      fs::path pdir = pids_root_ / spec.env_id;
+      fs::create_directory(pdir, ec);
+      if (!ec) {
+        write_file(pdir / "pids.max", pids);
+        p.cgroup_procs.push_back((pdir / "cgroup.procs").string());
+        child.cgroup += "\n" + pdir.string();
+      }
+    }
+  }
+
+  int output[2];
+  int report[2];
+  if (::pipe2(output, O_CLOEXEC) != 0) {
+    cleanup(child);
+    return make_error(Errc::io, std::string("pipe failed: ") + std::strerror(errno));
+  }
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    ::close(output[0]);
+    ::close(output[1]);
+    cleanup(child);
+    return make_error(Errc::io, std::string("pipe failed: ") + std::strerror(errno));
+  }
+
+  long flags = SIGCHLD;
+  if (p.namespaces) flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
+  if (pid == 0) {
+    ::close(output[0]);
+    ::close(report[0]);
+    // The output pipe's write end must survive exec in the runtime; dup2 clears CLOEXEC there.
+    run_init(p, output[1], report[1]);
+  }
+  int clone_errno = errno;
+  ::close(output[1]);
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(output[0]);
+    ::close(report[0]);
+    cleanup(child);
+    return make_error(Errc::io, std::string("clone failed: ") + std::strerror(clone_errno));
+  }
+
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(report[0], &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (n == sizeof failure) {
+    kill_tree(pid);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(output[0]);
+    cleanup(child);
+    return make_error(Errc::io, fmt::format("environment {} failed to {}: {}", spec.env_id,
+                                            step_name(failure.step),
+                                            std::strerror(failure.error)));
+  }
+  child.pid = pid;
+  child.output_fd = output[0];
+  return child;
+}
+
+void Spawner::kill_tree(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+}
+
+std::uint64_t Spawner::peak_memory_bytes(const Child& child) const {
+  if (child.cgroup.empty()) return 0;
+  fs::path dir = child.cgroup.substr(0, child.cgroup.find('\n'));
+  std::string text = read_file(dir / (cgroup_v2_ ? "memory.peak" : "memory.max_usage_in_bytes"));
+  try {
+    return text.empty() ? 0 : std::stoull(text);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+bool Spawner::oom_killed(const Child& child) const {
+  if (child.cgroup.empty()) return false;
+  fs::path dir = child.cgroup.substr(0, child.cgroup.find('\n'));
+  if (cgroup_v2_) return keyed_value(dir / "memory.events", "oom_kill") > 0;
+  return keyed_value(dir / "memory.oom_control", "oom_kill") > 0;
+}
+
+void Spawner::cleanup(const Child& child) const {
+  std::istringstream dirs(child.cgroup);
+  std::string dir;
+  while (std::getline(dirs, dir)) {
+    if (!dir.empty()) ::rmdir(dir.c_str());
+  }
+}
+
+}  // namespace lambent::sandbox

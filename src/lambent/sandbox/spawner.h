@@ -1,0 +1,84 @@
+#pragma once
+
+#include "lambent/base/result.h"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+// Starts execution environments as isolated process trees. This is the only code in Lambent
+// that forks or execs.
+//
+// Each environment gets new mount, PID, IPC and UTS namespaces (when the server runs as root),
+// the function code bind-mounted read-only at /var/task, a private size-limited tmpfs at /tmp,
+// its own /proc, an unprivileged uid/gid, and a memory and PID limit through a cgroup (v2, or
+// v1 where only v1 controllers are mounted). Inside the new PID namespace a small init (pid 1)
+// reaps orphans and exits with the runtime's status, so killing it ends the whole tree.
+//
+// spawn() blocks for about a millisecond (fork, mounts, exec handshake): call it from a worker
+// thread, not from the event loop. Other members are cheap and thread-safe.
+namespace lambent::sandbox {
+
+enum class Isolation {
+  full,         // namespaces + cgroup limits + unprivileged uid (server runs as root)
+  rlimit_only,  // no namespaces or cgroups available: rlimits only, announced at start
+};
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0] is an absolute path
+  std::vector<std::string> env;   // "KEY=VALUE"
+  std::filesystem::path code_dir;  // mounted read-only at /var/task
+  std::string env_id;              // names the cgroup; [a-z0-9-] only
+  std::uint64_t memory_limit_bytes = 128ull << 20;
+  std::uint64_t tmp_size_bytes = 512ull << 20;
+  uid_t uid = 0;  // 0 picks the spawner's default unprivileged uid
+  gid_t gid = 0;
+};
+
+struct Child {
+  pid_t pid = -1;       // pid of the environment's init in the server's PID namespace
+  int output_fd = -1;   // read end of the pipe carrying the runtime's stdout and stderr
+  std::string cgroup;   // cgroup directories to remove after exit ("" when none)
+};
+
+struct SpawnerOptions {
+  std::filesystem::path cgroup_parent;  // empty: detect
+  uid_t base_uid = 993;                 // unprivileged uid/gid used for functions
+  gid_t base_gid = 993;
+  std::uint64_t max_pids = 1024;        // per environment
+};
+
+class Spawner {
+ public:
+  explicit Spawner(SpawnerOptions options);
+
+  // Probes what this host allows (root, namespaces, cgroup version) and prepares /var/task as
+  // a mount point. Returns a human-readable summary for the start-up log.
+  std::string probe();
+  Isolation isolation() const { return isolation_; }
+  bool memory_limits() const { return !memory_root_.empty(); }
+
+  Result<Child> spawn(const SpawnSpec& spec);
+
+  // Kills the environment's whole process tree (SIGKILL to its init). Idempotent.
+  static void kill_tree(pid_t pid);
+
+  // Reads the peak memory use of an environment in bytes, or 0 when unknown.
+  std::uint64_t peak_memory_bytes(const Child& child) const;
+  // True when the environment's cgroup recorded an out-of-memory kill.
+  bool oom_killed(const Child& child) const;
+  // Removes the environment's cgroup after its processes are gone.
+  void cleanup(const Child& child) const;
+
+ private:
+  SpawnerOptions options_;
+  Isolation isolation_ = Isolation::rlimit_only;
+  bool cgroup_v2_ = false;
+  std::filesystem::path memory_root_;  // v2: the lambent cgroup; v1: memory/lambent
+  std::filesystem::path pids_root_;    // v1 only: pids/lambent
+};
+
+}  // namespace lambent::sandbox

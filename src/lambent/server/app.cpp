@@ -1,0 +1,224 @@
+#include "lambent/server/app.h"
+
+#include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
+#include "lambent/http/server.h"
+#include "lambent/invoke/invoker.h"
+#include "lambent/runtime/manager.h"
+#include "lambent/sandbox/spawner.h"
+#include "lambent/services/edge/edge.h"
+#include "lambent/services/lambda/lambda_service.h"
+#include "lambent/store/code_store.h"
+#include "lambent/store/log_store.h"
+#include "lambent/store/repository.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+
+namespace lambent::server {
+
+namespace fs = std::filesystem;
+
+std::filesystem::path default_data_dir() {
+  if (const char* dir = std::getenv("LAMBENT_DATA_DIR"); dir && *dir) return dir;
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".lambent";
+  return ".lambent";
+}
+
+namespace {
+
+// Access key ids look like AWS's ("LKIA" + 16 upper-case letters and digits) and secrets are
+// 40 characters, so tools that check their shape accept them.
+std::string random_key_id() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string hex = random_hex(16);
+  std::string id = "LKIA";
+  for (int i = 0; i < 16; ++i) {
+    id.push_back(kAlphabet[std::stoi(hex.substr(static_cast<std::size_t>(2 * i), 2), nullptr, 16) % 32]);
+  }
+  return id;
+}
+
+std::string random_secret() {
+  std::string hex = random_hex(30);
+  std::string raw;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  std::string secret = base64_encode(raw);
+  return secret.substr(0, 40);
+}
+
+Status prepare_data_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(Errc::io, "cannot create data directory " + dir.string() + ": " + ec.message());
+  // Function code trees are readable by functions through their bind mount; everything else in
+  // the data directory stays private to the server's user.
+  ::chmod(dir.c_str(), 0700);
+  return ok_status();
+}
+
+fs::path default_runtime_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (fs::path candidate : {exe.parent_path() / "runtimes", exe.parent_path() / "../runtimes",
+                               exe.parent_path() / "../../runtimes",
+                               exe.parent_path() / "../share/lambent/runtimes"}) {
+      if (fs::exists(candidate / "python" / "bootstrap.py")) return fs::canonical(candidate);
+    }
+  }
+  return "runtimes";
+}
+
+}  // namespace
+
+Credentials load_or_create_credentials(const fs::path& data_dir, std::string& error) {
+  if (auto prepared = prepare_data_dir(data_dir); !prepared) {
+    error = prepared.error().message;
+    return {};
+  }
+  auto repository = store::Repository::open(data_dir);
+  if (!repository) {
+    error = repository.error().message;
+    return {};
+  }
+  auto keys = (*repository)->load_keys();
+  if (!keys) {
+    error = keys.error().message;
+    return {};
+  }
+  if (!keys->empty()) return {keys->front().id, keys->front().secret};
+  store::AccessKey key{random_key_id(), random_secret()};
+  if (auto added = (*repository)->add_key(key); !added) {
+    error = added.error().message;
+    return {};
+  }
+  return {key.id, key.secret};
+}
+
+int serve(Config config) {
+  log::init(log::parse_level(config.log_level, log::Level::info));
+  if (config.data_dir.empty()) config.data_dir = default_data_dir();
+  if (config.runtime_dir.empty()) config.runtime_dir = default_runtime_dir();
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::string error;
+  Credentials credentials = load_or_create_credentials(config.data_dir, error);
+  if (credentials.access_key_id.empty()) {
+    LOG_ERROR("server", "start_failed", "data_dir={} error=\"{}\"", config.data_dir.string(), error);
+    return 1;
+  }
+  auto repository = store::Repository::open(config.data_dir);
+  if (!repository) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", repository.error().message);
+    return 1;
+  }
+  auto keys = (*repository)->load_keys();
+  if (!keys) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", keys.error().message);
+    return 1;
+  }
+
+  store::CodeStore code(config.data_dir / "code");
+  if (auto cleaned = code.remove_temp_files(); !cleaned) {
+    LOG_WARN("server", "code_cleanup_failed", "error=\"{}\"", cleaned.error().message);
+  }
+  store::LogStore logs(config.data_dir / "logs");
+
+  asio::io_context io(1);
+  asio::thread_pool blocking(2);
+
+  sandbox::Spawner spawner(sandbox::SpawnerOptions{});
+  std::string isolation = spawner.probe();
+  if (spawner.isolation() != sandbox::Isolation::full || !spawner.memory_limits()) {
+    LOG_WARN("server", "isolation_reduced", "{}", isolation);
+  } else {
+    LOG_INFO("server", "isolation", "{}", isolation);
+  }
+
+  std::string connect_host = config.listen_address == "0.0.0.0" || config.listen_address == "::"
+                                 ? "127.0.0.1"
+                                 : config.listen_address;
+  runtime::EnvironmentContext context;
+  context.executor = io.get_executor();
+  context.blocking = &blocking;
+  context.spawner = &spawner;
+  context.logs = &logs;
+  context.paths.python = config.python;
+  context.paths.node = config.node;
+  context.paths.bootstraps = config.runtime_dir;
+  context.region = config.region;
+  context.access_key_id = credentials.access_key_id;
+  context.secret_access_key = credentials.secret_access_key;
+
+  runtime::Manager manager(context,
+                           runtime::ManagerOptions{.keep_alive = config.keep_alive,
+                                                   .max_environments = config.max_environments});
+  invoke::Invoker invoker(manager, **repository, code,
+                          invoke::InvokerOptions{.region = config.region,
+                                                 .account_id = config.account_id});
+
+  services::EdgeOptions edge_options;
+  edge_options.auth = config.auth;
+  for (const auto& key : *keys) edge_options.keys[key.id] = key.secret;
+
+  services::lambda::LambdaServiceOptions lambda_options;
+  lambda_options.code_url_key = credentials.secret_access_key;
+  auto lambda_service = std::make_unique<services::lambda::LambdaService>(
+      invoker, code, logs, blocking, lambda_options);
+  auto edge = std::make_shared<services::Edge>(*lambda_service, logs, edge_options);
+
+  http::Server server(io.get_executor(),
+                      http::ServerOptions{.address = config.listen_address,
+                                          .port = config.listen_port,
+                                          .name = "edge"},
+                      edge);
+  auto port = server.listen();
+  if (!port) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", port.error().message);
+    return 1;
+  }
+  std::string endpoint = fmt::format("http://{}:{}", connect_host, *port);
+  // Functions reach the edge port with the SDK inside their handlers.
+  manager.context().endpoint_url = endpoint;
+  // Download links in GetFunction name the bound port, known only now.
+  lambda_service->set_endpoint_url(endpoint);
+
+  if (auto started = invoker.start(); !started) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", started.error().message);
+    return 1;
+  }
+  manager.start();
+  server.start();
+  LOG_INFO("server", "listening", "endpoint={} data_dir={} auth={} region={}", endpoint,
+           config.data_dir.string(), config.auth ? "sigv4" : "off", config.region);
+  if (!config.ready_file.empty()) {
+    std::ofstream(config.ready_file) << *port << "\n";
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    LOG_INFO("server", "stopping", "signal={}", sig);
+    server.stop();
+    invoker.stop();
+    manager.stop();
+    io.stop();
+  });
+  io.run();
+  blocking.join();
+  (*repository)->db().close();
+  LOG_INFO("server", "stopped", "");
+  return 0;
+}
+
+}  // namespace lambent::server

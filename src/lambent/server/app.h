@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+// The composition root of `lambent serve`: builds every layer, runs the control-plane
+// io_context on the calling thread until SIGINT or SIGTERM, then stops in reverse order.
+namespace lambent::server {
+
+struct Config {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t listen_port = 4566;
+  std::filesystem::path data_dir;
+  bool auth = true;
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::chrono::seconds keep_alive{300};
+  std::size_t max_environments = 256;
+  std::filesystem::path python = "/usr/bin/python3";
+  std::filesystem::path node = "/usr/bin/node";
+  std::filesystem::path runtime_dir;  // empty: next to the executable
+  std::string log_level = "info";
+  std::string ready_file;  // written with the bound port once listening (tests use it)
+};
+
+// Runs the server; returns the process exit code.
+int serve(Config config);
+
+// Default data directory: $LAMBENT_DATA_DIR, else $HOME/.lambent.
+std::filesystem::path default_data_dir();
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
+// Returns the data directory's access key, creating the directory, database and key on first
+// use. Fails with a message on stderr and nullopt-like empty id.
+Credentials load_or_create_credentials(const std::filesystem::path& data_dir, std::string& error);
+
+}  // namespace lambent::server

@@ -1,0 +1,123 @@
+#include "lambent/services/edge/edge.h"
+
+#include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
+#include "lambent/services/lambda/errors.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace lambent::services {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kInternalPrefix = "/_lambent/";
+
+http::Response not_found(std::string_view request_id, std::string_view path) {
+  http::Response response;
+  response.status = 404;
+  response.header("Content-Type", "application/json");
+  response.header("x-amzn-RequestId", std::string(request_id));
+  response.header("x-amzn-ErrorType", "UnknownOperationException");
+  response.body = json::serialize(json::object{
+      {"message", fmt::format("No AWS-compatible API that Lambent serves matches the path {}",
+                              path)}});
+  return response;
+}
+
+}  // namespace
+
+Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, EdgeOptions options)
+    : lambda_(lambda),
+      logs_(logs),
+      options_(std::move(options)),
+      verifier_([this](std::string_view id) -> std::optional<std::string> {
+        auto it = options_.keys.find(std::string(id));
+        if (it == options_.keys.end()) return std::nullopt;
+        return it->second;
+      }) {}
+
+http::Handler::HeadDecision Edge::check_head(const http::Request& head,
+                                             std::optional<std::uint64_t> content_length) {
+  if (lambda::LambdaService::owns(head.path())) {
+    return lambda_.check_head(head, content_length, head.id);
+  }
+  HeadDecision decision;
+  decision.body_limit = 6291456;
+  return decision;
+}
+
+http::Response Edge::body_too_large(const http::Request& head, std::uint64_t limit) {
+  return lambda_.body_too_large(head, limit, head.id);
+}
+
+std::optional<http::Response> Edge::authenticate(const http::Request& request,
+                                                 const std::string& request_id) {
+  if (!options_.auth) return std::nullopt;
+  std::vector<http::Header> headers;
+  headers.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) headers.push_back({name, value});
+  std::string payload_hash;
+  if (!request.has_header("x-amz-content-sha256")) payload_hash = to_hex(sha256(request.body));
+  http::SignedRequestView view{request.method, request.target, headers, payload_hash};
+  auto identity = verifier_.verify(view, std::chrono::system_clock::now());
+  if (identity) return std::nullopt;
+  LOG_DEBUG("edge", "auth_rejected", "request_id={} type={}", request_id, identity.error().type);
+  http::Response response;
+  response.status = 403;
+  response.header("Content-Type", "application/json");
+  response.header("x-amzn-RequestId", request_id);
+  response.header("x-amzn-ErrorType", identity.error().type);
+  response.body = json::serialize(json::object{{"message", identity.error().message}});
+  return response;
+}
+
+Task<http::Response> Edge::handle(http::Request& request) {
+  std::string request_id = request.id;
+  std::string_view path = request.path();
+
+  // Code download links are authorized by their own token, as S3 presigned URLs are.
+  if (path.starts_with("/_lambent/code/") && request.method == "GET") {
+    co_return co_await lambda_.download_code(request);
+  }
+  if (auto rejected = authenticate(request, request_id)) co_return std::move(*rejected);
+
+  if (lambda::LambdaService::owns(path)) co_return co_await lambda_.handle(request, request_id);
+  if (path.starts_with(kInternalPrefix)) {
+    if (path.starts_with("/_lambent/logs/") && request.method == "GET") co_return read_logs(request);
+  }
+  co_return not_found(request_id, path);
+}
+
+// GET /_lambent/logs/<function>?since_ms=N&limit=N: the function's log events as JSON, for
+// `lambent logs`.
+http::Response Edge::read_logs(const http::Request& request) {
+  std::string name;
+  http::percent_decode(request.path().substr(std::string_view("/_lambent/logs/").size()), name);
+  std::int64_t since = 0;
+  std::size_t limit = 10000;
+  try {
+    if (auto v = http::query_param(request.query(), "since_ms"); v.found) since = std::stoll(v.value);
+    if (auto v = http::query_param(request.query(), "limit"); v.found) limit = std::stoull(v.value);
+  } catch (const std::exception&) {
+    http::Response bad;
+    bad.status = 400;
+    bad.header("Content-Type", "application/json");
+    bad.body = R"({"message":"since_ms and limit must be integers"})";
+    return bad;
+  }
+  json::array events;
+  for (auto& event : logs_.read(name, since, limit)) {
+    events.push_back(json::object{{"timestamp", event.timestamp_ms},
+                                  {"logStreamName", event.stream},
+                                  {"message", event.message}});
+  }
+  http::Response response;
+  response.header("Content-Type", "application/json");
+  response.body = json::serialize(json::object{{"events", std::move(events)}});
+  return response;
+}
+
+}  // namespace lambent::services

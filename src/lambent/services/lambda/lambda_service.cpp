@@ -1,0 +1,673 @@
+#include "lambent/services/lambda/lambda_service.h"
+
+#include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
+#include "lambent/services/lambda/errors.h"
+#include "lambent/services/lambda/function_config.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace lambent::services::lambda {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kFunctionsPrefix = "/2015-03-31/functions";
+constexpr std::string_view kAccountSettings = "/2016-08-19/account-settings";
+// AWS's request size limits: CreateFunction and UpdateFunctionCode carry a base64 zip of up to
+// 50 MB; everything else is capped like a synchronous invoke.
+constexpr std::uint64_t kMaxCodeRequestBytes = 70167211;
+constexpr std::uint64_t kMaxSyncPayloadBytes = 6291456;
+constexpr std::uint64_t kMaxAsyncPayloadBytes = 1048576;
+
+http::Response json_response(unsigned status, const json::value& body,
+                             std::string_view request_id) {
+  http::Response response;
+  response.status = status;
+  response.header("Content-Type", "application/json");
+  response.header("x-amzn-RequestId", std::string(request_id));
+  response.body = json::serialize(body);
+  return response;
+}
+
+Result<json::object> parse_body(const std::string& body) {
+  if (body.empty()) return json::object();
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    return Error{Errc::validation, "Could not parse request body: invalid JSON object",
+                 "SerializationException"};
+  }
+  return std::move(value.as_object());
+}
+
+std::string decode_path_segment(std::string_view segment) {
+  std::string out;
+  if (!http::percent_decode(segment, out)) out = std::string(segment);
+  return out;
+}
+
+bool is_invocation_type_event(const http::Request& request) {
+  return request.header("x-amz-invocation-type") == "Event";
+}
+
+std::string make_trace_id() {
+  return fmt::format("Root=1-{:08x}-{};Sampled=0", static_cast<unsigned>(std::time(nullptr)),
+                     random_hex(12));
+}
+
+}  // namespace
+
+LambdaService::LambdaService(invoke::Invoker& invoker, store::CodeStore& code,
+                             store::LogStore& logs, asio::thread_pool& blocking,
+                             LambdaServiceOptions options)
+    : invoker_(invoker), code_(code), logs_(logs), blocking_(blocking), options_(std::move(options)) {}
+
+bool LambdaService::owns(std::string_view path) {
+  return path.starts_with("/2015-03-31/") || path.starts_with("/2016-08-19/") ||
+         path.starts_with("/2017-03-31/") || path.starts_with("/2017-10-31/") ||
+         path.starts_with("/2018-10-31/") || path.starts_with("/2019-09-25/") ||
+         path.starts_with("/2019-09-30/") || path.starts_with("/2020-04-22/") ||
+         path.starts_with("/2020-06-30/") || path.starts_with("/2021-10-31/") ||
+         path.starts_with("/2022-07-21/");
+}
+
+http::Handler::HeadDecision LambdaService::check_head(const http::Request& head,
+                                                      std::optional<std::uint64_t> content_length,
+                                                      std::string_view request_id) {
+  http::Handler::HeadDecision decision;
+  std::string_view path = head.path();
+  bool code_upload = (head.method == "POST" && path == kFunctionsPrefix) ||
+                     (head.method == "POST" && path == std::string(kFunctionsPrefix) + "/") ||
+                     (head.method == "PUT" && path.ends_with("/code"));
+  if (code_upload) {
+    decision.body_limit = kMaxCodeRequestBytes;
+  } else if (path.ends_with("/invocations")) {
+    decision.body_limit = is_invocation_type_event(head) ? kMaxAsyncPayloadBytes : kMaxSyncPayloadBytes;
+  } else {
+    decision.body_limit = kMaxSyncPayloadBytes;
+  }
+  if (content_length && *content_length > decision.body_limit) {
+    decision.reject = body_too_large(head, decision.body_limit, request_id);
+  }
+  return decision;
+}
+
+http::Response LambdaService::body_too_large(const http::Request& head, std::uint64_t limit,
+                                             std::string_view request_id) {
+  std::string_view operation = "InvokeFunction";
+  std::string_view path = head.path();
+  if (head.method == "POST" && (path == kFunctionsPrefix || path.ends_with("functions/"))) {
+    operation = "CreateFunction";
+  } else if (head.method == "PUT" && path.ends_with("/code")) {
+    operation = "UpdateFunctionCode";
+  } else if (!path.ends_with("/invocations")) {
+    operation = "this";
+  }
+  auto response = error_response(
+      Error{Errc::too_large,
+            fmt::format("Request must be smaller than {} bytes for the {} operation", limit,
+                        operation)},
+      request_id);
+  response.close = true;
+  return response;
+}
+
+Task<http::Response> LambdaService::handle(http::Request& request, std::string request_id) {
+  std::string_view path = request.path();
+  const std::string& method = request.method;
+
+  if (path.starts_with(kAccountSettings)) {
+    if (method == "GET") co_return account_settings(request_id);
+  } else if (path.starts_with(kFunctionsPrefix)) {
+    std::string_view rest = path.substr(kFunctionsPrefix.size());
+    if (rest.empty() || rest == "/") {
+      if (method == "POST") co_return co_await create_function(request, request_id);
+      if (method == "GET") co_return co_await list_functions(request, request_id);
+    } else if (rest.front() == '/') {
+      rest.remove_prefix(1);
+      auto slash = rest.find('/');
+      std::string name = decode_path_segment(rest.substr(0, slash));
+      std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
+      if (tail.empty() || tail == "/") {
+        if (method == "GET") co_return co_await get_function(name, request, request_id, false);
+        if (method == "DELETE") co_return co_await delete_function(name, request, request_id);
+      } else if (tail == "/configuration" || tail == "/configuration/") {
+        if (method == "GET") co_return co_await get_function(name, request, request_id, true);
+        if (method == "PUT") co_return co_await update_configuration(name, request, request_id);
+      } else if (tail == "/code" || tail == "/code/") {
+        if (method == "PUT") co_return co_await update_code(name, request, request_id);
+      } else if (tail == "/invocations" || tail == "/invocations/") {
+        if (method == "POST") co_return co_await invoke(name, request, request_id);
+      }
+    }
+  }
+  co_return error_response(
+      Error{Errc::not_implemented,
+            fmt::format("{} {} is not an operation Lambent supports yet; docs/compat/lambda.md "
+                        "lists the supported operations.",
+                        method, path)},
+      request_id);
+}
+
+Task<http::Response> LambdaService::create_function(http::Request& request,
+                                                    const std::string& request_id) {
+  auto body = parse_body(request.body);
+  if (!body) co_return error_response(body.error(), request_id);
+
+  auto name_field = body->find("FunctionName");
+  if (name_field == body->end() || !name_field->value().is_string()) {
+    co_return error_response(
+        validation_error({"Value null at 'functionName' failed to satisfy constraint: Member "
+                          "must not be null"}),
+        request_id);
+  }
+  auto ref = parse_function_name(std::string(name_field->value().as_string()), NameContext::create);
+  if (!ref) co_return error_response(ref.error(), request_id);
+  if (ref->qualifier) {
+    co_return error_response(invalid_parameter("Function names can't include a qualifier."),
+                             request_id);
+  }
+
+  if (body->find("Role") == body->end()) {
+    co_return error_response(
+        validation_error(
+            {"Value null at 'role' failed to satisfy constraint: Member must not be null"}),
+        request_id);
+  }
+  if (auto it = body->find("PackageType"); it != body->end() && it->value().is_string() &&
+                                            it->value().as_string() == "Image") {
+    co_return error_response(
+        invalid_parameter("PackageType Image is not supported by Lambent yet; upload a zip "
+                          "package in Code.ZipFile."),
+        request_id);
+  }
+
+  store::FunctionRecord record;
+  record.name = ref->name;
+  if (auto applied = apply_configuration(*body, record, true); !applied) {
+    co_return error_response(applied.error(), request_id);
+  }
+  if (auto publish = body->find("Publish");
+      publish != body->end() && publish->value().is_bool() && publish->value().as_bool()) {
+    co_return error_response(
+        invalid_parameter("Publish is not supported by Lambent yet; create the function "
+                          "without publishing a version."),
+        request_id);
+  }
+
+  auto code = body->find("Code");
+  if (code == body->end() || !code->value().is_object()) {
+    co_return error_response(
+        validation_error({"Value null at 'code' failed to satisfy constraint: Member must not "
+                          "be null"}),
+        request_id);
+  }
+  const auto& code_object = code->value().as_object();
+  auto zip_field = code_object.find("ZipFile");
+  if (zip_field == code_object.end() || !zip_field->value().is_string()) {
+    co_return error_response(
+        invalid_parameter("Lambent accepts function code in Code.ZipFile only; S3Bucket/S3Key "
+                          "and ImageUri are not supported yet."),
+        request_id);
+  }
+  if (invoker_.find(record.name)) {
+    co_return error_response(
+        Error{Errc::conflict, "Function already exist: " + record.name}, request_id);
+  }
+
+  auto zip = base64_decode(std::string_view(zip_field->value().as_string()));
+  if (!zip) {
+    co_return error_response(
+        invalid_parameter("Could not unzip uploaded file. Please check your file, then try to "
+                          "upload again."),
+        request_id);
+  }
+  // The JSON body is no longer needed: free it before the zip is extracted.
+  body->clear();
+  request.body.clear();
+  request.body.shrink_to_fit();
+  auto* code_store = &code_;
+  auto store_zip = [code_store, zip = std::move(*zip)]() { return code_store->put(zip); };
+  auto stored = co_await run_blocking(blocking_, std::move(store_zip));
+  if (!stored) co_return error_response(stored.error(), request_id);
+
+  // Another create of the same name may have finished while the zip was extracted.
+  if (invoker_.find(record.name)) {
+    co_return error_response(
+        Error{Errc::conflict, "Function already exist: " + record.name}, request_id);
+  }
+  record.code_sha256_hex = stored->sha256_hex;
+  record.code_sha256_base64 = stored->sha256_base64;
+  record.code_size = stored->size;
+  record.last_modified = lambda_timestamp_now();
+  record.revision_id = random_uuid();
+  record.created_ms = epoch_ms();
+  std::string name = record.name;
+  auto saved = co_await invoker_.put(std::move(record));
+  if (!saved) {
+    co_return error_response(saved.error(), request_id);
+  }
+  LOG_INFO("lambda", "function_created", "function={}", name);
+  auto spec = invoker_.find(name);
+  co_return json_response(201, render_configuration(*spec, invoker_.options().region), request_id);
+}
+
+std::string LambdaService::code_location(const std::string& sha256_hex) const {
+  auto mac = hmac_sha256(options_.code_url_key, sha256_hex);
+  return fmt::format("{}/_lambent/code/{}.zip?token={}", options_.endpoint_url, sha256_hex,
+                     to_hex(mac));
+}
+
+Task<http::Response> LambdaService::get_function(std::string_view raw_name,
+                                                 const http::Request& request,
+                                                 const std::string& request_id,
+                                                 bool configuration_only) {
+  auto ref = parse_function_name(raw_name, NameContext::other);
+  if (!ref) co_return error_response(ref.error(), request_id);
+  auto qualifier = http::query_param(request.query(), "Qualifier");
+  if (qualifier.found && ref->qualifier && *ref->qualifier != qualifier.value) {
+    co_return error_response(
+        invalid_parameter("The derived qualifier from the function name does not match the "
+                          "specified qualifier."),
+        request_id);
+  }
+  std::optional<std::string> version = ref->qualifier;
+  if (qualifier.found) version = qualifier.value;
+
+  auto spec = invoker_.find(ref->name);
+  if (!spec || (version && *version != "$LATEST")) {
+    std::string arn = invoker_.function_arn(ref->name);
+    if (version) arn += ":" + *version;
+    co_return error_response(function_not_found(arn), request_id);
+  }
+  auto configuration = render_configuration(*spec, invoker_.options().region);
+  if (configuration_only) co_return json_response(200, configuration, request_id);
+  json::object out{
+      {"Configuration", std::move(configuration)},
+      {"Code", json::object{{"RepositoryType", "S3"},
+                            {"Location", code_location(spec->config.code_sha256_hex)}}},
+  };
+  co_return json_response(200, out, request_id);
+}
+
+Task<http::Response> LambdaService::list_functions(const http::Request& request,
+                                                   const std::string& request_id) {
+  std::int64_t max_items = 50;
+  auto max_param = http::query_param(request.query(), "MaxItems");
+  if (max_param.found) {
+    try {
+      std::size_t used = 0;
+      max_items = std::stoll(max_param.value, &used);
+      if (used != max_param.value.size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      co_return error_response(
+          validation_error({fmt::format("Value '{}' at 'maxItems' failed to satisfy "
+                                        "constraint: Member must be a number",
+                                        max_param.value)}),
+          request_id);
+    }
+    if (max_items < 1 || max_items > 10000) {
+      co_return error_response(
+          validation_error({fmt::format("Value '{}' at 'maxItems' failed to satisfy "
+                                        "constraint: Member must have value {} 1",
+                                        max_items,
+                                        max_items < 1 ? "greater than or equal to"
+                                                      : "less than or equal to 10000, and")}),
+          request_id);
+    }
+  }
+  // The marker is the base64 of the last name returned; names sort in byte order.
+  std::string after;
+  auto marker = http::query_param(request.query(), "Marker");
+  if (marker.found && !marker.value.empty()) {
+    auto decoded = base64_decode(marker.value);
+    if (!decoded) {
+      co_return error_response(invalid_parameter("Invalid marker: " + marker.value), request_id);
+    }
+    after = *decoded;
+  }
+  json::array functions;
+  std::string last;
+  bool more = false;
+  for (const auto& spec : invoker_.list()) {
+    if (!after.empty() && spec->config.name <= after) continue;
+    if (static_cast<std::int64_t>(functions.size()) == max_items) {
+      more = true;
+      break;
+    }
+    functions.push_back(render_configuration(*spec, invoker_.options().region));
+    last = spec->config.name;
+  }
+  json::object out{{"Functions", std::move(functions)}};
+  if (more) out["NextMarker"] = base64_encode(last);
+  co_return json_response(200, out, request_id);
+}
+
+Task<http::Response> LambdaService::update_code(std::string_view raw_name, http::Request& request,
+                                                const std::string& request_id) {
+  auto ref = parse_function_name(raw_name, NameContext::other);
+  if (!ref) co_return error_response(ref.error(), request_id);
+  auto body = parse_body(request.body);
+  if (!body) co_return error_response(body.error(), request_id);
+  auto spec = invoker_.find(ref->name);
+  if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
+    co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  if (auto revision = body->find("RevisionId");
+      revision != body->end() && revision->value().is_string() &&
+      revision->value().as_string() != spec->config.revision_id) {
+    co_return error_response(
+        Error{Errc::conflict,
+              "The Revision Id provided does not match the latest Revision Id. Call the "
+              "GetFunction/GetAlias API to retrieve the latest Revision Id",
+              "PreconditionFailedException"},
+        request_id);
+  }
+  auto zip_field = body->find("ZipFile");
+  if (zip_field == body->end() || !zip_field->value().is_string()) {
+    co_return error_response(
+        invalid_parameter("Lambent accepts function code in ZipFile only; S3Bucket/S3Key and "
+                          "ImageUri are not supported yet."),
+        request_id);
+  }
+  if (auto publish = body->find("Publish");
+      publish != body->end() && publish->value().is_bool() && publish->value().as_bool()) {
+    co_return error_response(
+        invalid_parameter("Publish is not supported by Lambent yet; update the code without "
+                          "publishing a version."),
+        request_id);
+  }
+  auto zip = base64_decode(std::string_view(zip_field->value().as_string()));
+  if (!zip) {
+    co_return error_response(
+        invalid_parameter("Could not unzip uploaded file. Please check your file, then try to "
+                          "upload again."),
+        request_id);
+  }
+  bool dry_run = false;
+  if (auto it = body->find("DryRun"); it != body->end() && it->value().is_bool()) {
+    dry_run = it->value().as_bool();
+  }
+  body->clear();
+  request.body.clear();
+  request.body.shrink_to_fit();
+  auto* code_store = &code_;
+  auto store_zip = [code_store, zip = std::move(*zip)]() { return code_store->put(zip); };
+  auto stored = co_await run_blocking(blocking_, std::move(store_zip));
+  if (!stored) co_return error_response(stored.error(), request_id);
+
+  spec = invoker_.find(ref->name);
+  if (!spec) {
+    co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  store::FunctionRecord record = spec->config;
+  record.code_sha256_hex = stored->sha256_hex;
+  record.code_sha256_base64 = stored->sha256_base64;
+  record.code_size = stored->size;
+  if (dry_run) {
+    runtime::FunctionSpec preview = *spec;
+    preview.config = std::move(record);
+    co_return json_response(200, render_configuration(preview, invoker_.options().region),
+                            request_id);
+  }
+  record.last_modified = lambda_timestamp_now();
+  record.revision_id = random_uuid();
+  auto saved = co_await invoker_.put(std::move(record));
+  if (!saved) {
+    co_return error_response(saved.error(), request_id);
+  }
+  LOG_INFO("lambda", "function_code_updated", "function={}", ref->name);
+  co_return json_response(200, render_configuration(*invoker_.find(ref->name),
+                                                    invoker_.options().region),
+                          request_id);
+}
+
+Task<http::Response> LambdaService::update_configuration(std::string_view raw_name,
+                                                         http::Request& request,
+                                                         const std::string& request_id) {
+  auto ref = parse_function_name(raw_name, NameContext::other);
+  if (!ref) co_return error_response(ref.error(), request_id);
+  auto body = parse_body(request.body);
+  if (!body) co_return error_response(body.error(), request_id);
+  auto spec = invoker_.find(ref->name);
+  if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
+    co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  if (auto revision = body->find("RevisionId");
+      revision != body->end() && revision->value().is_string() &&
+      revision->value().as_string() != spec->config.revision_id) {
+    co_return error_response(
+        Error{Errc::conflict,
+              "The Revision Id provided does not match the latest Revision Id. Call the "
+              "GetFunction/GetAlias API to retrieve the latest Revision Id",
+              "PreconditionFailedException"},
+        request_id);
+  }
+  store::FunctionRecord record = spec->config;
+  if (auto applied = apply_configuration(*body, record, false); !applied) {
+    co_return error_response(applied.error(), request_id);
+  }
+  record.last_modified = lambda_timestamp_now();
+  record.revision_id = random_uuid();
+  auto saved = co_await invoker_.put(std::move(record));
+  if (!saved) {
+    co_return error_response(saved.error(), request_id);
+  }
+  LOG_INFO("lambda", "function_configuration_updated", "function={}", ref->name);
+  co_return json_response(200, render_configuration(*invoker_.find(ref->name),
+                                                    invoker_.options().region),
+                          request_id);
+}
+
+Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
+                                                    const http::Request& request,
+                                                    const std::string& request_id) {
+  auto ref = parse_function_name(raw_name, NameContext::other);
+  if (!ref) co_return error_response(ref.error(), request_id);
+  auto qualifier = http::query_param(request.query(), "Qualifier");
+  if (qualifier.found && ref->qualifier && *ref->qualifier != qualifier.value) {
+    co_return error_response(
+        invalid_parameter("The derived qualifier from the function name does not match the "
+                          "specified qualifier."),
+        request_id);
+  }
+  std::optional<std::string> version = ref->qualifier;
+  if (qualifier.found) version = qualifier.value;
+  if (version && *version == "$LATEST") {
+    co_return error_response(
+        invalid_parameter("$LATEST version cannot be deleted without deleting the function."),
+        request_id);
+  }
+  auto spec = invoker_.find(ref->name);
+  if (!spec || version) {
+    std::string arn = invoker_.function_arn(ref->name);
+    if (version) arn += ":" + *version;
+    co_return error_response(function_not_found(arn), request_id);
+  }
+  std::string sha = spec->config.code_sha256_hex;
+  auto removed = co_await invoker_.remove(ref->name);
+  if (!removed) {
+    co_return error_response(removed.error(), request_id);
+  }
+  bool shared = false;
+  for (const auto& other : invoker_.list()) shared = shared || other->config.code_sha256_hex == sha;
+  auto* code_store = &code_;
+  auto* logs = &logs_;
+  std::string name = ref->name;
+  auto remove_files = [code_store, logs, sha, shared, name]() {
+    if (!shared) (void)code_store->remove(sha);
+    logs->remove_function(name);
+    return 0;
+  };
+  co_await run_blocking(blocking_, std::move(remove_files));
+  LOG_INFO("lambda", "function_deleted", "function={}", ref->name);
+  http::Response response;
+  response.status = 204;
+  response.header("x-amzn-RequestId", request_id);
+  co_return response;
+}
+
+http::Response LambdaService::account_settings(const std::string& request_id) {
+  std::uint64_t total_code = 0;
+  auto functions = invoker_.list();
+  for (const auto& spec : functions) total_code += spec->config.code_size;
+  json::object out{
+      {"AccountLimit",
+       json::object{{"TotalCodeSize", 80530636800ull},
+                    {"CodeSizeUnzipped", 262144000},
+                    {"CodeSizeZipped", 52428800},
+                    {"ConcurrentExecutions", options_.account_concurrency},
+                    {"UnreservedConcurrentExecutions", options_.account_concurrency}}},
+      {"AccountUsage",
+       json::object{{"TotalCodeSize", total_code}, {"FunctionCount", functions.size()}}},
+  };
+  return json_response(200, out, request_id);
+}
+
+Task<http::Response> LambdaService::download_code(const http::Request& request) {
+  std::string_view path = request.path();
+  constexpr std::string_view prefix = "/_lambent/code/";
+  http::Response not_found;
+  not_found.status = 404;
+  not_found.header("Content-Type", "text/plain");
+  not_found.body = "code package not found\n";
+  if (!path.starts_with(prefix) || !path.ends_with(".zip")) co_return not_found;
+  std::string sha(path.substr(prefix.size(), path.size() - prefix.size() - 4));
+  auto token = http::query_param(request.query(), "token");
+  std::string expected = to_hex(hmac_sha256(options_.code_url_key, sha));
+  if (!token.found || token.value != expected || sha.size() != 64) co_return not_found;
+  auto file = code_.zip_path(sha);
+  auto read_zip = [file]() -> std::optional<std::string> {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  auto bytes = co_await run_blocking(blocking_, std::move(read_zip));
+  if (!bytes) co_return not_found;
+  http::Response response;
+  response.header("Content-Type", "application/zip");
+  response.body = std::move(*bytes);
+  co_return response;
+}
+
+Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Request& request,
+                                           const std::string& request_id) {
+  auto ref = parse_function_name(raw_name, NameContext::invoke);
+  if (!ref) co_return error_response(ref.error(), request_id);
+  auto qualifier = http::query_param(request.query(), "Qualifier");
+  if (qualifier.found && ref->qualifier && *ref->qualifier != qualifier.value) {
+    co_return error_response(
+        invalid_parameter("The derived qualifier from the function name does not match the "
+                          "specified qualifier."),
+        request_id);
+  }
+  std::optional<std::string> version = ref->qualifier;
+  if (qualifier.found) version = qualifier.value;
+
+  std::string_view invocation_type = request.header("x-amz-invocation-type");
+  if (invocation_type.empty()) invocation_type = "RequestResponse";
+  if (invocation_type != "RequestResponse" && invocation_type != "Event" &&
+      invocation_type != "DryRun") {
+    co_return error_response(
+        validation_error({fmt::format("Value '{}' at 'invocationType' failed to satisfy "
+                                      "constraint: Member must satisfy enum value set: [Event, "
+                                      "RequestResponse, DryRun]",
+                                      invocation_type)}),
+        request_id);
+  }
+  std::string_view log_type = request.header("x-amz-log-type");
+  if (!log_type.empty() && log_type != "None" && log_type != "Tail") {
+    co_return error_response(
+        validation_error({fmt::format("Value '{}' at 'logType' failed to satisfy constraint: "
+                                      "Member must satisfy enum value set: [None, Tail]",
+                                      log_type)}),
+        request_id);
+  }
+
+  auto spec = invoker_.find(ref->name);
+  if (!spec || (version && *version != "$LATEST")) {
+    std::string arn = invoker_.function_arn(ref->name);
+    if (version) arn += ":" + *version;
+    co_return error_response(function_not_found(arn), request_id);
+  }
+
+  // The payload must be JSON; an empty body is delivered as an empty object.
+  if (request.body.empty()) {
+    request.body = "{}";
+  } else {
+    boost::system::error_code ec;
+    json::stream_parser parser;
+    parser.write(request.body, ec);
+    if (!ec) parser.finish(ec);
+    if (ec) {
+      co_return error_response(
+          Error{Errc::invalid_content,
+                "Could not parse request body into json: Could not parse payload into json: " +
+                    ec.message()},
+          request_id);
+    }
+  }
+
+  if (invocation_type == "DryRun") {
+    http::Response response;
+    response.status = 204;
+    response.header("x-amzn-RequestId", request_id);
+    co_return response;
+  }
+
+  if (invocation_type == "Event") {
+    auto queued = co_await invoker_.enqueue(ref->name, request_id, std::move(request.body));
+    if (!queued) co_return error_response(queued.error(), request_id);
+    http::Response response;
+    response.status = 202;
+    response.header("x-amzn-RequestId", request_id);
+    co_return response;
+  }
+
+  runtime::InvokeRequest invocation;
+  invocation.request_id = request_id;
+  invocation.payload = std::move(request.body);
+  invocation.invoked_function_arn = spec->function_arn;
+  if (version) invocation.invoked_function_arn += ":" + *version;
+  invocation.trace_id = make_trace_id();
+  invocation.want_log_tail = log_type == "Tail";
+  if (auto context = request.header("x-amz-client-context"); !context.empty()) {
+    auto decoded = base64_decode(context);
+    if (!decoded) {
+      co_return error_response(
+          invalid_parameter("Client context must be a valid Base64-encoded JSON object."),
+          request_id);
+    }
+    if (decoded->size() > 3583) {
+      co_return error_response(
+          invalid_parameter("Client context must be smaller than 3583 bytes."), request_id);
+    }
+    invocation.client_context = std::move(*decoded);
+  }
+
+  auto result = co_await invoker_.invoke(spec, std::move(invocation));
+  if (!result) co_return error_response(result.error(), request_id);
+
+  http::Response response;
+  response.status = 200;
+  response.headers.reserve(5);
+  response.header("Content-Type", "application/json");
+  response.header("x-amzn-RequestId", request_id);
+  response.header("X-Amz-Executed-Version", "$LATEST");
+  if (result->outcome != runtime::Outcome::success) {
+    response.header("X-Amz-Function-Error", "Unhandled");
+  }
+  if (log_type == "Tail") response.header("X-Amz-Log-Result", base64_encode(result->log_tail));
+  response.body = std::move(result->payload);
+  co_return response;
+}
+
+}  // namespace lambent::services::lambda

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "lambent/base/async.h"
+#include "lambent/http/message.h"
+#include "lambent/http/server.h"
+#include "lambent/invoke/invoker.h"
+#include "lambent/store/code_store.h"
+#include "lambent/store/log_store.h"
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <string>
+
+// The Lambda control and invoke API (REST-JSON, /2015-03-31/...), plus the account settings
+// operation. Decodes requests, validates them with AWS's rules and messages, and calls the
+// Invoker. Runs on the control-plane executor; zip handling hops to the blocking pool.
+namespace lambent::services::lambda {
+
+struct LambdaServiceOptions {
+  std::string endpoint_url;  // where clients reach this server, for Code.Location
+  std::string code_url_key;  // HMAC key for code download links
+  std::uint64_t account_concurrency = 1000;
+};
+
+class LambdaService {
+ public:
+  LambdaService(invoke::Invoker& invoker, store::CodeStore& code, store::LogStore& logs,
+                asio::thread_pool& blocking, LambdaServiceOptions options);
+
+  void set_endpoint_url(std::string url) { options_.endpoint_url = std::move(url); }
+
+  // True when the path belongs to this service.
+  static bool owns(std::string_view path);
+
+  // Body limits by operation, checked before the body is read.
+  http::Handler::HeadDecision check_head(const http::Request& head,
+                                         std::optional<std::uint64_t> content_length,
+                                         std::string_view request_id);
+  http::Response body_too_large(const http::Request& head, std::uint64_t limit,
+                                std::string_view request_id);
+
+  Task<http::Response> handle(http::Request& request, std::string request_id);
+
+  // Serves GET /_lambent/code/<sha256 hex>.zip?token=..., the Code.Location of GetFunction.
+  Task<http::Response> download_code(const http::Request& request);
+
+ private:
+  Task<http::Response> create_function(http::Request& request, const std::string& request_id);
+  Task<http::Response> get_function(std::string_view name, const http::Request& request,
+                                    const std::string& request_id, bool configuration_only);
+  Task<http::Response> list_functions(const http::Request& request, const std::string& request_id);
+  Task<http::Response> update_code(std::string_view name, http::Request& request,
+                                   const std::string& request_id);
+  Task<http::Response> update_configuration(std::string_view name, http::Request& request,
+                                            const std::string& request_id);
+  Task<http::Response> delete_function(std::string_view name, const http::Request& request,
+                                       const std::string& request_id);
+  Task<http::Response> invoke(std::string_view name, http::Request& request,
+                              const std::string& request_id);
+  http::Response account_settings(const std::string& request_id);
+  std::string code_location(const std::string& sha256_hex) const;
+
+  invoke::Invoker& invoker_;
+  store::CodeStore& code_;
+  store::LogStore& logs_;
+  asio::thread_pool& blocking_;
+  LambdaServiceOptions options_;
+};
+
+}  // namespace lambent::services::lambda

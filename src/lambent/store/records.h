@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+// Plain records the store persists. Field names follow the Lambda API where one exists.
+namespace lambent::store {
+
+struct FunctionRecord {
+  std::string name;
+  std::string runtime;  // "python3.12", "nodejs20.x", "provided.al2023", ...
+  std::string handler;
+  std::string role;
+  std::string description;
+  int timeout_seconds = 3;
+  int memory_mb = 128;
+  int ephemeral_storage_mb = 512;
+  std::vector<std::pair<std::string, std::string>> environment;
+  std::string architecture = "x86_64";
+  std::string code_sha256_hex;
+  std::string code_sha256_base64;
+  std::uint64_t code_size = 0;
+  std::string last_modified;  // "2024-01-02T03:04:05.678+0000", as AWS formats it
+  std::string revision_id;
+  std::int64_t created_ms = 0;
+};
+
+struct AccessKey {
+  std::string id;
+  std::string secret;
+};
+
+// An accepted asynchronous invocation, durable from before the 202 response.
+struct AsyncEvent {
+  std::int64_t seq = 0;  // store-assigned, increasing
+  std::string function_name;
+  std::string qualifier;
+  std::string request_id;
+  std::string payload;
+  std::int64_t enqueued_ms = 0;
+  int attempts = 0;
+};
+
+}  // namespace lambent::store

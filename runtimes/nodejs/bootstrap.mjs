@@ -7,9 +7,9 @@
 // the console format match it. So do the exit codes: 129 after an uncaught exception and 128
 // after an unhandled rejection.
 //
-// Logs go to stdout through synchronous writes, and output still buffered in process.stdout or
+// Logs go to stdout through synchronous writes. Output still buffered in process.stdout or
 // process.stderr is drained before each response or error is posted, so a platform reading the
-// pipes has seen an invocation's output by the time it sees its result.
+// pipes receives an invocation's output before its result.
 
 import http from 'node:http';
 import fs from 'node:fs';

@@ -33,6 +33,9 @@ class LambdaJsonEncoder(json.JSONEncoder):
     value.
     """
 
+    # NOTE: awslambdaric encodes with simplejson, which writes a namedtuple as a JSON
+    # object of its fields. The standard encoder used here writes it as an array.
+
     def __init__(self, ensure_ascii):
         super().__init__(ensure_ascii=ensure_ascii)
         self._marker = None

@@ -239,11 +239,10 @@ Environment::~Environment() {
   if (output_fd_ >= 0) ::close(output_fd_);
 }
 
-std::vector<std::string> Environment::build_env(std::uint16_t api_port) const {
+std::vector<std::string> Environment::build_env(std::uint16_t api_port,
+                                               const std::filesystem::path& task_root,
+                                               const std::filesystem::path& runtime_dir) const {
   const auto& c = spec_->config;
-  std::string task_root = context_->spawner->isolation() == sandbox::Isolation::full
-                              ? "/var/task"
-                              : spec_->code_dir.string();
   std::string exec_env;
   switch (spec_->family) {
     case RuntimeFamily::python: exec_env = "AWS_Lambda_" + c.runtime; break;
@@ -252,8 +251,8 @@ std::vector<std::string> Environment::build_env(std::uint16_t api_port) const {
   }
   std::vector<std::string> env = {
       "_HANDLER=" + c.handler,
-      "LAMBDA_TASK_ROOT=" + task_root,
-      "LAMBDA_RUNTIME_DIR=" + context_->paths.bootstraps.string(),
+      "LAMBDA_TASK_ROOT=" + task_root.string(),
+      "LAMBDA_RUNTIME_DIR=" + runtime_dir.string(),
       fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", api_port),
       "AWS_LAMBDA_FUNCTION_NAME=" + c.name,
       "AWS_LAMBDA_FUNCTION_VERSION=" + spec_->version,
@@ -294,12 +293,12 @@ Task<Status> Environment::start() {
   api_server_->start();
 
   sandbox::SpawnSpec spawn;
-  spawn.argv = runtime_command(spec_->family, context_->paths,
-                               context_->spawner->isolation() == sandbox::Isolation::full
-                                   ? std::filesystem::path("/var/task")
-                                   : spec_->code_dir);
-  spawn.env = build_env(*port);
   spawn.code_dir = spec_->code_dir;
+  spawn.runtime_dir = context_->paths.bootstraps;
+  RuntimePaths paths = context_->paths;
+  paths.bootstraps = context_->spawner->runtime_root(spawn);
+  spawn.argv = runtime_command(spec_->family, paths, context_->spawner->task_root(spawn));
+  spawn.env = build_env(*port, context_->spawner->task_root(spawn), paths.bootstraps);
   spawn.env_id = id_;
   spawn.memory_limit_bytes = static_cast<std::uint64_t>(spec_->config.memory_mb) << 20;
   spawn.tmp_size_bytes = static_cast<std::uint64_t>(spec_->config.ephemeral_storage_mb) << 20;

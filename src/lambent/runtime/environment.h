@@ -112,7 +112,8 @@ class Environment : public std::enable_shared_from_this<Environment> {
   void drain_output();
   void write_log_line(std::string_view line);
   void emit(std::string_view line);
-  std::vector<std::string> build_env(std::uint16_t api_port) const;
+  std::vector<std::string> build_env(std::uint16_t api_port, const std::filesystem::path& task_root,
+                                     const std::filesystem::path& runtime_dir) const;
 
   std::shared_ptr<const FunctionSpec> spec_;
   EnvironmentContext* context_;

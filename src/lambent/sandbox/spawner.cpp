@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kTaskRoot = "/var/task";
+constexpr const char* kRuntimeRoot = "/var/runtime";
 
 bool write_file(const fs::path& path, std::string_view text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -63,6 +64,7 @@ enum Step : int {
   kStepMountPrivate,
   kStepBindCode,
   kStepRemountCode,
+  kStepBindRuntime,
   kStepMountTmp,
   kStepMountProc,
   kStepFork,
@@ -79,6 +81,7 @@ const char* step_name(int step) {
     case kStepMountPrivate: return "make mounts private";
     case kStepBindCode: return "bind-mount code at /var/task";
     case kStepRemountCode: return "remount /var/task read-only";
+    case kStepBindRuntime: return "bind-mount the runtime at /var/runtime";
     case kStepMountTmp: return "mount /tmp";
     case kStepMountProc: return "mount /proc";
     case kStepFork: return "fork runtime";
@@ -102,6 +105,7 @@ struct Prepared {
   std::vector<char*> argv;
   std::vector<char*> envp;
   std::string code_dir;
+  std::string runtime_dir;
   std::string tmp_options;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files to join
   std::string chdir_to;
@@ -161,6 +165,13 @@ struct Prepared {
                 MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
       fail_child(report_fd, kStepRemountCode);
     }
+    if (!p.runtime_dir.empty()) {
+      if (::mount(p.runtime_dir.c_str(), kRuntimeRoot, nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+          ::mount(nullptr, kRuntimeRoot, nullptr,
+                  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
+        fail_child(report_fd, kStepBindRuntime);
+      }
+    }
     if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_options.c_str()) != 0) {
       fail_child(report_fd, kStepMountTmp);
     }
@@ -201,6 +212,7 @@ std::string Spawner::probe() {
   if (root) {
     std::error_code ec;
     fs::create_directories(kTaskRoot, ec);
+    if (!ec) fs::create_directories(kRuntimeRoot, ec);
     // Namespaces: try one throwaway child.
     pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD | CLONE_NEWNS | CLONE_NEWPID |
                                                             CLONE_NEWIPC | CLONE_NEWUTS,
@@ -267,6 +279,7 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.envp.push_back(nullptr);
   p.namespaces = isolation_ == Isolation::full;
   p.code_dir = spec.code_dir.string();
+  p.runtime_dir = spec.runtime_dir.string();
   p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";
   p.uid = p.namespaces ? (spec.uid ? spec.uid : options_.base_uid) : 0;
@@ -354,6 +367,15 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   child.pid = pid;
   child.output_fd = output[0];
   return child;
+}
+
+fs::path Spawner::task_root(const SpawnSpec& spec) const {
+  return isolation_ == Isolation::full ? fs::path(kTaskRoot) : spec.code_dir;
+}
+
+fs::path Spawner::runtime_root(const SpawnSpec& spec) const {
+  return isolation_ == Isolation::full && !spec.runtime_dir.empty() ? fs::path(kRuntimeRoot)
+                                                                    : spec.runtime_dir;
 }
 
 void Spawner::kill_tree(pid_t pid) {

@@ -13,7 +13,8 @@
 // that forks or execs.
 //
 // Each environment gets new mount, PID, IPC and UTS namespaces (when the server runs as root),
-// the function code bind-mounted read-only at /var/task, a private size-limited tmpfs at /tmp,
+// the function code bind-mounted read-only at /var/task, the runtime bootstraps read-only at
+// /var/runtime, a private size-limited tmpfs at /tmp,
 // its own /proc, an unprivileged uid/gid, and a memory and PID limit through a cgroup (v2, or
 // v1 where only v1 controllers are mounted). Inside the new PID namespace a small init (pid 1)
 // reaps orphans and exits with the runtime's status, so killing it ends the whole tree.
@@ -31,6 +32,7 @@ struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] is an absolute path
   std::vector<std::string> env;   // "KEY=VALUE"
   std::filesystem::path code_dir;  // mounted read-only at /var/task
+  std::filesystem::path runtime_dir;  // mounted read-only at /var/runtime (empty: none)
   std::string env_id;              // names the cgroup; [a-z0-9-] only
   std::uint64_t memory_limit_bytes = 128ull << 20;
   std::uint64_t tmp_size_bytes = 512ull << 20;
@@ -55,11 +57,14 @@ class Spawner {
  public:
   explicit Spawner(SpawnerOptions options);
 
-  // Probes what this host allows (root, namespaces, cgroup version) and prepares /var/task as
-  // a mount point. Returns a human-readable summary for the start-up log.
+  // Probes what this host allows (root, namespaces, cgroup version) and prepares /var/task and
+  // /var/runtime as mount points. Returns a human-readable summary for the start-up log.
   std::string probe();
   Isolation isolation() const { return isolation_; }
   bool memory_limits() const { return !memory_root_.empty(); }
+  // Where the code and the runtime bootstraps appear inside an environment.
+  std::filesystem::path task_root(const SpawnSpec& spec) const;
+  std::filesystem::path runtime_root(const SpawnSpec& spec) const;
 
   Result<Child> spawn(const SpawnSpec& spec);
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds Lambent, starts `lambent serve` on 127.0.0.1:4566 and deploys
+# the functions in examples/. The server runs in the foreground; Ctrl-C stops it.
+# LAMBENT_DATA_DIR (default ~/.lambent) and LAMBENT_LISTEN (default 127.0.0.1:4566) apply.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+bash scripts/build.sh release
+
+lambent=build/release/lambent
+listen="${LAMBENT_LISTEN:-127.0.0.1:4566}"
+ready=$(mktemp)
+rm -f "$ready"
+"$lambent" serve --listen "$listen" --ready-file "$ready" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; rm -f "$ready"' EXIT INT TERM
+
+for _ in $(seq 1 200); do
+  [ -s "$ready" ] && break
+  kill -0 "$server" 2>/dev/null || { echo "lambent serve failed to start" >&2; exit 1; }
+  sleep 0.05
+done
+[ -s "$ready" ] || { echo "lambent serve did not start within 10 s" >&2; exit 1; }
+
+export AWS_ENDPOINT_URL="http://$listen"
+"$lambent" deploy hello-python examples/hello-python --runtime python3.12 --handler app.handler
+"$lambent" deploy hello-node examples/hello-node --runtime nodejs20.x --handler index.handler
+"$lambent" deploy echo-provided examples/echo-provided --runtime provided.al2023 --handler echo
+
+cat <<MSG
+
+Lambent is running on http://$listen with three example functions.
+In another shell:
+  eval "\$($lambent env --listen $listen)"
+  aws --endpoint-url http://$listen lambda invoke --function-name hello-python \\
+      --cli-binary-format raw-in-base64-out --payload '{"name": "Ada"}' /dev/stdout
+Press Ctrl-C to stop the server.
+MSG
+wait "$server"

@@ -195,3 +195,73 @@ def invoke_json(client, name, payload=None, **kwargs):
 
 def log_tail(response):
     return base64.b64decode(response["LogResult"]).decode(errors="replace")
+
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
+
+
+def zip_folder(folder, modes=None):
+    """Returns zip bytes for every file under folder, names relative to it.
+
+    Each entry keeps the file's permission bits unless modes maps its relative name to
+    another mode, so an executable `bootstrap` stays executable whatever the checkout did.
+    """
+    folder = Path(folder)
+    modes = modes or {}
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        name = path.relative_to(folder).as_posix()
+        files[name] = (path.read_bytes(), modes.get(name, path.stat().st_mode & 0o777))
+    return make_zip(files)
+
+
+def create_function_from(client, folder, runtime="python3.12", handler="app.handler",
+                         modes=None, **kwargs):
+    """Creates a function from a folder under functions/ and returns its name."""
+    name = kwargs.pop("name", None) or unique_name(Path(folder).name.replace("_", "-"))
+    code = zip_folder(FUNCTIONS_DIR / folder, modes)
+    client.create_function(FunctionName=name, Runtime=runtime, Handler=handler, Role=ROLE,
+                           Code={"ZipFile": code}, **kwargs)
+    return name
+
+
+def signed_request(server, method, path, body=b"", service="lambda"):
+    """Sends one SigV4-signed request with urllib and returns (status, headers, body bytes).
+
+    The headers are an http.client.HTTPMessage, whose lookups ignore case.
+
+    Debian's botocore 1.29 drops response fields its model does not know, LoggingConfig for
+    one, so tests that check a response's whole field set read the raw JSON this way.
+    """
+    from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    key, secret = server.credentials()
+    request = AWSRequest(method=method, url=server.endpoint + path, data=body,
+                         headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    raw = Request(prepared.url, data=body or None, method=method, headers=dict(prepared.headers))
+    try:
+        with urlopen(raw, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def run_lambent(server, *args, timeout=60, check=True):
+    """Runs a `lambent` client command against server and returns the CompletedProcess.
+
+    The command gets the server's address with --endpoint and its credentials through
+    --data-dir, and no AWS_* variables from the test's own environment.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [str(BINARY), *args, "--endpoint", server.endpoint, "--data-dir", str(server.data_dir)],
+        env=env, capture_output=True, text=True, timeout=timeout, check=check)

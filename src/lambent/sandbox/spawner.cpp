@@ -120,10 +120,12 @@ struct Prepared {
   if (devnull >= 0) ::dup2(devnull, 0);
   ::dup2(output_fd, 1);
   ::dup2(output_fd, 2);
+  // Raw system calls: glibc's setuid/setgid/setgroups would signal the server's other threads,
+  // which do not exist in this process, and wait for them forever.
   if (p.uid != 0) {
-    if (::setgroups(0, nullptr) != 0) fail_child(report_fd, kStepGroups);
-    if (::setgid(p.gid) != 0) fail_child(report_fd, kStepGid);
-    if (::setuid(p.uid) != 0) fail_child(report_fd, kStepUid);
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0) fail_child(report_fd, kStepGroups);
+    if (::syscall(SYS_setgid, p.gid) != 0) fail_child(report_fd, kStepGid);
+    if (::syscall(SYS_setuid, p.uid) != 0) fail_child(report_fd, kStepUid);
   }
   if (::chdir(p.chdir_to.c_str()) != 0) fail_child(report_fd, kStepChdir);
   // Close every inherited descriptor except stdio and the CLOEXEC report pipe.
@@ -183,7 +185,10 @@ struct Prepared {
   }
   ::setsid();
 
-  pid_t runtime = ::fork();
+  // A raw clone instead of fork(): glibc's fork takes the malloc locks, which another server
+  // thread may have held at the moment this process was cloned.
+  pid_t runtime =
+      static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (runtime < 0) fail_child(report_fd, kStepFork);
   if (runtime == 0) exec_runtime(p, output_fd, report_fd);
 

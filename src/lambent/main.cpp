@@ -1,6 +1,7 @@
 // The `lambent` binary: `serve` runs the platform; the other subcommands are clients of a
 // running server.
 #include "lambent/cli/commands.h"
+#include "lambent/sandbox/spawner.h"
 #include "lambent/server/app.h"
 
 #include <CLI/CLI.hpp>
@@ -32,6 +33,7 @@ bool split_listen(const std::string& listen, lambent::server::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lambent::sandbox::set_command_line_area(argc, argv);
   CLI::App app{"Lambent: AWS Lambda and its event glue, self-hosted"};
   app.require_subcommand(1);
 

@@ -47,7 +47,7 @@ def frozen_clock(moment):
 
 
 def send(url, method="GET", body=b"", headers=None, timeout=30):
-    """Sends one request with urllib; returns (status, lowercase headers, body bytes)."""
+    """Sends one request with urllib and returns (status, lowercase headers, body bytes)."""
     request = urllib.request.Request(url, data=body if method != "GET" else None, method=method,
                                      headers=headers or {})
     try:
@@ -61,7 +61,7 @@ def send(url, method="GET", body=b"", headers=None, timeout=30):
 def signed_send(server, method, path, body=b"", key=None, secret=None, at=None, send_body=None):
     """Signs a request with botocore's SigV4Auth and sends it with urllib.
 
-    at is the signing time (naive UTC datetime); send_body replaces the body after signing.
+    at is the signing time as a naive UTC datetime. send_body replaces the body after signing.
     """
     default_key, default_secret = server.credentials()
     credentials = Credentials(key or default_key, secret or default_secret)

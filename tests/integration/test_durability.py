@@ -197,19 +197,24 @@ def function_logs(srv, name):
 
 
 @pytest.fixture
-def orphans():
-    """A list of {pid: start time} maps whose processes are ended when the test ends."""
-    groups = []
-    yield groups
-    for processes in groups:
-        left = wait_until_gone(processes, 2)
-        print("DEBUG left", left, flush=True)
-        kill_leftovers(left)
+def reaper():
+    """Ends, when the test ends, what the test's servers started.
+
+    Append a Server to have it killed first, or a {pid: start time} map taken from a server
+    that is already gone.
+    """
+    entries = []
+    yield entries
+    for entry in entries:
+        if isinstance(entry, Server):
+            stop_and_reap(entry, signal.SIGKILL, grace=2)
+        else:
+            kill_leftovers(wait_until_gone(entry, 2))
 
 
 # ---- tests ----
 
-def test_async_events_survive_sigkill(fresh_server, restarted, recorder, orphans):
+def test_async_events_survive_sigkill(fresh_server, restarted, recorder, reaper):
     srv = fresh_server()
     lam = srv.client()
     name = create_function(lam, {"app.py": RECORDING_HANDLER}, Timeout=10)
@@ -223,7 +228,7 @@ def test_async_events_survive_sigkill(fresh_server, restarted, recorder, orphans
         assert response["StatusCode"] == 202
         accepted[event_id] = response["ResponseMetadata"]["RequestId"]
     # Environments of the killed server may keep running until the test ends.
-    orphans.append(descendants(srv.process.pid))
+    reaper.append(descendants(srv.process.pid))
     srv.stop(signal.SIGKILL)
     ran_before_kill = len(recorder.ids())
 
@@ -251,9 +256,10 @@ def test_async_events_survive_sigkill(fresh_server, restarted, recorder, orphans
     assert set(accepted) - logged == set()
 
 
-def test_async_burst_runs_every_event(fresh_server, recorder, orphans):
+def test_async_burst_runs_every_event(fresh_server, recorder, reaper):
     """A burst of async events that needs many new environments at once runs every event."""
     srv = fresh_server()
+    reaper.append(srv)
     lam = srv.client()
     names = [create_function(lam, {"app.py": RECORDING_HANDLER}, Timeout=10) for _ in range(4)]
     accepted = set()
@@ -267,8 +273,6 @@ def test_async_burst_runs_every_event(fresh_server, recorder, orphans):
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not accepted <= recorder.ids():
         time.sleep(0.2)
-    orphans.append(descendants(srv.process.pid))
-    print("DEBUG", srv.process.pid, orphans[-1], flush=True)
 
     missing = accepted - recorder.ids()
     assert not missing, f"{len(missing)} of 64 events never ran: {sorted(missing)[:5]}"

@@ -10,13 +10,15 @@ and from the error formats of the AWS runtime interface clients.
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.config import Config
 
 from conftest import create_function, invoke_json, log_tail
 
-# A handler that can fail in several ways, chosen by the event's "action". INIT_ID tells one
-# execution environment from the next, because module code runs once per environment.
+# A handler that can fail in several ways, chosen by the event's "action". INIT_ID identifies
+# the execution environment, because module code runs once per environment.
 PY_SWITCH = '''import os, sys, time, uuid
 
 INIT_ID = uuid.uuid4().hex
@@ -59,7 +61,7 @@ def line_of(source, text):
 
 
 def assert_healthy(lam, name):
-    """Invokes name normally; returns the INIT_ID of the environment that ran it."""
+    """Invokes name normally and returns the INIT_ID of the environment that ran it."""
     response, body = invoke_json(lam, name, {}, LogType="Tail")
     assert response["StatusCode"] == 200
     assert "FunctionError" not in response, body
@@ -239,8 +241,8 @@ def test_python_init_exception(lam):
     assert body["errorType"] == "Exception"
     assert body["requestId"] == ""
     trace = body["stackTrace"]
-    # The frames from importlib.import_module down to the module, as on AWS; the importlib
-    # file path and line numbers depend on the Python version.
+    # The frames run from importlib.import_module down to the module, as on AWS. The
+    # importlib file path and line numbers depend on the Python version.
     assert re.fullmatch(r'  File ".*/importlib/__init__\.py", line \d+, in import_module\n'
                         r'    return _bootstrap\._gcd_import\(name\[level:\], package, level\)\n',
                         trace[0]), trace[0]
@@ -362,7 +364,7 @@ def test_init_hang_times_out(server, lam):
 
     AWS gives init 10 s, then retries init inside the invoke under the function timeout, and
     reports Sandbox.Timedout with the function timeout in the message. Lambent waits for the
-    longer of the two budgets once. Asserted here: the AWS payload, and an answer within 15 s
+    longer of the two budgets once. Asserted here: the AWS payload, and a response within 15 s
     with the server still serving requests.
     """
     source = 'import time\ntime.sleep(60)\n\n\ndef handler(event, context):\n    return 1\n'
@@ -411,18 +413,18 @@ def test_response_at_limit_is_returned(lam):
 # ---- concurrency ----
 
 def test_cold_start_burst_completes(server):
-    """Many environments started at once all come up; none hangs while starting."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    lam = server.client(read_timeout=30)
+    """Many environments started at once all come up, and none hangs while starting."""
+    calls_per_function = 24
+    lam = server.client(config=Config(retries={"max_attempts": 0}, read_timeout=30,
+                                      connect_timeout=10,
+                                      max_pool_connections=2 * calls_per_function))
     source = 'import time\n\n\ndef handler(event, context):\n    time.sleep(0.5)\n    return event\n'
     names = [create_function(lam, {"app.py": source}) for _ in range(2)]
-    calls = [(name, number) for name in names for number in range(24)]
+    calls = [(name, number) for name in names for number in range(calls_per_function)]
 
     def call(item):
         name, number = item
-        client = server.client(read_timeout=30)
-        response, body = invoke_json(client, name, {"n": number})
+        response, body = invoke_json(lam, name, {"n": number})
         return response.get("FunctionError"), body
 
     started = time.monotonic()

@@ -153,6 +153,18 @@ def test_pid_namespace_hides_host(lam):
     assert test_runner not in processes.values()
 
 
+def test_data_dir_unreadable(server, lam):
+    """The server's data directory holds every function's code and the access keys."""
+    name = create_function_from(lam, "python/isolation")
+    data_dir = str(server.data_dir)
+
+    _, body = invoke_json(lam, name, {"try_list": [data_dir, "/var/task"]})
+
+    assert body["list_errors"]["/var/task"] is None
+    # ENOENT where the data directory is under /tmp, which the sandbox replaces with its own.
+    assert body["list_errors"][data_dir] in ("EACCES", "ENOENT")
+
+
 def test_hostname_not_host(lam):
     name = create_function_from(lam, "python/isolation")
 

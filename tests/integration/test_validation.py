@@ -39,7 +39,7 @@ def function_arn(name):
 
 
 def error_of(call, **kwargs):
-    """Calls a client method that must fail; returns the parsed error response."""
+    """Calls a client method that must fail and returns the parsed error response."""
     with pytest.raises(ClientError) as caught:
         call(**kwargs)
     return caught.value.response
@@ -446,7 +446,7 @@ def test_invoke_invalid_json(lam, length_function, payload):
     response = error_of(lam.invoke, FunctionName=length_function, Payload=payload)
 
     # NOTE: AWS's message continues with its JSON parser's (Jackson's) own description and
-    # position, which are not reproduced here; only the fixed prefix is asserted.
+    # position, which are not reproduced here. Only the fixed prefix is asserted.
     prefix = "Could not parse request body into json: Could not parse payload into json: "
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert response["Error"]["Code"] == "InvalidRequestContentException"

@@ -293,16 +293,27 @@ int logs(const ClientOptions& client, const std::string& name, bool follow,
                                      .count() -
                                  since_seconds * 1000
                            : 0;
+  // Lines stamped with the newest timestamp already printed are counted, so a line that
+  // arrives later with that same millisecond is printed once and not skipped.
+  std::size_t printed_at_since = 0;
   for (;;) {
     http::Response response;
     std::string target = "/_lambent/logs/" + http::percent_encode(name) +
                          "?since_ms=" + std::to_string(since);
     if (!call(c, "GET", target, "", response)) return 1;
     auto parsed = json::parse(response.body).as_object();
+    std::size_t seen_at_since = 0;
     for (const auto& e : parsed["events"].as_array()) {
       const auto& o = e.as_object();
+      std::int64_t timestamp = o.at("timestamp").as_int64();
+      if (timestamp == since && seen_at_since++ < printed_at_since) continue;
       std::cout << std::string(o.at("message").as_string()) << "\n";
-      since = std::max(since, o.at("timestamp").as_int64() + 1);
+      if (timestamp > since) {
+        since = timestamp;
+        printed_at_since = 0;
+        seen_at_since = 1;
+      }
+      if (timestamp == since) printed_at_since = std::max(printed_at_since, seen_at_since);
     }
     std::cout.flush();
     if (!follow) return 0;
@@ -319,7 +330,8 @@ int print_env(const ClientOptions& client, const std::string& listen) {
     return 1;
   }
   std::string region = client.region.empty() ? "us-east-1" : client.region;
-  std::cout << "export AWS_ENDPOINT_URL=http://" << listen << "\n"
+  std::string endpoint = client.endpoint.empty() ? "http://" + listen : client.endpoint;
+  std::cout << "export AWS_ENDPOINT_URL=" << endpoint << "\n"
             << "export AWS_ACCESS_KEY_ID=" << creds.access_key_id << "\n"
             << "export AWS_SECRET_ACCESS_KEY=" << creds.secret_access_key << "\n"
             << "export AWS_DEFAULT_REGION=" << region << "\n"

@@ -302,6 +302,11 @@ Task<Status> Environment::start() {
   spawn.env_id = id_;
   spawn.memory_limit_bytes = static_cast<std::uint64_t>(spec_->config.memory_mb) << 20;
   spawn.tmp_size_bytes = static_cast<std::uint64_t>(spec_->config.ephemeral_storage_mb) << 20;
+  if (spec_->family != RuntimeFamily::nodejs) {
+    // Interpreters map shared libraries and arenas beyond what they touch: allow 64 MB over the
+    // configured memory before allocations fail.
+    spawn.address_space_limit_bytes = spawn.memory_limit_bytes + (64ull << 20);
+  }
   started_at_ = std::chrono::steady_clock::now();
   auto* spawner = context_->spawner;
   auto start_process = [spawner, spawn = std::move(spawn)]() { return spawner->spawn(spawn); };

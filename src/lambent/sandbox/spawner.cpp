@@ -94,6 +94,9 @@ const char* step_name(int step) {
   return "unknown step";
 }
 
+char* g_command_line = nullptr;
+std::size_t g_command_line_size = 0;
+
 [[noreturn]] void fail_child(int report_fd, int step) {
   ChildFailure failure{step, errno};
   [[maybe_unused]] auto n = ::write(report_fd, &failure, sizeof failure);
@@ -112,6 +115,7 @@ struct Prepared {
   uid_t uid;
   gid_t gid;
   bool namespaces;
+  std::uint64_t address_space_limit;
 };
 
 // Runs in the runtime process: redirect output, drop privileges, exec.
@@ -138,6 +142,10 @@ struct Prepared {
   ::setrlimit(RLIMIT_NOFILE, &files);
   struct rlimit core{0, 0};
   ::setrlimit(RLIMIT_CORE, &core);
+  if (p.address_space_limit != 0) {
+    struct rlimit address_space{p.address_space_limit, p.address_space_limit};
+    ::setrlimit(RLIMIT_AS, &address_space);
+  }
   struct sigaction dfl{};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
@@ -151,6 +159,11 @@ struct Prepared {
 // Runs as pid 1 of the new PID namespace: set up mounts, start the runtime, reap, and exit with
 // the runtime's status (128 + signal when it was killed by a signal).
 [[noreturn]] void run_init(const Prepared& p, int output_fd, int report_fd) {
+  if (g_command_line != nullptr && g_command_line_size > 0) {
+    static constexpr char kTitle[] = "lambent-init";
+    std::memset(g_command_line, 0, g_command_line_size);
+    std::memcpy(g_command_line, kTitle, std::min(sizeof kTitle, g_command_line_size));
+  }
   for (const auto& procs : p.cgroup_procs) {
     int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ::write(fd, "0", 1) != 1) fail_child(report_fd, kStepCgroup);
@@ -208,6 +221,14 @@ struct Prepared {
 }
 
 }  // namespace
+
+void set_command_line_area(int argc, char** argv) {
+  if (argc <= 0 || argv == nullptr || argv[0] == nullptr) return;
+  // The kernel reports arg_start..arg_end, which holds the argv strings back to back.
+  char* end = argv[argc - 1] + std::strlen(argv[argc - 1]) + 1;
+  g_command_line = argv[0];
+  g_command_line_size = static_cast<std::size_t>(end - argv[0]);
+}
 
 Spawner::Spawner(SpawnerOptions options) : options_(std::move(options)) {}
 
@@ -289,6 +310,7 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";
   p.uid = p.namespaces ? (spec.uid ? spec.uid : options_.base_uid) : 0;
   p.gid = p.namespaces ? (spec.gid ? spec.gid : options_.base_gid) : 0;
+  p.address_space_limit = memory_root_.empty() ? spec.address_space_limit_bytes : 0;
 
   Child child;
   if (!memory_root_.empty()) {

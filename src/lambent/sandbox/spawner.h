@@ -36,6 +36,9 @@ struct SpawnSpec {
   std::string env_id;              // names the cgroup; [a-z0-9-] only
   std::uint64_t memory_limit_bytes = 128ull << 20;
   std::uint64_t tmp_size_bytes = 512ull << 20;
+  // Without a memory cgroup, RLIMIT_AS of this many bytes stands in for the memory limit
+  // (0: none; V8 reserves far more address space than it uses, so Node.js gets none).
+  std::uint64_t address_space_limit_bytes = 0;
   uid_t uid = 0;  // 0 picks the spawner's default unprivileged uid
   gid_t gid = 0;
 };
@@ -52,6 +55,11 @@ struct SpawnerOptions {
   gid_t base_gid = 993;
   std::uint64_t max_pids = 1024;        // per environment
 };
+
+// Records where the process's argv strings live, so an environment's init process can
+// overwrite its copy: /proc/1/cmdline inside a sandbox then reads "lambent-init" instead of the
+// server's command line (which names the data directory). Call once from main().
+void set_command_line_area(int argc, char** argv);
 
 class Spawner {
  public:

@@ -18,6 +18,9 @@ struct FunctionRecord {
   int memory_mb = 128;
   int ephemeral_storage_mb = 512;
   std::vector<std::pair<std::string, std::string>> environment;
+  // True once a request set Environment, even to no variables: AWS then reports
+  // "Environment": {"Variables": {}} instead of leaving the field out.
+  bool environment_set = false;
   std::string architecture = "x86_64";
   std::string code_sha256_hex;
   std::string code_sha256_base64;

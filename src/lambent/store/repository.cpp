@@ -64,6 +64,7 @@ std::string encode_function(const FunctionRecord& r) {
   json::array pairs;
   for (const auto& [k, v] : r.environment) pairs.push_back(json::array{json::string(k), json::string(v)});
   o["environment"] = std::move(pairs);
+  o["environment_set"] = r.environment_set;
   return json::serialize(o);
 }
 
@@ -89,6 +90,9 @@ Result<FunctionRecord> decode_function(std::string_view text) {
     r.last_modified = json::value_to<std::string>(o.at("last_modified"));
     r.revision_id = json::value_to<std::string>(o.at("revision_id"));
     r.created_ms = json::value_to<std::int64_t>(o.at("created_ms"));
+    if (const auto* set = o.if_contains("environment_set"); set && set->is_bool()) {
+      r.environment_set = set->as_bool();
+    }
     for (const auto& pair : o.at("environment").as_array()) {
       const auto& kv = pair.as_array();
       r.environment.emplace_back(json::value_to<std::string>(kv.at(0)),

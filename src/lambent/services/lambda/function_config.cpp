@@ -308,6 +308,7 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
           total));
     }
     record.environment = std::move(variables);
+    record.environment_set = true;
   }
 
   auto reject_nonempty = [&](std::string_view key, std::string_view what) -> Status {
@@ -345,7 +346,8 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
   return ok_status();
 }
 
-json::object render_configuration(const runtime::FunctionSpec& spec, std::string_view region) {
+json::object render_configuration(const runtime::FunctionSpec& spec, std::string_view region,
+                                  ConfigurationView view) {
   const auto& r = spec.config;
   json::object variables;
   for (const auto& [k, v] : r.environment) variables[k] = v;
@@ -363,21 +365,25 @@ json::object render_configuration(const runtime::FunctionSpec& spec, std::string
       {"LastModified", r.last_modified},
       {"CodeSha256", r.code_sha256_base64},
       {"Version", spec.version},
-      {"Environment", json::object{{"Variables", std::move(variables)}}},
       {"TracingConfig", json::object{{"Mode", "PassThrough"}}},
       {"RevisionId", r.revision_id},
-      {"State", "Active"},
-      {"LastUpdateStatus", "Successful"},
       {"PackageType", "Zip"},
       {"Architectures", json::array{json::string(r.architecture)}},
       {"EphemeralStorage", json::object{{"Size", r.ephemeral_storage_mb}}},
       {"SnapStart", json::object{{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
-      {"RuntimeVersionConfig",
-       json::object{{"RuntimeVersionArn",
-                     fmt::format("arn:aws:lambda:{}::runtime:{}", region, runtime_hash)}}},
       {"LoggingConfig",
        json::object{{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + r.name}}},
   };
+  if (r.environment_set || !r.environment.empty()) {
+    out["Environment"] = json::object{{"Variables", std::move(variables)}};
+  }
+  // ListFunctions entries leave out the state fields and the runtime version, as AWS does.
+  if (view == ConfigurationView::full) {
+    out["State"] = "Active";
+    out["LastUpdateStatus"] = "Successful";
+    out["RuntimeVersionConfig"] = json::object{
+        {"RuntimeVersionArn", fmt::format("arn:aws:lambda:{}::runtime:{}", region, runtime_hash)}};
+  }
   return out;
 }
 

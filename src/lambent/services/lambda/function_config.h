@@ -30,9 +30,13 @@ Result<FunctionRef> parse_function_name(std::string_view raw, NameContext contex
 Status apply_configuration(const boost::json::object& body, store::FunctionRecord& record,
                            bool creating);
 
-// Renders FunctionConfiguration as AWS returns it.
+enum class ConfigurationView { full, listing };
+
+// Renders FunctionConfiguration as AWS returns it from Get/Create/Update (full) or in
+// ListFunctions entries (listing).
 boost::json::object render_configuration(const runtime::FunctionSpec& spec,
-                                         std::string_view region);
+                                         std::string_view region,
+                                         ConfigurationView view = ConfigurationView::full);
 
 // "2024-01-02T03:04:05.678+0000"
 std::string lambda_timestamp_now();

@@ -341,7 +341,8 @@ Task<http::Response> LambdaService::list_functions(const http::Request& request,
       more = true;
       break;
     }
-    functions.push_back(render_configuration(*spec, invoker_.options().region));
+    functions.push_back(
+        render_configuration(*spec, invoker_.options().region, ConfigurationView::listing));
     last = spec->config.name;
   }
   json::object out{{"Functions", std::move(functions)}};

@@ -27,6 +27,14 @@ def _write_error(path):
     return None
 
 
+def _list_error(path):
+    try:
+        os.listdir(path)
+    except OSError as error:
+        return errno.errorcode.get(error.errno, str(error.errno))
+    return None
+
+
 def handler(event, context):
     tmp_stats = os.statvfs("/tmp")
     seen = [name for name in event.get("look_for", []) if os.path.exists(os.path.join("/tmp", name))]
@@ -44,4 +52,5 @@ def handler(event, context):
         "tmp_write_error": _write_error("/tmp/probe"),
         "tmp_bytes": tmp_stats.f_blocks * tmp_stats.f_frsize,
         "tmp_seen": seen,
+        "list_errors": {path: _list_error(path) for path in event.get("try_list", [])},
     }

@@ -27,11 +27,14 @@ RECORDING_HANDLER = '''import json, os, time, urllib.request
 def handler(event, context):
     print("EVENT", event["id"], context.aws_request_id, flush=True)
     body = json.dumps({"id": event["id"], "request_id": context.aws_request_id}).encode()
-    try:
-        urllib.request.urlopen(urllib.request.Request(
-            event["recorder"], data=body, method="POST"), timeout=2).read()
-    except OSError as exc:
-        print("recorder unreachable:", exc, flush=True)
+    for attempt in range(5):
+        try:
+            urllib.request.urlopen(urllib.request.Request(
+                event["recorder"], data=body, method="POST"), timeout=2).read()
+            break
+        except OSError as exc:
+            print("recorder unreachable:", exc, flush=True)
+            time.sleep(0.1 * (attempt + 1))
     time.sleep(0.2)
     return event["id"]
 '''
@@ -57,7 +60,11 @@ class Recorder:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Listener(http.server.ThreadingHTTPServer):
+            # The default backlog of 5 resets connections when dozens of handlers report at once.
+            request_queue_size = 256
+
+        self.httpd = Listener(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

@@ -4,9 +4,11 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <optional>
@@ -57,7 +59,8 @@ TEST(TaskGroup, ExceptionIsLoggedNotPropagated) {
   bool second_ran = false;
 
   auto failing = []() -> Task<void> {
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    auto executor = co_await asio::this_coro::executor;
+    co_await asio::post(executor, asio::use_awaitable);
     throw std::runtime_error("boom");
   };
   auto healthy = [&second_ran]() -> Task<void> {
@@ -348,9 +351,10 @@ TEST(Base64, RejectsBadLength) {
 }
 
 TEST(Base64, RejectsCharacterOutsideAlphabet) {
-  for (const char* text : {"Zm9*", "Zm9v!mFy", "Zm-v", "Zm_v", "Zm9v\xc3\xa9xx", "Zg==\0\0\0\0"}) {
+  for (const char* text : {"Zm9*", "Zm9v!mFy", "Zm9v\xc3\xa9xx", "Zm.v"}) {
     EXPECT_FALSE(base64_decode(text).has_value()) << "input '" << text << "'";
   }
+  EXPECT_FALSE(base64_decode(std::string_view("Zm9v\0\0\0\0", 8)).has_value());
   // URL-safe alphabet characters are not part of standard base64.
   EXPECT_FALSE(base64_decode("-_-_").has_value());
 }

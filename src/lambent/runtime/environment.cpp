@@ -134,6 +134,9 @@ class Environment::RuntimeApi final : public http::Handler {
                                   fmt::format("Response payload size exceeded maximum allowed "
                                               "payload size ({} bytes).",
                                               kMaxResponseBytes)));
+      // The connection closes with the unread body in flight, which runtimes treat as fatal:
+      // replace the environment rather than hand it the next event.
+      env->stop();
     }
     return api_error(413, "RequestEntityTooLarge",
                      fmt::format("Request must be smaller than {} bytes", limit));

@@ -151,8 +151,12 @@ Task<void> Server::accept_loop() {
         asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !impl->acceptor.is_open()) co_return;
     if (ec) {
+      // Out of descriptors or memory: back off instead of spinning on the same error.
       LOG_WARN("http", "accept_failed", "server={} error=\"{}\"", impl->options.name,
                ec.message());
+      asio::steady_timer backoff(impl->executor);
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);

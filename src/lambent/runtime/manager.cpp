@@ -14,10 +14,11 @@ void Manager::start() { tasks_.spawn(reap_idle(), "reap_idle"); }
 
 void Manager::stop() {
   tasks_.stop();
-  for (auto& [name, pool] : pools_) {
-    for (auto& env : pool.idle) env->stop();
-    pool.idle.clear();
+  for (auto& [name, pool] : pools_) pool.idle.clear();
+  for (auto& weak : started_) {
+    if (auto env = weak.lock()) env->stop();
   }
+  started_.clear();
 }
 
 std::size_t Manager::idle_count() const {
@@ -66,6 +67,8 @@ Task<Result<InvokeResult>> Manager::invoke(std::shared_ptr<const FunctionSpec> s
     ++total_;
     std::string env_id = fmt::format("env-{}-{}", next_env_++, random_hex(4));
     env = std::make_shared<Environment>(spec, &context_, env_id);
+    std::erase_if(started_, [](const std::weak_ptr<Environment>& w) { return w.expired(); });
+    started_.push_back(env);
     auto started = co_await env->start();
     if (!started) {
       --total_;

@@ -50,6 +50,8 @@ class Manager {
   EnvironmentContext context_;
   ManagerOptions options_;
   std::map<std::string, Pool, std::less<>> pools_;
+  // Every environment started and not yet known to be stopped, so stop() can end busy ones too.
+  std::vector<std::weak_ptr<Environment>> started_;
   std::size_t total_ = 0;
   std::uint64_t next_env_ = 1;
   TaskGroup tasks_;

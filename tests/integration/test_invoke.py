@@ -98,8 +98,21 @@ def test_handler_runs_unprivileged(lam):
 
     assert body["uid"] != 0
     if os.geteuid() == 0:
-        # A root server drops each environment to uid 993, the uid functions have on AWS.
-        assert body["uid"] == 993
+        # A root server runs each live environment as its own uid from 60000-64999.
+        assert 60000 <= body["uid"] <= 64999
+
+
+def test_environments_have_distinct_uids(lam):
+    if os.geteuid() != 0:
+        pytest.skip("distinct uids per environment need a server running as root")
+    name = create_function_from(lam, "python/isolation")
+    first = invoke_json(lam, name)[1]["uid"]
+    # A configuration change retires the environment; the next one starts while the
+    # first may still be exiting, so the uids must differ.
+    lam.update_function_configuration(FunctionName=name, Description="second environment")
+    second = invoke_json(lam, name)[1]["uid"]
+
+    assert first != second
 
 
 def test_code_and_runtime_read_only(lam):

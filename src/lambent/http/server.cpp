@@ -55,7 +55,7 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
       response = std::move(*decision.reject);
       close_after = !parser.is_done();
     } else {
-      if (head[bhttp::field::expect] == "100-continue" && !parser.is_done()) {
+      if (beast::iequals(head[bhttp::field::expect], "100-continue") && !parser.is_done()) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
         co_await bhttp::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
@@ -162,6 +162,12 @@ Task<void> Server::accept_loop() {
     socket.set_option(tcp::no_delay(true), ec);
     auto remote = socket.remote_endpoint(ec);
     std::string remote_address = ec ? std::string() : remote.address().to_string();
+    if (!impl->handler->accept_peer(ec ? 0 : remote.port(), port_)) {
+      LOG_DEBUG("http", "connection_rejected", "server={} remote_port={}", impl->options.name,
+                remote.port());
+      socket.close(ec);
+      continue;
+    }
     impl->tasks.spawn(run_connection(std::move(socket), impl->handler,
                                      impl->options.idle_timeout, std::move(remote_address)),
                       "connection");

@@ -35,6 +35,10 @@ class Handler {
   virtual Response body_too_large(const Request& head, std::uint64_t body_limit) = 0;
 
   virtual Task<Response> handle(Request& request) = 0;
+
+  // Decides whether to serve a new connection from remote_port on the loopback interface to
+  // local_port; a rejected connection is closed before anything is read.
+  virtual bool accept_peer(std::uint16_t remote_port, std::uint16_t local_port) { return true; }
 };
 
 struct ServerOptions {

@@ -169,6 +169,7 @@ class Client {
     }
     response.status = std::stoi(match[1].str());
     response.reason = match[2].str();
+
     std::size_t line_start = head->find("\r\n") + 2;
     while (line_start < head->size() - 2) {
       std::size_t line_end = head->find("\r\n", line_start);
@@ -181,6 +182,7 @@ class Client {
       response.headers[name] = value;
       line_start = line_end + 2;
     }
+
     std::size_t length = 0;
     if (auto it = response.headers.find("content-length"); it != response.headers.end()) {
       length = std::stoul(it->second);
@@ -331,7 +333,7 @@ TEST_F(ServerTest, HandlerCloseFlagClosesConnection) {
 
 TEST_F(ServerTest, CheckHeadRejectionSkipsBodyAndCloses) {
   Client client(port_);
-  // The body is never sent: the server must answer from the head alone.
+  // The body is never sent, so the server must respond from the head alone.
   ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value()) << "no response before the body was sent";

@@ -142,6 +142,20 @@ class Environment::RuntimeApi final : public http::Handler {
                      fmt::format("Request must be smaller than {} bytes", limit));
   }
 
+  // Only the environment's own runtime may connect: the peer socket must belong to the
+  // environment's uid. In rlimit-only mode every function shares the server's uid, so any
+  // local process is accepted.
+  bool accept_peer(std::uint16_t remote_port, std::uint16_t local_port) override {
+    auto env = env_.lock();
+    if (!env) return false;
+    if (env->uid_ == 0) return true;
+    auto owner = sandbox::loopback_peer_uid(remote_port, local_port);
+    if (owner && *owner == env->uid_) return true;
+    LOG_WARN("runtime", "runtime_api_connection_rejected", "function={} env_id={} peer_uid={}",
+             env->spec_->config.name, env->id_, owner ? static_cast<long>(*owner) : -1L);
+    return false;
+  }
+
   Task<http::Response> handle(http::Request& request) override {
     auto env = env_.lock();
     if (!env) co_return api_error(500, "ServiceException", "environment is gone");
@@ -303,6 +317,8 @@ Task<Status> Environment::start() {
   spawn.argv = runtime_command(spec_->family, paths, context_->spawner->task_root(spawn));
   spawn.env = build_env(*port, context_->spawner->task_root(spawn), paths.bootstraps);
   spawn.env_id = id_;
+  uid_ = context_->spawner->acquire_uid();
+  spawn.uid = uid_;
   spawn.memory_limit_bytes = static_cast<std::uint64_t>(spec_->config.memory_mb) << 20;
   spawn.tmp_size_bytes = static_cast<std::uint64_t>(spec_->config.ephemeral_storage_mb) << 20;
   if (spec_->family != RuntimeFamily::nodejs) {
@@ -317,6 +333,7 @@ Task<Status> Environment::start() {
   if (!child) {
     state_ = State::dead;
     api_server_->stop();
+    context_->spawner->release_uid(uid_);
     co_return std::move(child).error();
   }
   child_ = std::move(child).value();
@@ -429,6 +446,7 @@ void Environment::on_exit(int status) {
   next_ready_.set();
   if (api_server_) api_server_->stop();
   context_->spawner->cleanup(child_);
+  context_->spawner->release_uid(uid_);
   if (!was_dead) {
     LOG_DEBUG("runtime", "environment_exited", "function={} env_id={} status={}",
               spec_->config.name, id_, status);

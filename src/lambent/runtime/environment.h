@@ -137,6 +137,7 @@ class Environment : public std::enable_shared_from_this<Environment> {
   std::chrono::steady_clock::time_point init_done_at_;
   std::chrono::steady_clock::time_point last_used_;
   int output_fd_ = -1;
+  uid_t uid_ = 0;  // the environment's own uid; 0 in rlimit-only mode
 };
 
 // AWS's log stream name for a new environment: "YYYY/MM/DD/[VERSION]<32 hex digits>".

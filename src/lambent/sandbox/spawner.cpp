@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -281,7 +282,8 @@ std::string Spawner::probe() {
   }
 
   if (isolation_ == Isolation::full) {
-    summary << "isolation=namespaces uid=" << options_.base_uid;
+    summary << "isolation=namespaces uids=" << options_.first_uid << "-"
+            << options_.first_uid + options_.uid_count - 1;
   } else {
     summary << "isolation=rlimits-only (run as root for namespaces, a private /var/task and "
                "an unprivileged uid per function)";
@@ -308,8 +310,8 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.runtime_dir = spec.runtime_dir.string();
   p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";
-  p.uid = p.namespaces ? (spec.uid ? spec.uid : options_.base_uid) : 0;
-  p.gid = p.namespaces ? (spec.gid ? spec.gid : options_.base_gid) : 0;
+  p.uid = p.namespaces ? spec.uid : 0;
+  p.gid = p.uid;
   p.address_space_limit = memory_root_.empty() ? spec.address_space_limit_bytes : 0;
 
   Child child;
@@ -403,6 +405,47 @@ fs::path Spawner::task_root(const SpawnSpec& spec) const {
 fs::path Spawner::runtime_root(const SpawnSpec& spec) const {
   return isolation_ == Isolation::full && !spec.runtime_dir.empty() ? fs::path(kRuntimeRoot)
                                                                     : spec.runtime_dir;
+}
+
+uid_t Spawner::acquire_uid() {
+  if (isolation_ != Isolation::full) return 0;
+  std::lock_guard lock(uid_mutex_);
+  if (uid_used_.empty()) uid_used_.assign(options_.uid_count, false);
+  for (std::size_t i = 0; i < uid_used_.size(); ++i) {
+    std::size_t slot = (next_uid_ + i) % uid_used_.size();
+    if (!uid_used_[slot]) {
+      uid_used_[slot] = true;
+      next_uid_ = slot + 1;
+      return options_.first_uid + static_cast<uid_t>(slot);
+    }
+  }
+  return 0;
+}
+
+void Spawner::release_uid(uid_t uid) {
+  if (uid < options_.first_uid) return;
+  std::lock_guard lock(uid_mutex_);
+  std::size_t slot = uid - options_.first_uid;
+  if (slot < uid_used_.size()) uid_used_[slot] = false;
+}
+
+std::optional<uid_t> loopback_peer_uid(std::uint16_t client_port, std::uint16_t server_port) {
+  // Lines read "sl local_address rem_address st ... uid timeout inode", with addresses as
+  // hex IPv4 in host byte order and hex ports: 127.0.0.1:80 is 0100007F:0050.
+  std::string local = fmt::format("0100007F:{:04X}", client_port);
+  std::string remote = fmt::format("0100007F:{:04X}", server_port);
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local_address, remote_address, state, queues, timer, retransmits;
+    unsigned long uid = 0;
+    fields >> slot >> local_address >> remote_address >> state >> queues >> timer >> retransmits >>
+        uid;
+    if (local_address == local && remote_address == remote) return static_cast<uid_t>(uid);
+  }
+  return std::nullopt;
 }
 
 void Spawner::kill_tree(pid_t pid) {

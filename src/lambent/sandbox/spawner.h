@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,8 +41,7 @@ struct SpawnSpec {
   // Without a memory cgroup, RLIMIT_AS of this many bytes stands in for the memory limit
   // (0: none; V8 reserves far more address space than it uses, so Node.js gets none).
   std::uint64_t address_space_limit_bytes = 0;
-  uid_t uid = 0;  // 0 picks the spawner's default unprivileged uid
-  gid_t gid = 0;
+  uid_t uid = 0;  // from acquire_uid(); 0 runs as the server's own uid (rlimit-only mode)
 };
 
 struct Child {
@@ -49,11 +50,17 @@ struct Child {
   std::string cgroup;   // cgroup directories to remove after exit ("" when none)
 };
 
+// Returns the uid that owns the TCP socket connected from 127.0.0.1:client_port to
+// 127.0.0.1:server_port, read from /proc/net/tcp, or nullopt when there is none.
+std::optional<uid_t> loopback_peer_uid(std::uint16_t client_port, std::uint16_t server_port);
+
 struct SpawnerOptions {
   std::filesystem::path cgroup_parent;  // empty: detect
-  uid_t base_uid = 993;                 // unprivileged uid/gid used for functions
-  gid_t base_gid = 993;
-  std::uint64_t max_pids = 1024;        // per environment
+  // Each live environment runs as its own uid (and gid) from this range, so environments
+  // cannot signal each other or use each other's Runtime API connections.
+  uid_t first_uid = 60000;
+  uid_t uid_count = 5000;
+  std::uint64_t max_pids = 1024;  // per environment
 };
 
 // Records where the process's argv strings live, so an environment's init process can
@@ -76,6 +83,11 @@ class Spawner {
 
   Result<Child> spawn(const SpawnSpec& spec);
 
+  // Reserves an unused uid for a new environment; returns 0 in rlimit-only mode, where
+  // functions run as the server's user. Thread-safe.
+  uid_t acquire_uid();
+  void release_uid(uid_t uid);
+
   // Kills the environment's whole process tree (SIGKILL to its init). Idempotent.
   static void kill_tree(pid_t pid);
 
@@ -92,6 +104,9 @@ class Spawner {
   bool cgroup_v2_ = false;
   std::filesystem::path memory_root_;  // v2: the lambent cgroup; v1: memory/lambent
   std::filesystem::path pids_root_;    // v1 only: pids/lambent
+  std::mutex uid_mutex_;
+  std::vector<bool> uid_used_;
+  std::size_t next_uid_ = 0;
 };
 
 }  // namespace lambent::sandbox

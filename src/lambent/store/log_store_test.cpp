@@ -184,14 +184,14 @@ TEST_F(LogStoreTest, UnknownFunctionReadsEmpty) {
 
 TEST_F(LogStoreTest, RemoveFunctionDeletesOnlyThatFunction) {
   LogStore store(root_);
-  auto gone = store.open_stream("gone", kStreamA);
-  auto kept = store.open_stream("kept", kStreamA);
-  ASSERT_NE(gone, nullptr);
-  ASSERT_NE(kept, nullptr);
-  gone->append(1, "bye");
-  kept->append(1, "hi");
-  gone->flush();
-  kept->flush();
+  auto removed_stream = store.open_stream("gone", kStreamA);
+  auto kept_stream = store.open_stream("kept", kStreamA);
+  ASSERT_NE(removed_stream, nullptr);
+  ASSERT_NE(kept_stream, nullptr);
+  removed_stream->append(1, "bye");
+  kept_stream->append(1, "hi");
+  removed_stream->flush();
+  kept_stream->flush();
 
   store.remove_function("gone");
   EXPECT_TRUE(store.read("gone", 0, 10).empty());

@@ -118,6 +118,7 @@ FunctionRecord sample_record(const std::string& name) {
   r.ephemeral_storage_mb = 4096;
   // Order matters: environment variables keep the order they were given in.
   r.environment = {{"ZETA", "last-first"}, {"ALPHA", "a=b;c"}, {"EMPTY", ""}};
+  r.environment_set = true;
   r.architecture = "arm64";
   r.code_sha256_hex = "111bd6f29fb1846ba134ba3f09fca72fe8b9b637bca7bd1db2ce32b63425b640";
   r.code_sha256_base64 = "ERvW8p+xhGuhNLo/CfynL+i5tje8p70dss4ytjQltkA=";
@@ -138,6 +139,7 @@ void expect_same_record(const FunctionRecord& a, const FunctionRecord& b) {
   EXPECT_EQ(a.memory_mb, b.memory_mb);
   EXPECT_EQ(a.ephemeral_storage_mb, b.ephemeral_storage_mb);
   EXPECT_EQ(a.environment, b.environment);
+  EXPECT_EQ(a.environment_set, b.environment_set);
   EXPECT_EQ(a.architecture, b.architecture);
   EXPECT_EQ(a.code_sha256_hex, b.code_sha256_hex);
   EXPECT_EQ(a.code_sha256_base64, b.code_sha256_base64);
@@ -154,6 +156,24 @@ TEST(FunctionRecordCodec, RoundTripsEveryField) {
   auto decoded = decode_function(encode_function(original));
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   expect_same_record(*decoded, original);
+}
+
+TEST(FunctionRecordCodec, EnvironmentSetDefaultsToFalse) {
+  FunctionRecord original = sample_record("older");
+  original.environment.clear();
+  original.environment_set = false;
+  auto decoded = decode_function(encode_function(original));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_FALSE(decoded->environment_set);
+
+  // Records written before the field existed decode with it unset.
+  std::string text = encode_function(original);
+  auto at = text.find(",\"environment_set\":false");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, std::string(",\"environment_set\":false").size());
+  auto older = decode_function(text);
+  ASSERT_TRUE(older.ok()) << older.error().message;
+  EXPECT_FALSE(older->environment_set);
 }
 
 TEST(FunctionRecordCodec, RejectsCorruptText) {
@@ -297,11 +317,11 @@ TEST_F(RepositoryTest, LeaseCarriesEveryField) {
 TEST_F(RepositoryTest, LeaseExpiryMakesEventVisibleAgain) {
   std::int64_t seq = enqueue("req-expiry");
 
-  auto first = lease(10, 100);
+  auto first = lease(10, 150);
   ASSERT_EQ(seqs_of(first), std::vector<std::int64_t>{seq});
-  EXPECT_TRUE(lease(10, 100).empty()) << "event visible while leased";
+  EXPECT_TRUE(lease(10, 150).empty()) << "event visible while leased";
 
-  std::this_thread::sleep_for(150ms);
+  std::this_thread::sleep_for(200ms);
   auto again = lease(10, 60'000);
   ASSERT_EQ(seqs_of(again), std::vector<std::int64_t>{seq});
   EXPECT_EQ(again[0].attempts, 1);
@@ -382,7 +402,7 @@ TEST_F(RepositoryTest, ConcurrentEnqueuesAllCommit) {
   asio::io_context ctx;
   std::vector<std::int64_t> seqs;
   int failures = 0;
-  auto one = [&](int i) -> Task<void> {
+  auto enqueue_one = [&](int i) -> Task<void> {
     AsyncEvent event;
     event.function_name = "fn";
     event.qualifier = "$LATEST";
@@ -397,7 +417,7 @@ TEST_F(RepositoryTest, ConcurrentEnqueuesAllCommit) {
     }
   };
   auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kEvents; ++i) asio::co_spawn(ctx, one(i), asio::detached);
+  for (int i = 0; i < kEvents; ++i) asio::co_spawn(ctx, enqueue_one(i), asio::detached);
   ctx.run_for(kRunLimit);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -406,8 +426,8 @@ TEST_F(RepositoryTest, ConcurrentEnqueuesAllCommit) {
   std::set<std::int64_t> unique(seqs.begin(), seqs.end());
   EXPECT_EQ(unique.size(), static_cast<std::size_t>(kEvents));
   EXPECT_EQ(count(), kEvents);
-  // Group commit: all 2000 jobs were queued before the writer finished its first commit, so
-  // far fewer commits than jobs ran.
+  // Group commit batches every job queued while a transaction runs, so far fewer commits than
+  // jobs run.
   EXPECT_GE(commits.load(), 1);
   EXPECT_LT(commits.load(), kEvents);
   std::printf("[ measure  ] %d enqueues in %.3f s: %.0f enqueues/s, %d commits\n", kEvents,
@@ -419,9 +439,9 @@ TEST_F(RepositoryTest, ConcurrentEnqueuesAllCommit) {
   });
 }
 
-// A failing job in a group commit rolls back only its own savepoint; the rest of the batch
-// commits. A first job holds the writer thread until the three jobs under test are queued, so
-// they run as one batch (checked with a commit hook).
+// A failing job in a group commit rolls back only its own savepoint, and the rest of the batch
+// commits. A first job keeps the writer thread busy until the four jobs under test are queued,
+// so they run as one batch, which a commit hook checks.
 TEST_F(RepositoryTest, FailingJobRollsBackOnlyItself) {
   std::atomic<int> commits{0};
   repo_->db().call_blocking([&commits](sqlite3* h) {

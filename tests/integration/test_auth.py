@@ -10,6 +10,8 @@ import datetime
 import json
 import re
 import subprocess
+import threading
+import time
 import types
 import urllib.error
 import urllib.request
@@ -282,3 +284,44 @@ def test_no_auth_accepts_any_signature(fresh_server):
     response, body = invoke_json(client, name)
 
     assert body == 5
+
+
+# ---- Runtime API ----
+
+def test_runtime_api_private_to_environment(lam):
+    """Only the environment's own runtime receives its events.
+
+    On AWS the Runtime API listens inside the sandbox, so no other process can fetch an
+    environment's events or post results for them. Here, five processes outside the
+    environment poll its Runtime API address while the function is invoked, in three rounds.
+    """
+    source = ("import os\n\n\ndef handler(event, context):\n"
+              "    return os.environ['AWS_LAMBDA_RUNTIME_API']\n")
+    name = create_function(lam, {"app.py": source}, Timeout=2)
+    intercepted = []
+
+    def poll(address):
+        url = f"http://{address}/2018-06-01/runtime/invocation/next"
+        try:
+            with urllib.request.urlopen(url, timeout=4) as response:
+                intercepted.append(response.read())
+        except OSError:
+            pass
+
+    for _ in range(3):
+        # A lost event ends its environment, so each round looks up the current address.
+        _, address = invoke_json(lam, name)
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", str(address)), address
+        pollers = [threading.Thread(target=poll, args=(address,)) for _ in range(5)]
+        for poller in pollers:
+            poller.start()
+        time.sleep(0.3)
+
+        response, body = invoke_json(lam, name, {"secret": "payload"})
+        for poller in pollers:
+            poller.join(timeout=6)
+
+        assert intercepted == [], f"a process outside the environment received {intercepted}"
+        assert response.get("FunctionError") is None, \
+            f"the function's runtime missed the event: {body}"
+        assert body == address

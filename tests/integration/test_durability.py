@@ -8,6 +8,7 @@ Process checks only look at processes descended from the test's own server.
 import http.server
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -124,6 +125,21 @@ def read_uid(pid):
     except OSError:
         return None
     return None
+
+
+def sandbox_uids(srv):
+    """Returns the uids the server runs environments as, from its start-up log line."""
+    match = re.search(r"isolation=namespaces uids?=(\d+)(?:-(\d+))?", srv.log())
+    if match is None:
+        pytest.skip("the server runs environments without namespaces and their own uids")
+    first = int(match.group(1))
+    return range(first, int(match.group(2) or first) + 1)
+
+
+def runtime_processes(srv, processes):
+    """Returns the pids among processes that run as one of the server's sandbox uids."""
+    uids = sandbox_uids(srv)
+    return [pid for pid in processes if read_uid(pid) in uids]
 
 
 def descendants(root_pid):
@@ -324,8 +340,8 @@ def test_sigkill_environments_exit(fresh_server):
         name = create_function(lam, {"app.py": "def handler(e, c):\n    return 1\n"})
         invoke_json(lam, name)
     processes = descendants(srv.process.pid)
-    runtime_processes = [pid for pid in processes if read_uid(pid) == 993]
-    assert len(runtime_processes) >= 3, f"expected 3 environments, found {runtime_processes}"
+    runtimes = runtime_processes(srv, processes)
+    assert len(runtimes) >= 3, f"expected 3 environments, found {runtimes}"
 
     srv.stop(signal.SIGKILL)
 
@@ -361,8 +377,8 @@ def test_sigterm_stops_cleanly(fresh_server):
     caller.start()
     time.sleep(1.0)
     processes = descendants(srv.process.pid)
-    runtime_processes = [pid for pid in processes if read_uid(pid) == 993]
-    assert len(runtime_processes) >= 3, f"expected 3 environments, found {runtime_processes}"
+    runtimes = runtime_processes(srv, processes)
+    assert len(runtimes) >= 3, f"expected 3 environments, found {runtimes}"
 
     started = time.monotonic()
     srv.process.send_signal(signal.SIGTERM)

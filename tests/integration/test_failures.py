@@ -9,11 +9,14 @@ and from the error formats of the AWS runtime interface clients.
 
 import json
 import re
+import resource
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 
 from conftest import create_function, invoke_json, log_tail
 
@@ -155,7 +158,8 @@ def test_timeout_returns_sandbox_timedout(lam):
     assert_unhandled(response)
     assert body == {
         "errorType": "Sandbox.Timedout",
-        "errorMessage": f"RequestId: {request_id(response)} Error: Task timed out after 1.00 seconds",
+        "errorMessage": f"RequestId: {request_id(response)} Error: Task timed out after "
+                        f"1.00 seconds",
     }
     assert 0.9 <= elapsed < 3.5, f"the invoke took {elapsed:.2f} s for a 1 s timeout"
 
@@ -377,7 +381,8 @@ def test_init_hang_times_out(server, lam):
     assert_unhandled(response)
     assert body == {
         "errorType": "Sandbox.Timedout",
-        "errorMessage": f"RequestId: {request_id(response)} Error: Task timed out after 2.00 seconds",
+        "errorMessage": f"RequestId: {request_id(response)} Error: Task timed out after "
+                        f"2.00 seconds",
     }
     assert elapsed < 15, f"the invoke took {elapsed:.1f} s"
     assert lam.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
@@ -418,7 +423,8 @@ def test_cold_start_burst_completes(server):
     lam = server.client(config=Config(retries={"max_attempts": 0}, read_timeout=30,
                                       connect_timeout=10,
                                       max_pool_connections=2 * calls_per_function))
-    source = 'import time\n\n\ndef handler(event, context):\n    time.sleep(0.5)\n    return event\n'
+    source = ('import time\n\n\ndef handler(event, context):\n'
+              '    time.sleep(0.5)\n    return event\n')
     names = [create_function(lam, {"app.py": source}) for _ in range(2)]
     calls = [(name, number) for name in names for number in range(calls_per_function)]
 
@@ -435,3 +441,43 @@ def test_cold_start_burst_completes(server):
     assert [body for _, body in results] == [{"n": number} for _, number in calls]
     assert all(error is None for error, _ in results)
     assert elapsed < 25
+
+
+def test_cold_starts_with_many_open_connections(fresh_server):
+    """Environments still start when the server has more than 1024 file descriptors open.
+
+    Each client connection is a descriptor in the server, so 1100 idle connections push
+    the descriptors of new environments above 1023.
+    """
+    connection_count = 1100
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < connection_count + 200:
+        pytest.skip("the test process may not open 1100 connections (RLIMIT_NOFILE)")
+    srv = fresh_server()
+    connections = []
+    try:
+        for _ in range(connection_count):
+            connections.append(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+        calls_per_function = 8
+        lam = srv.client(config=Config(retries={"max_attempts": 0}, read_timeout=15,
+                                       connect_timeout=10,
+                                       max_pool_connections=2 * calls_per_function))
+        source = ('import time\n\n\ndef handler(event, context):\n'
+                  '    time.sleep(0.5)\n    return event\n')
+        names = [create_function(lam, {"app.py": source}) for _ in range(2)]
+        calls = [(name, number) for name in names for number in range(calls_per_function)]
+
+        def call(item):
+            name, number = item
+            try:
+                _, body = invoke_json(lam, name, {"n": number})
+            except ReadTimeoutError:
+                return "no response within 15 s"
+            return body
+
+        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            results = list(pool.map(call, calls))
+
+        assert results == [{"n": number} for _, number in calls]
+    finally:
+        for connection in connections:
+            connection.close()

@@ -3,6 +3,7 @@
 #include "lambent/base/log.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -95,6 +96,28 @@ const char* step_name(int step) {
   return "unknown step";
 }
 
+// Closes descriptors first..last with close_range(2) (Linux 5.9) or, where that fails, one
+// close per descriptor up to the RLIMIT_NOFILE hard limit.
+void close_range_from(unsigned first, unsigned last) {
+  if (first > last) return;
+  if (::syscall(SYS_close_range, first, last, 0) == 0) return;
+  struct rlimit files {};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  unsigned limit = files.rlim_max == RLIM_INFINITY || files.rlim_max > 1u << 20
+                       ? 1u << 20
+                       : static_cast<unsigned>(files.rlim_max);
+  for (unsigned fd = first; fd <= last && fd < limit; ++fd) ::close(static_cast<int>(fd));
+}
+
+// Closes every descriptor from 3 up except keep_a and keep_b (both 3 or more).
+void close_all_except(int keep_a, int keep_b) {
+  unsigned low = static_cast<unsigned>(std::min(keep_a, keep_b));
+  unsigned high = static_cast<unsigned>(std::max(keep_a, keep_b));
+  close_range_from(3, low - 1);
+  close_range_from(low + 1, high - 1);
+  close_range_from(high + 1, ~0u);
+}
+
 char* g_command_line = nullptr;
 std::size_t g_command_line_size = 0;
 
@@ -134,9 +157,7 @@ struct Prepared {
   }
   if (::chdir(p.chdir_to.c_str()) != 0) fail_child(report_fd, kStepChdir);
   // Close every inherited descriptor except stdio and the CLOEXEC report pipe.
-  for (int fd = 3; fd < 1024; ++fd) {
-    if (fd != report_fd) ::close(fd);
-  }
+  close_all_except(report_fd, report_fd);
   // Lambda's limits: 1024 open files, no core dumps. Signal dispositions the server set
   // (SIGPIPE ignored) would survive exec, so they go back to their defaults.
   struct rlimit files{1024, 1024};
@@ -160,6 +181,9 @@ struct Prepared {
 // Runs as pid 1 of the new PID namespace: set up mounts, start the runtime, reap, and exit with
 // the runtime's status (128 + signal when it was killed by a signal).
 [[noreturn]] void run_init(const Prepared& p, int output_fd, int report_fd) {
+  // A spawn on another thread may have had pipes open when this process was cloned; holding
+  // their write ends would keep that spawn waiting for end-of-file.
+  close_all_except(output_fd, report_fd);
   if (g_command_line != nullptr && g_command_line_size > 0) {
     static constexpr char kTitle[] = "lambent-init";
     std::memset(g_command_line, 0, g_command_line_size);
@@ -208,7 +232,9 @@ struct Prepared {
 
   ::close(output_fd);
   ::close(report_fd);
-  for (int fd = 0; fd < 1024; ++fd) ::close(fd);
+  ::close(0);
+  ::close(1);
+  ::close(2);
   for (;;) {
     int status = 0;
     pid_t done = ::waitpid(-1, &status, 0);
@@ -377,11 +403,23 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
     return make_error(Errc::io, std::string("clone failed: ") + std::strerror(clone_errno));
   }
 
+  // The report pipe reaches end-of-file when the runtime execs. A child that neither execs nor
+  // reports within 30 s is killed rather than left to block this worker thread.
   ChildFailure failure{};
-  ssize_t n;
+  ssize_t n = -1;
+  struct pollfd wait_report {report[0], POLLIN, 0};
+  int ready;
   do {
-    n = ::read(report[0], &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
+    ready = ::poll(&wait_report, 1, 30000);
+  } while (ready < 0 && errno == EINTR);
+  if (ready > 0) {
+    do {
+      n = ::read(report[0], &failure, sizeof failure);
+    } while (n < 0 && errno == EINTR);
+  } else {
+    failure = ChildFailure{kStepExec, ETIMEDOUT};
+    n = sizeof failure;
+  }
   ::close(report[0]);
   if (n == sizeof failure) {
     kill_tree(pid);

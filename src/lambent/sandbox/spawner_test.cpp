@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -90,6 +92,7 @@ class SpawnerTest : public ::testing::Test {
     spec.env_id = "spawner-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
     spec.memory_limit_bytes = 128ull << 20;
     spec.tmp_size_bytes = 16ull << 20;
+    spec.uid = spawner_.acquire_uid();
     return spec;
   }
 
@@ -190,7 +193,22 @@ TEST_F(SpawnerTest, RunsAsUnprivilegedUid) {
   Finished r = run("id -u; id -g; id -G");
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_status, 0);
-  EXPECT_EQ(r.output, "993\n993\n993\n");
+  // Each environment gets its own uid (and a gid of the same number) from 60000 up.
+  std::istringstream ids(r.output);
+  long uid = -1, gid = -1, groups = -1;
+  ids >> uid >> gid >> groups;
+  EXPECT_GE(uid, 60000) << r.output;
+  EXPECT_LT(uid, 65000) << r.output;
+  EXPECT_EQ(gid, uid) << r.output;
+  EXPECT_EQ(groups, uid) << r.output;
+}
+
+TEST_F(SpawnerTest, AcquiredUidsAreDistinct) {
+  uid_t first = spawner_.acquire_uid();
+  uid_t second = spawner_.acquire_uid();
+  EXPECT_NE(first, second);
+  spawner_.release_uid(first);
+  spawner_.release_uid(second);
 }
 
 TEST_F(SpawnerTest, PassesEnvironmentAndStartsInTaskRoot) {

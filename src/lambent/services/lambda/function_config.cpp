@@ -109,10 +109,16 @@ Result<FunctionRef> parse_function_name(std::string_view raw, NameContext contex
   FunctionRef ref;
   ref.name = match[11].str();
   if (match[12].matched) ref.qualifier = match[13].str();
-  if (ref.name.size() > 64) {
+  if (ref.qualifier && ref.qualifier->size() > 128) {
+    return validation_error({constraint(*ref.qualifier, "qualifier",
+                                        "Member must have length less than or equal to 128")});
+  }
+  // Only CreateFunction rejects a long name; other operations look it up and report it as not
+  // found, as AWS does.
+  if (context == NameContext::create && ref.name.size() > 64) {
     Error error = validation_error(
         {constraint(ref.name, "functionName", "Member must have length less than or equal to 64")});
-    if (context == NameContext::create) error.code = Errc::invalid_parameter;
+    error.code = Errc::invalid_parameter;
     return error;
   }
   return ref;
@@ -267,7 +273,7 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
     const auto& environment = it->value().as_object();
     std::vector<std::pair<std::string, std::string>> variables;
     std::vector<std::string> reserved;
-    std::size_t total = 0;
+    json::object measured;
     if (auto vars = environment.find("Variables");
         vars != environment.end() && vars->value().is_object()) {
       static const std::regex key_re{"[a-zA-Z]([a-zA-Z0-9_])+"};
@@ -284,7 +290,7 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
           reserved.push_back(k);
         }
         std::string v = value.is_string() ? std::string(value.as_string()) : describe_json(value);
-        total += k.size() + v.size();
+        measured[k] = v;
         variables.emplace_back(std::move(k), std::move(v));
       }
     }
@@ -301,11 +307,13 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
           "for modification. Reserved keys used in this request: " +
           names);
     }
-    if (total > 4096) {
-      return invalid_parameter(fmt::format(
+    // AWS measures the compact JSON of the variables and quotes it in the error.
+    std::string serialized = json::serialize(measured);
+    if (serialized.size() > 4096) {
+      return invalid_parameter(
           "Lambda was unable to configure your environment variables because the environment "
-          "variables you have provided exceeded the 4KB limit. String measured: {} bytes",
-          total));
+          "variables you have provided exceeded the 4KB limit. String measured: " +
+          serialized);
     }
     record.environment = std::move(variables);
     record.environment_set = true;

@@ -31,7 +31,7 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
     boost::system::error_code ec;
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;  // closed, timed out or malformed: nothing to answer
+    if (ec) co_return;  // closed, timed out or malformed, so no response is possible
 
     auto& head = parser.get();
     Request request;

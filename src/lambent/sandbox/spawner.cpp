@@ -251,7 +251,7 @@ struct Prepared {
 
 void set_command_line_area(int argc, char** argv) {
   if (argc <= 0 || argv == nullptr || argv[0] == nullptr) return;
-  // The kernel reports arg_start..arg_end, which holds the argv strings back to back.
+  // The kernel reports arg_start..arg_end, which contains the argv strings back to back.
   char* end = argv[argc - 1] + std::strlen(argv[argc - 1]) + 1;
   g_command_line = argv[0];
   g_command_line_size = static_cast<std::size_t>(end - argv[0]);
@@ -336,7 +336,8 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.runtime_dir = spec.runtime_dir.string();
   p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";
-  p.uid = p.namespaces ? spec.uid : 0;
+  p.uid = 0;
+  if (p.namespaces) p.uid = spec.uid;
   p.gid = p.uid;
   p.address_space_limit = memory_root_.empty() ? spec.address_space_limit_bytes : 0;
 

@@ -14,12 +14,12 @@
 // Starts execution environments as isolated process trees. This is the only code in Lambent
 // that forks or execs.
 //
-// Each environment gets new mount, PID, IPC and UTS namespaces (when the server runs as root),
-// the function code bind-mounted read-only at /var/task, the runtime bootstraps read-only at
-// /var/runtime, a private size-limited tmpfs at /tmp,
-// its own /proc, an unprivileged uid/gid, and a memory and PID limit through a cgroup (v2, or
-// v1 where only v1 controllers are mounted). Inside the new PID namespace a small init (pid 1)
-// reaps orphans and exits with the runtime's status, so killing it ends the whole tree.
+// When the server runs as root, each environment gets new mount, PID, IPC and UTS namespaces.
+// Its function code is bind-mounted read-only at /var/task and the runtime bootstraps at
+// /var/runtime. It gets a private size-limited tmpfs at /tmp, its own /proc and its own
+// unprivileged uid. A cgroup (v2, or v1 where only v1 controllers are mounted) limits its
+// memory and PIDs. Inside the new PID namespace a small init (pid 1) reaps orphans and exits
+// with the runtime's status, so killing it ends the whole tree.
 //
 // spawn() blocks for about a millisecond (fork, mounts, exec handshake): call it from a worker
 // thread, not from the event loop. Other members are cheap and thread-safe.
@@ -38,8 +38,8 @@ struct SpawnSpec {
   std::string env_id;              // names the cgroup; [a-z0-9-] only
   std::uint64_t memory_limit_bytes = 128ull << 20;
   std::uint64_t tmp_size_bytes = 512ull << 20;
-  // Without a memory cgroup, RLIMIT_AS of this many bytes stands in for the memory limit
-  // (0: none; V8 reserves far more address space than it uses, so Node.js gets none).
+  // Without a memory cgroup, RLIMIT_AS of this many bytes replaces the memory limit (0: none).
+  // V8 reserves far more address space than it uses, so Node.js environments get none.
   std::uint64_t address_space_limit_bytes = 0;
   uid_t uid = 0;  // from acquire_uid(); 0 runs as the server's own uid (rlimit-only mode)
 };

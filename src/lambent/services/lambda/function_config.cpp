@@ -49,8 +49,8 @@ std::string constraint(std::string_view value, std::string_view field, std::stri
   return fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", value, field, rule);
 }
 
-// Reads an integer field; a value of another JSON type is a serialization error, as AWS
-// reports for a body that does not match the operation's shape.
+// Reads an integer field. A value of another JSON type is a serialization error, which is how
+// AWS reports a body that does not match the operation's shape.
 Result<std::optional<std::int64_t>> int_field(const json::object& body, std::string_view key) {
   auto it = body.find(key);
   if (it == body.end() || it->value().is_null()) return std::optional<std::int64_t>();

@@ -5,8 +5,8 @@ outside the repository (reused by later runs) and ships it in the function's zip
 `npm` is not on PATH or the install fails, for example on a machine without network access.
 """
 
+import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -53,27 +53,29 @@ def install_sdk():
         result = subprocess.run(
             [npm, "install", "--no-audit", "--no-fund", f"--fetch-retries={FETCH_RETRIES}",
              "--prefix", str(scratch), PACKAGE],
-            capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, stdin=subprocess.DEVNULL)
+            cwd=scratch, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
+            stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         shutil.rmtree(scratch, ignore_errors=True)
         pytest.skip(f"npm install {PACKAGE} timed out after {INSTALL_TIMEOUT_S} s")
     if result.returncode != 0:
         shutil.rmtree(scratch, ignore_errors=True)
+        first_lines = "\n".join(result.stderr.splitlines()[:4])
         pytest.skip(f"npm install {PACKAGE} failed with exit code {result.returncode}:\n"
-                    f"{result.stderr[-2000:]}")
+                    f"{first_lines}")
 
-    shutil.rmtree(target, ignore_errors=True)
+    if not (modules / PACKAGE / "package.json").is_file():
+        shutil.rmtree(target, ignore_errors=True)  # a tree left by hand or an older layout
     try:
         scratch.rename(target)
     except OSError:
-        # Another run renamed its own install into place first; use that one.
+        # A concurrent run renamed its own complete install into place first; use that one.
         shutil.rmtree(scratch, ignore_errors=True)
     return modules
 
 
 def sdk_version(modules):
-    text = (modules / PACKAGE / "package.json").read_text()
-    return re.search(r'"version":\s*"([^"]+)"', text).group(1)
+    return json.loads((modules / PACKAGE / "package.json").read_text())["version"]
 
 
 def build_zip(modules):

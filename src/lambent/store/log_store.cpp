@@ -65,6 +65,11 @@ std::vector<LogEvent> LogStore::read(std::string_view function_name, std::int64_
   return events;
 }
 
+bool LogStore::has_function(std::string_view function_name) const {
+  std::error_code ec;
+  return fs::is_directory(root_ / std::string(function_name), ec);
+}
+
 void LogStore::remove_function(std::string_view function_name) {
   std::error_code ec;
   fs::remove_all(root_ / std::string(function_name), ec);

@@ -51,6 +51,9 @@ class LogStore {
   std::vector<LogEvent> read(std::string_view function_name, std::int64_t since_ms,
                              std::size_t limit) const;
 
+  // True when the function has written at least one log stream.
+  bool has_function(std::string_view function_name) const;
+
   // Removes every stream of a deleted function.
   void remove_function(std::string_view function_name);
 

@@ -108,6 +108,17 @@ http::Response Edge::read_logs(const http::Request& request) {
     bad.body = R"({"message":"since_ms and limit must be integers"})";
     return bad;
   }
+  if (name.empty() || name.find('/') != std::string::npos || name.starts_with(".") ||
+      !logs_.has_function(name)) {
+    // CloudWatch Logs' answer for a log group that was never created.
+    http::Response missing;
+    missing.status = 404;
+    missing.header("Content-Type", "application/json");
+    missing.header("x-amzn-ErrorType", "ResourceNotFoundException");
+    missing.body = json::serialize(json::object{
+        {"message", "The specified log group does not exist."}});
+    return missing;
+  }
   json::array events;
   for (auto& event : logs_.read(name, since, limit)) {
     events.push_back(json::object{{"timestamp", event.timestamp_ms},

@@ -14,7 +14,16 @@ LogStream::~LogStream() {
 void LogStream::append(std::int64_t timestamp_ms, std::string_view message) {
   if (!file_) return;
   std::fprintf(file_, "%lld\t", static_cast<long long>(timestamp_ms));
-  for (char c : message) std::fputc(c == '\n' ? '\r' : c, file_);
+  // Write runs between newlines whole; each newline inside the message is stored as '\r'.
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t newline = message.find('\n', start);
+    std::size_t end = newline == std::string_view::npos ? message.size() : newline;
+    std::fwrite(message.data() + start, 1, end - start, file_);
+    if (newline == std::string_view::npos) break;
+    std::fputc('\r', file_);
+    start = newline + 1;
+  }
   std::fputc('\n', file_);
 }
 

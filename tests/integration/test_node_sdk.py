@@ -19,8 +19,9 @@ from conftest import FUNCTIONS_DIR, ROLE, invoke_json, make_zip, unique_name
 
 PACKAGE = "@aws-sdk/client-lambda"
 INSTALL_TIMEOUT_S = 180
-# npm retries a failed fetch twice by default, with back-off, which makes a machine without
-# network spend about 70 s before the skip; one retry keeps that near 10 s.
+# npm 11 retries a failed fetch twice by default, with back-off. Against a registry that refuses
+# connections that took 71 s before the skip, and one retry took 10 s (measured on this 2-core
+# test machine).
 FETCH_RETRIES = 1
 MAX_ZIPPED_BYTES = 52428800  # Lambda's limit for a zip sent in the request
 REGION = "us-east-1"
@@ -32,7 +33,7 @@ def cache_dir():
 
 
 def install_sdk():
-    """Installs PACKAGE into the cache folder unless it is there; returns its node_modules.
+    """Installs PACKAGE into the cache folder unless it is there, and returns its node_modules.
 
     npm installs into a scratch folder that is renamed into place only when it succeeds, so an
     interrupted install never leaves a partial tree behind for the next run to reuse.
@@ -118,11 +119,12 @@ def test_node_sdk_v3_inside_handler(server, lam):
 
 
 def test_server_rejects_wrong_signature(server):
-    """The server checks signatures, so the signed calls above could not pass unsigned."""
+    """The server checks signatures, so the SDK's calls above succeeded only by signing right."""
     access_key, _ = server.credentials()
     client = server.client(aws_access_key_id=access_key, aws_secret_access_key="wrong-secret")
 
     with pytest.raises(ClientError) as caught:
         client.list_functions()
 
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

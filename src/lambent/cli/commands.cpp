@@ -65,8 +65,10 @@ bool connect(const ClientOptions& options, Connection& out) {
 }
 
 // Sends a request and prints AWS's error (type and message) when the status is not 2xx.
+// A response with status `quiet_status` is returned as a failure without printing it.
 bool call(const Connection& c, const std::string& method, const std::string& target,
-          std::string body, http::Response& response, http::HeaderList headers = {}) {
+          std::string body, http::Response& response, http::HeaderList headers = {},
+          unsigned quiet_status = 0) {
   http::Request request;
   request.method = method;
   request.target = target;
@@ -80,6 +82,7 @@ bool call(const Connection& c, const std::string& method, const std::string& tar
   }
   response = std::move(*result);
   if (response.status >= 200 && response.status < 300) return true;
+  if (response.status == quiet_status) return false;
   std::string type;
   for (const auto& [name, value] : response.headers) {
     if (name == "x-amzn-errortype") type = value;
@@ -300,7 +303,13 @@ int logs(const ClientOptions& client, const std::string& name, bool follow,
     http::Response response;
     std::string target = "/_lambent/logs/" + http::percent_encode(name) +
                          "?since_ms=" + std::to_string(since);
-    if (!call(c, "GET", target, "", response)) return 1;
+    bool ok = call(c, "GET", target, "", response, {}, follow ? 404 : 0);
+    if (!ok && follow && response.status == 404) {
+      // A function that has not run yet has no log group: keep waiting for its first lines.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    if (!ok) return 1;
     auto parsed = json::parse(response.body).as_object();
     std::size_t seen_at_since = 0;
     for (const auto& e : parsed["events"].as_array()) {

@@ -67,6 +67,7 @@ enum Step : int {
   kStepBindCode,
   kStepRemountCode,
   kStepBindRuntime,
+  kStepBindAccounts,
   kStepMountTmp,
   kStepMountProc,
   kStepFork,
@@ -84,6 +85,7 @@ const char* step_name(int step) {
     case kStepBindCode: return "bind-mount code at /var/task";
     case kStepRemountCode: return "remount /var/task read-only";
     case kStepBindRuntime: return "bind-mount the runtime at /var/runtime";
+    case kStepBindAccounts: return "bind-mount /etc/passwd and /etc/group";
     case kStepMountTmp: return "mount /tmp";
     case kStepMountProc: return "mount /proc";
     case kStepFork: return "fork runtime";
@@ -133,6 +135,8 @@ struct Prepared {
   std::vector<char*> envp;
   std::string code_dir;
   std::string runtime_dir;
+  std::string passwd_file;
+  std::string group_file;
   std::string tmp_options;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files to join
   std::string chdir_to;
@@ -210,6 +214,14 @@ struct Prepared {
           ::mount(nullptr, kRuntimeRoot, nullptr,
                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
         fail_child(report_fd, kStepBindRuntime);
+      }
+    }
+    // Each sandbox uid has an account, as AWS's sbx_user1051 does, so getpwuid() and
+    // os.homedir() work for functions.
+    if (!p.passwd_file.empty()) {
+      if (::mount(p.passwd_file.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0 ||
+          ::mount(p.group_file.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0) {
+        fail_child(report_fd, kStepBindAccounts);
       }
     }
     if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_options.c_str()) != 0) {
@@ -307,6 +319,10 @@ std::string Spawner::probe() {
     }
   }
 
+  if (isolation_ == Isolation::full && !options_.state_dir.empty()) {
+    write_account_files();
+  }
+
   if (isolation_ == Isolation::full) {
     summary << "isolation=namespaces uids=" << options_.first_uid << "-"
             << options_.first_uid + options_.uid_count - 1;
@@ -334,6 +350,8 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.namespaces = isolation_ == Isolation::full;
   p.code_dir = spec.code_dir.string();
   p.runtime_dir = spec.runtime_dir.string();
+  p.passwd_file = passwd_file_.string();
+  p.group_file = group_file_.string();
   p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";
   p.uid = 0;
@@ -444,6 +462,37 @@ fs::path Spawner::task_root(const SpawnSpec& spec) const {
 fs::path Spawner::runtime_root(const SpawnSpec& spec) const {
   return isolation_ == Isolation::full && !spec.runtime_dir.empty() ? fs::path(kRuntimeRoot)
                                                                     : spec.runtime_dir;
+}
+
+void Spawner::write_account_files() {
+  std::error_code ec;
+  fs::create_directories(options_.state_dir, ec);
+  fs::path passwd = options_.state_dir / "passwd";
+  fs::path group = options_.state_dir / "group";
+  {
+    std::ofstream out(passwd, std::ios::trunc);
+    out << "root:x:0:0:root:/root:/sbin/nologin\n"
+        << "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n";
+    for (uid_t i = 0; i < options_.uid_count; ++i) {
+      uid_t uid = options_.first_uid + i;
+      out << "sbx_user" << uid << ":x:" << uid << ":" << uid << "::/home/sbx_user" << uid
+          << ":/sbin/nologin\n";
+    }
+    std::ofstream groups(group, std::ios::trunc);
+    groups << "root:x:0:\nnogroup:x:65534:\n";
+    for (uid_t i = 0; i < options_.uid_count; ++i) {
+      uid_t gid = options_.first_uid + i;
+      groups << "sbx_user" << gid << ":x:" << gid << ":\n";
+    }
+    if (!out || !groups) {
+      LOG_WARN("sandbox", "account_files_failed", "dir={}", options_.state_dir.string());
+      return;
+    }
+  }
+  ::chmod(passwd.c_str(), 0644);
+  ::chmod(group.c_str(), 0644);
+  passwd_file_ = passwd;
+  group_file_ = group;
 }
 
 uid_t Spawner::acquire_uid() {

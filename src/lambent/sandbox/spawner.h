@@ -61,6 +61,9 @@ struct SpawnerOptions {
   uid_t first_uid = 60000;
   uid_t uid_count = 5000;
   std::uint64_t max_pids = 1024;  // per environment
+  // Folder for files the sandboxes share, such as the /etc/passwd and /etc/group they see;
+  // empty leaves the host's files in place.
+  std::filesystem::path state_dir;
 };
 
 // Records where the process's argv strings live, so an environment's init process can
@@ -99,11 +102,15 @@ class Spawner {
   void cleanup(const Child& child) const;
 
  private:
+  void write_account_files();
+
   SpawnerOptions options_;
   Isolation isolation_ = Isolation::rlimit_only;
   bool cgroup_v2_ = false;
   std::filesystem::path memory_root_;  // v2: the lambent cgroup; v1: memory/lambent
   std::filesystem::path pids_root_;    // v1 only: pids/lambent
+  std::filesystem::path passwd_file_;  // mounted at /etc/passwd inside environments
+  std::filesystem::path group_file_;   // mounted at /etc/group
   std::mutex uid_mutex_;
   std::vector<bool> uid_used_;
   std::size_t next_uid_ = 0;

@@ -137,7 +137,9 @@ int serve(Config config) {
   asio::io_context io(1);
   asio::thread_pool blocking(2);
 
-  sandbox::Spawner spawner(sandbox::SpawnerOptions{});
+  sandbox::SpawnerOptions spawner_options;
+  spawner_options.state_dir = config.data_dir / "sandbox";
+  sandbox::Spawner spawner(spawner_options);
   std::string isolation = spawner.probe();
   if (spawner.isolation() != sandbox::Isolation::full || !spawner.memory_limits()) {
     LOG_WARN("server", "isolation_reduced", "{}", isolation);

@@ -1,6 +1,6 @@
 // Calls the Lambda API through the AWS SDK for JavaScript v3 with no endpoint, region or
-// credentials in the code: the SDK reads AWS_ENDPOINT_URL, AWS_REGION and the AWS_ACCESS_KEY_ID
-// pair from the environment. The zip ships @aws-sdk/client-lambda in node_modules.
+// credentials in the code. The SDK reads AWS_ENDPOINT_URL, AWS_REGION and the AWS_ACCESS_KEY_ID
+// pair from the environment, and the zip ships @aws-sdk/client-lambda in node_modules.
 import {
   GetFunctionConfigurationCommand,
   LambdaClient,

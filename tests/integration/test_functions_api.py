@@ -405,3 +405,21 @@ def test_cli_get_account_settings(fresh_server):
         "TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
         "CodeSizeZipped": 52428800, "ConcurrentExecutions": 1000,
         "UnreservedConcurrentExecutions": 1000}
+
+
+def test_stale_revision_id_rejected(lam):
+    name = create_function(lam, {"app.py": "def handler(e, c):\n    return 1\n"})
+    stale = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    lam.update_function_configuration(FunctionName=name, Description="moves the revision")
+
+    with pytest.raises(lam.exceptions.PreconditionFailedException) as raised:
+        lam.update_function_configuration(FunctionName=name, Description="stale",
+                                          RevisionId=stale)
+
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert error["Error"]["Message"] == (
+        "The Revision Id provided does not match the latest Revision Id. Call the "
+        "GetFunction/GetAlias API to retrieve the latest Revision Id")
+    assert lam.get_function_configuration(FunctionName=name)["Description"] == \
+        "moves the revision"

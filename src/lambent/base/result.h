@@ -14,6 +14,7 @@ enum class Errc {
   validation,         // ValidationException, 400
   not_found,          // ResourceNotFoundException, 404
   conflict,           // ResourceConflictException, 409
+  precondition_failed,  // PreconditionFailedException, 412 (stale RevisionId)
   too_large,          // RequestEntityTooLargeException, 413
   invalid_content,    // InvalidRequestContentException, 400
   throttled,          // TooManyRequestsException, 429

@@ -21,6 +21,8 @@ Shape shape_for(Errc code) {
     case Errc::validation: return {400, "ValidationException", "", "message"};
     case Errc::not_found: return {404, "ResourceNotFoundException", "User", "Message"};
     case Errc::conflict: return {409, "ResourceConflictException", "User", "message"};
+    case Errc::precondition_failed:
+      return {412, "PreconditionFailedException", "User", "message"};
     case Errc::too_large: return {413, "RequestEntityTooLargeException", "User", "message"};
     case Errc::invalid_content: return {400, "InvalidRequestContentException", "User", "message"};
     case Errc::throttled: return {429, "TooManyRequestsException", "User", "message"};

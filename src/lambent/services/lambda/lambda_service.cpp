@@ -93,6 +93,32 @@ std::string describe_invalid_json(std::string_view body, const boost::system::er
   return ec.message();
 }
 
+// Combines the qualifier in a function ARN with the Qualifier query parameter; the two must
+// agree when both are given.
+Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
+                                                     const http::Request& request) {
+  auto qualifier = http::query_param(request.query(), "Qualifier");
+  if (qualifier.found && ref.qualifier && *ref.qualifier != qualifier.value) {
+    return invalid_parameter(
+        "The derived qualifier from the function name does not match the specified "
+        "qualifier.");
+  }
+  if (qualifier.found) return std::optional<std::string>(qualifier.value);
+  return ref.qualifier;
+}
+
+// Rejects a request whose RevisionId is not the function's current one.
+Status check_revision(const json::object& body, const store::FunctionRecord& record) {
+  auto revision = body.find("RevisionId");
+  if (revision == body.end() || !revision->value().is_string() ||
+      revision->value().as_string() == record.revision_id) {
+    return ok_status();
+  }
+  return Error{Errc::precondition_failed,
+               "The Revision Id provided does not match the latest Revision Id. Call the "
+               "GetFunction/GetAlias API to retrieve the latest Revision Id"};
+}
+
 std::string make_trace_id() {
   return fmt::format("Root=1-{:08x}-{};Sampled=0", static_cast<unsigned>(std::time(nullptr)),
                      random_hex(12));
@@ -307,15 +333,9 @@ Task<http::Response> LambdaService::get_function(std::string_view raw_name,
                                                  bool configuration_only) {
   auto ref = parse_function_name(raw_name, NameContext::other);
   if (!ref) co_return error_response(ref.error(), request_id);
-  auto qualifier = http::query_param(request.query(), "Qualifier");
-  if (qualifier.found && ref->qualifier && *ref->qualifier != qualifier.value) {
-    co_return error_response(
-        invalid_parameter("The derived qualifier from the function name does not match the "
-                          "specified qualifier."),
-        request_id);
-  }
-  std::optional<std::string> version = ref->qualifier;
-  if (qualifier.found) version = qualifier.value;
+  auto resolved = resolve_qualifier(*ref, request);
+  if (!resolved) co_return error_response(resolved.error(), request_id);
+  std::optional<std::string> version = *resolved;
 
   auto spec = invoker_.find(ref->name);
   if (!spec || (version && *version != "$LATEST")) {
@@ -397,16 +417,8 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
   }
-  if (auto revision = body->find("RevisionId");
-      revision != body->end() && revision->value().is_string() &&
-      revision->value().as_string() != spec->config.revision_id) {
-    co_return error_response(
-        Error{Errc::conflict,
-              "The Revision Id provided does not match the latest Revision Id. Call the "
-              "GetFunction/GetAlias API to retrieve the latest Revision Id",
-              "PreconditionFailedException"},
-        request_id);
-  }
+  auto revision_ok = check_revision(*body, spec->config);
+  if (!revision_ok) co_return error_response(revision_ok.error(), request_id);
   auto zip_field = body->find("ZipFile");
   if (zip_field == body->end() || !zip_field->value().is_string()) {
     co_return error_response(
@@ -477,16 +489,8 @@ Task<http::Response> LambdaService::update_configuration(std::string_view raw_na
   if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
   }
-  if (auto revision = body->find("RevisionId");
-      revision != body->end() && revision->value().is_string() &&
-      revision->value().as_string() != spec->config.revision_id) {
-    co_return error_response(
-        Error{Errc::conflict,
-              "The Revision Id provided does not match the latest Revision Id. Call the "
-              "GetFunction/GetAlias API to retrieve the latest Revision Id",
-              "PreconditionFailedException"},
-        request_id);
-  }
+  auto revision_ok = check_revision(*body, spec->config);
+  if (!revision_ok) co_return error_response(revision_ok.error(), request_id);
   store::FunctionRecord record = spec->config;
   if (auto applied = apply_configuration(*body, record, false); !applied) {
     co_return error_response(applied.error(), request_id);
@@ -508,15 +512,9 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
                                                     const std::string& request_id) {
   auto ref = parse_function_name(raw_name, NameContext::other);
   if (!ref) co_return error_response(ref.error(), request_id);
-  auto qualifier = http::query_param(request.query(), "Qualifier");
-  if (qualifier.found && ref->qualifier && *ref->qualifier != qualifier.value) {
-    co_return error_response(
-        invalid_parameter("The derived qualifier from the function name does not match the "
-                          "specified qualifier."),
-        request_id);
-  }
-  std::optional<std::string> version = ref->qualifier;
-  if (qualifier.found) version = qualifier.value;
+  auto resolved = resolve_qualifier(*ref, request);
+  if (!resolved) co_return error_response(resolved.error(), request_id);
+  std::optional<std::string> version = *resolved;
   if (version && *version == "$LATEST") {
     co_return error_response(
         invalid_parameter("$LATEST version cannot be deleted without deleting the function."),
@@ -600,15 +598,9 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
                                            const std::string& request_id) {
   auto ref = parse_function_name(raw_name, NameContext::invoke);
   if (!ref) co_return error_response(ref.error(), request_id);
-  auto qualifier = http::query_param(request.query(), "Qualifier");
-  if (qualifier.found && ref->qualifier && *ref->qualifier != qualifier.value) {
-    co_return error_response(
-        invalid_parameter("The derived qualifier from the function name does not match the "
-                          "specified qualifier."),
-        request_id);
-  }
-  std::optional<std::string> version = ref->qualifier;
-  if (qualifier.found) version = qualifier.value;
+  auto resolved = resolve_qualifier(*ref, request);
+  if (!resolved) co_return error_response(resolved.error(), request_id);
+  std::optional<std::string> version = *resolved;
 
   std::string_view invocation_type = request.header("x-amz-invocation-type");
   if (invocation_type.empty()) invocation_type = "RequestResponse";

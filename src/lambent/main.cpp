@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   std::string data_dir;
   auto add_client_options = [&](CLI::App* sub) {
     sub->add_option("--endpoint", client.endpoint,
-                    "Server URL (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566)");
+                    "Server URL (default: $AWS_ENDPOINT_URL, else http://$LAMBENT_LISTEN, else "
+                    "http://127.0.0.1:4566)");
     sub->add_option("--data-dir", data_dir,
                     "Data directory whose credentials to use when AWS_ACCESS_KEY_ID is unset "
                     "(default: $LAMBENT_DATA_DIR, else ~/.lambent)");

@@ -481,3 +481,28 @@ def test_cold_starts_with_many_open_connections(fresh_server):
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_missing_bootstrap_is_invalid_entrypoint(lam):
+    name = create_function(lam, {"README": "no bootstrap here\n"}, runtime="provided.al2023",
+                           handler="none")
+
+    response, body = invoke_json(lam, name)
+
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.InvalidEntrypoint"
+    assert body["errorMessage"] == (
+        f"RequestId: {response['ResponseMetadata']['RequestId']} Error: fork/exec "
+        "/var/task/bootstrap: no such file or directory")
+
+
+def test_crash_is_logged_between_start_and_end(lam, switch_function):
+    response, body = invoke_json(lam, switch_function, {"action": "os_exit"}, LogType="Tail")
+
+    tail = log_tail(response).splitlines()
+    request_id = response["ResponseMetadata"]["RequestId"]
+    message = f"RequestId: {request_id} Error: Runtime exited with error: exit status 1"
+    assert body == {"errorType": "Runtime.ExitError", "errorMessage": message}
+    end = tail.index(f"END RequestId: {request_id}")
+    assert tail[end - 2:end] == [message, "Runtime.ExitError"]

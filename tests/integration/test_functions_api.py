@@ -423,3 +423,41 @@ def test_stale_revision_id_rejected(lam):
         "GetFunction/GetAlias API to retrieve the latest Revision Id")
     assert lam.get_function_configuration(FunctionName=name)["Description"] == \
         "moves the revision"
+
+
+def test_update_code_removes_unused_package(server, lam):
+    first = make_zip({"app.py": "def handler(e, c):\n    return 'first'\n"})
+    second = make_zip({"app.py": "def handler(e, c):\n    return 'second'\n"})
+    name = unique_name("packages")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                        Role=ROLE, Code={"ZipFile": first})
+    zips = server.data_dir / "code" / "zips"
+    first_zip = zips / (hashlib.sha256(first).hexdigest() + ".zip")
+    assert first_zip.exists()
+
+    lam.update_function_code(FunctionName=name, ZipFile=second)
+
+    assert not first_zip.exists()
+    assert (zips / (hashlib.sha256(second).hexdigest() + ".zip")).exists()
+    assert invoke_json(lam, name)[1] == "second"
+
+
+def test_concurrent_creates_one_wins(lam):
+    import concurrent.futures
+
+    name = unique_name("race")
+    code = make_zip({"app.py": "def handler(e, c):\n    return 1\n"})
+
+    def create(_):
+        try:
+            lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                                Role=ROLE, Code={"ZipFile": code})
+            return 201
+        except lam.exceptions.ResourceConflictException:
+            return 409
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(create, range(8)))
+
+    assert statuses.count(201) == 1
+    assert statuses.count(409) == 7

@@ -60,6 +60,37 @@ Task<bool> Event::wait_until(std::chrono::steady_clock::time_point deadline) {
   co_return set_;
 }
 
+Task<AsyncMutex::Guard> AsyncMutex::lock() {
+  if (!locked_) {
+    locked_ = true;
+    co_return Guard(this);
+  }
+  Event turn(co_await asio::this_coro::executor);
+  auto position = waiters_.insert(waiters_.end(), &turn);
+  // unlock() hands the mutex over by setting `turn`; the wait ends only then (or on
+  // cancellation, when the waiter leaves the queue).
+  while (!turn.is_set()) {
+    if (!co_await turn.wait(std::chrono::hours(24)) && !turn.is_set()) {
+      auto state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none) {
+        waiters_.erase(position);
+        throw boost::system::system_error(asio::error::operation_aborted);
+      }
+    }
+  }
+  co_return Guard(this);
+}
+
+void AsyncMutex::unlock() {
+  if (waiters_.empty()) {
+    locked_ = false;
+    return;
+  }
+  Event* next = waiters_.front();
+  waiters_.pop_front();
+  next->set();  // ownership passes to the waiter; locked_ stays true
+}
+
 std::int64_t epoch_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -19,6 +19,7 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <utility>
 
 // Coroutine plumbing shared by every layer: owned task groups and one-shot events.
 // All of it is confined to one executor (the control-plane io_context thread).
@@ -79,6 +80,31 @@ class Event {
  private:
   asio::steady_timer timer_;
   bool set_ = false;
+};
+
+// A mutex for coroutines on one executor: lock() suspends until the holder's Guard is
+// destroyed. Waiters are served in arrival order. Not thread-safe.
+class AsyncMutex {
+ public:
+  class Guard {
+   public:
+    explicit Guard(AsyncMutex* mutex) : mutex_(mutex) {}
+    Guard(Guard&& other) noexcept : mutex_(std::exchange(other.mutex_, nullptr)) {}
+    Guard& operator=(Guard&&) = delete;
+    ~Guard() {
+      if (mutex_) mutex_->unlock();
+    }
+
+   private:
+    AsyncMutex* mutex_;
+  };
+
+  Task<Guard> lock();
+
+ private:
+  void unlock();
+  bool locked_ = false;
+  std::list<Event*> waiters_;
 };
 
 // Runs fn() on `pool` (for blocking work: fork, file extraction) and resumes the awaiting

@@ -35,8 +35,9 @@ struct Connection {
 };
 
 bool connect(const ClientOptions& options, Connection& out) {
-  std::string url = options.endpoint.empty() ? env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-                                             : options.endpoint;
+  std::string url = options.endpoint;
+  if (url.empty()) url = env_or("AWS_ENDPOINT_URL", "");
+  if (url.empty()) url = "http://" + env_or("LAMBENT_LISTEN", "127.0.0.1:4566");
   auto endpoint = http::parse_endpoint(url);
   if (!endpoint) {
     std::cerr << "lambent: " << endpoint.error().message << "\n";
@@ -144,6 +145,9 @@ std::string zip_folder(const fs::path& folder) {
     }
     struct stat st {};
     ::stat(path.c_str(), &st);
+    // The file's own mtime, not the time of zipping, so unchanged files zip to the same bytes
+    // and keep their CodeSha256.
+    zip_file_set_mtime(archive, static_cast<zip_uint64_t>(index), st.st_mtime, 0);
     zip_file_set_external_attributes(archive, static_cast<zip_uint64_t>(index), 0, ZIP_OPSYS_UNIX,
                                      static_cast<zip_uint32_t>((S_IFREG | (st.st_mode & 0777)) << 16));
   }

@@ -404,6 +404,8 @@ Task<void> Environment::read_output() {
       break;
     }
     emit(std::string_view(buffer, static_cast<std::size_t>(n)));
+    // Readers such as `lambent logs --follow` see output while the invocation still runs.
+    if (log_) log_->flush();
   }
   if (!partial_line_.empty()) {
     write_log_line(partial_line_);
@@ -438,6 +440,8 @@ Task<void> Environment::watch_exit() {
 
 void Environment::on_exit(int status) {
   exit_status_ = status;
+  // The cgroup is removed below, so its peak is kept for the REPORT line.
+  peak_memory_bytes_ = context_->spawner->peak_memory_bytes(child_);
   bool was_dead = state_ == State::dead;
   state_ = State::dead;
   drain_output();
@@ -459,30 +463,29 @@ void Environment::complete_after_exit() {
   if (init_error_) {
     complete(Outcome::function_error, *init_error_);
   } else if (context_->spawner->oom_killed(child_)) {
-    complete(Outcome::failure,
-             error_payload("Runtime.OutOfMemory",
-                           fmt::format("RequestId: {} Error: Runtime exited with error: "
-                                       "signal: killed",
-                                       id)));
+    complete_with_log("Runtime.OutOfMemory",
+                      fmt::format("RequestId: {} Error: Runtime exited with error: signal: killed",
+                                  id));
   } else if (status == 0) {
-    complete(Outcome::failure,
-             error_payload("Runtime.ExitError",
-                           fmt::format("RequestId: {} Error: Runtime exited without providing "
-                                       "a reason",
-                                       id)));
+    complete_with_log("Runtime.ExitError",
+                      fmt::format("RequestId: {} Error: Runtime exited without providing a reason",
+                                  id));
   } else if (status > 128) {
-    complete(Outcome::failure,
-             error_payload("Runtime.ExitError",
-                           fmt::format("RequestId: {} Error: Runtime exited with error: "
-                                       "signal: {}",
-                                       id, signal_name(status - 128))));
+    complete_with_log("Runtime.ExitError",
+                      fmt::format("RequestId: {} Error: Runtime exited with error: signal: {}", id,
+                                  signal_name(status - 128)));
   } else {
-    complete(Outcome::failure,
-             error_payload("Runtime.ExitError",
-                           fmt::format("RequestId: {} Error: Runtime exited with error: "
-                                       "exit status {}",
-                                       id, status)));
+    complete_with_log("Runtime.ExitError",
+                      fmt::format("RequestId: {} Error: Runtime exited with error: exit status {}",
+                                  id, status));
   }
+}
+
+void Environment::complete_with_log(std::string_view type, std::string message) {
+  // AWS logs a platform-detected failure as its message line and then its type.
+  write_log_line(message);
+  write_log_line(type);
+  complete(Outcome::failure, error_payload(type, message));
 }
 
 void Environment::complete(Outcome outcome, std::string payload) {
@@ -530,6 +533,7 @@ Task<InvokeResult> Environment::invoke(InvokeRequest request) {
   }
 
   write_log_line(fmt::format("START RequestId: {} Version: {}", request_id, spec_->version));
+  if (log_) log_->flush();
   auto begin = std::chrono::steady_clock::now();
   current_->deadline_ms = epoch_ms() + config.timeout_seconds * 1000LL;
 
@@ -570,7 +574,7 @@ Task<InvokeResult> Environment::invoke(InvokeRequest request) {
 
   double duration_ms = std::chrono::duration<double, std::milli>(end - begin).count();
   auto billed_ms = static_cast<long long>(std::ceil(duration_ms));
-  auto peak_mb = context_->spawner->peak_memory_bytes(child_) >> 20;
+  auto peak_mb = (exit_status_ ? peak_memory_bytes_ : context_->spawner->peak_memory_bytes(child_)) >> 20;
   write_log_line(fmt::format("END RequestId: {}", request_id));
   std::string report =
       fmt::format("REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory "

@@ -109,6 +109,7 @@ class Environment : public std::enable_shared_from_this<Environment> {
   void on_exit(int status);
   void complete(Outcome outcome, std::string payload);
   void complete_after_exit();
+  void complete_with_log(std::string_view type, std::string message);
   void drain_output();
   void write_log_line(std::string_view line);
   void emit(std::string_view line);
@@ -138,6 +139,7 @@ class Environment : public std::enable_shared_from_this<Environment> {
   std::chrono::steady_clock::time_point last_used_;
   int output_fd_ = -1;
   uid_t uid_ = 0;  // the environment's own uid; 0 in rlimit-only mode
+  std::uint64_t peak_memory_bytes_ = 0;  // read when the process tree exits
 };
 
 // AWS's log stream name for a new environment: "YYYY/MM/DD/[VERSION]<32 hex digits>".

@@ -70,6 +70,18 @@ Task<Result<InvokeResult>> Manager::invoke(std::shared_ptr<const FunctionSpec> s
     std::erase_if(started_, [](const std::weak_ptr<Environment>& w) { return w.expired(); });
     started_.push_back(env);
     auto started = co_await env->start();
+    if (!started && started.error().type == "Runtime.InvalidEntrypoint") {
+      // AWS reports a bootstrap that cannot run as a function error of the invocation.
+      --total_;
+      InvokeResult failed;
+      failed.outcome = Outcome::failure;
+      failed.cold_start = true;
+      failed.environment_lost = true;
+      failed.payload = fmt::format(
+          R"({{"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: {} Error: {}"}})",
+          request.request_id, started.error().message);
+      co_return failed;
+    }
     if (!started) {
       --total_;
       LOG_ERROR("runtime", "environment_start_failed", "function={} env_id={} error=\"{}\"",

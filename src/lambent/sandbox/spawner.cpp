@@ -319,6 +319,7 @@ std::string Spawner::probe() {
     }
   }
 
+  remove_stale_cgroups();
   if (isolation_ == Isolation::full && !options_.state_dir.empty()) {
     write_account_files();
   }
@@ -446,9 +447,19 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
     ::waitpid(pid, &status, 0);
     ::close(output[0]);
     cleanup(child);
-    return make_error(Errc::io, fmt::format("environment {} failed to {}: {}", spec.env_id,
-                                            step_name(failure.step),
-                                            std::strerror(failure.error)));
+    Error error{Errc::io, fmt::format("environment {} failed to {}: {}", spec.env_id,
+                                      step_name(failure.step), std::strerror(failure.error))};
+    // A missing or non-executable entry point is the function's fault, not the host's.
+    if (failure.step == kStepExec &&
+        (failure.error == ENOENT || failure.error == EACCES || failure.error == ENOEXEC)) {
+      error.code = Errc::invalid_parameter;
+      error.type = "Runtime.InvalidEntrypoint";
+      error.message = fmt::format("fork/exec {}: {}", spec.argv.empty() ? "" : spec.argv[0],
+                                  failure.error == ENOENT  ? "no such file or directory"
+                                  : failure.error == EACCES ? "permission denied"
+                                                            : "exec format error");
+    }
+    return error;
   }
   child.pid = pid;
   child.output_fd = output[0];
@@ -462,6 +473,21 @@ fs::path Spawner::task_root(const SpawnSpec& spec) const {
 fs::path Spawner::runtime_root(const SpawnSpec& spec) const {
   return isolation_ == Isolation::full && !spec.runtime_dir.empty() ? fs::path(kRuntimeRoot)
                                                                     : spec.runtime_dir;
+}
+
+void Spawner::remove_stale_cgroups() {
+  // Environments of a server that was killed leave their cgroups behind. rmdir only succeeds
+  // on a cgroup without processes, so live environments (of any server) are never touched.
+  std::size_t removed = 0;
+  for (const auto& root : {memory_root_, pids_root_}) {
+    if (root.empty()) continue;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      if (!entry.is_directory() || !entry.path().filename().string().starts_with("env-")) continue;
+      if (::rmdir(entry.path().c_str()) == 0) ++removed;
+    }
+  }
+  if (removed > 0) LOG_INFO("sandbox", "stale_cgroups_removed", "count={}", removed);
 }
 
 void Spawner::write_account_files() {

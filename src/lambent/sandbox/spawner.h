@@ -103,6 +103,7 @@ class Spawner {
 
  private:
   void write_account_files();
+  void remove_stale_cgroups();
 
   SpawnerOptions options_;
   Isolation isolation_ = Isolation::rlimit_only;

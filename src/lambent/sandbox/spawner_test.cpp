@@ -301,12 +301,23 @@ TEST_F(SpawnerTest, KillTreeKillsSleepingTree) {
 
 TEST_F(SpawnerTest, SpawnFailureNamesTheStep) {
   SpawnSpec spec = shell_spec("");
-  spec.argv = {"/nonexistent/runtime"};
+  spec.code_dir = base_ / "missing-code";
   auto child = spawner_.spawn(spec);
   ASSERT_FALSE(child.ok());
   EXPECT_EQ(child.error().code, Errc::io);
-  EXPECT_EQ(child.error().message,
-            "environment " + spec.env_id + " failed to exec runtime: No such file or directory");
+  EXPECT_EQ(child.error().message, "environment " + spec.env_id +
+                                       " failed to bind-mount code at /var/task: No such file or "
+                                       "directory");
+}
+
+TEST_F(SpawnerTest, MissingEntryPointIsInvalidEntrypoint) {
+  SpawnSpec spec = shell_spec("");
+  spec.argv = {"/nonexistent/runtime"};
+  auto child = spawner_.spawn(spec);
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(child.error().code, Errc::invalid_parameter);
+  EXPECT_EQ(child.error().type, "Runtime.InvalidEntrypoint");
+  EXPECT_EQ(child.error().message, "fork/exec /nonexistent/runtime: no such file or directory");
 }
 
 TEST_F(SpawnerTest, MemoryLimitOomKills) {

@@ -177,7 +177,7 @@ int serve(Config config) {
   lambda_options.code_url_key = credentials.secret_access_key;
   auto lambda_service = std::make_unique<services::lambda::LambdaService>(
       invoker, code, logs, blocking, lambda_options);
-  auto edge = std::make_shared<services::Edge>(*lambda_service, logs, edge_options);
+  auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,

@@ -29,9 +29,11 @@ http::Response not_found(std::string_view request_id, std::string_view path) {
 
 }  // namespace
 
-Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, EdgeOptions options)
+Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, asio::thread_pool& blocking,
+           EdgeOptions options)
     : lambda_(lambda),
       logs_(logs),
+      blocking_(blocking),
       options_(std::move(options)),
       verifier_([this](std::string_view id) -> std::optional<std::string> {
         auto it = options_.keys.find(std::string(id));
@@ -86,14 +88,14 @@ Task<http::Response> Edge::handle(http::Request& request) {
 
   if (lambda::LambdaService::owns(path)) co_return co_await lambda_.handle(request, request_id);
   if (path.starts_with(kInternalPrefix)) {
-    if (path.starts_with("/_lambent/logs/") && request.method == "GET") co_return read_logs(request);
+    if (path.starts_with("/_lambent/logs/") && request.method == "GET") co_return co_await read_logs(request);
   }
   co_return not_found(request_id, path);
 }
 
 // GET /_lambent/logs/<function>?since_ms=N&limit=N: the function's log events as JSON, for
 // `lambent logs`.
-http::Response Edge::read_logs(const http::Request& request) {
+Task<http::Response> Edge::read_logs(const http::Request& request) {
   std::string name;
   http::percent_decode(request.path().substr(std::string_view("/_lambent/logs/").size()), name);
   std::int64_t since = 0;
@@ -106,7 +108,7 @@ http::Response Edge::read_logs(const http::Request& request) {
     bad.status = 400;
     bad.header("Content-Type", "application/json");
     bad.body = R"({"message":"since_ms and limit must be integers"})";
-    return bad;
+    co_return bad;
   }
   if (name.empty() || name.find('/') != std::string::npos || name.starts_with(".") ||
       !logs_.has_function(name)) {
@@ -117,10 +119,14 @@ http::Response Edge::read_logs(const http::Request& request) {
     missing.header("x-amzn-ErrorType", "ResourceNotFoundException");
     missing.body = json::serialize(json::object{
         {"message", "The specified log group does not exist."}});
-    return missing;
+    co_return missing;
   }
+  // Reading log files is blocking work, so it runs on the worker pool.
+  auto* logs = &logs_;
+  auto read_events = [logs, name, since, limit]() { return logs->read(name, since, limit); };
+  auto found = co_await run_blocking(blocking_, std::move(read_events));
   json::array events;
-  for (auto& event : logs_.read(name, since, limit)) {
+  for (auto& event : found) {
     events.push_back(json::object{{"timestamp", event.timestamp_ms},
                                   {"logStreamName", event.stream},
                                   {"message", event.message}});
@@ -128,7 +134,7 @@ http::Response Edge::read_logs(const http::Request& request) {
   http::Response response;
   response.header("Content-Type", "application/json");
   response.body = json::serialize(json::object{{"events", std::move(events)}});
-  return response;
+  co_return response;
 }
 
 }  // namespace lambent::services

@@ -21,7 +21,8 @@ struct EdgeOptions {
 
 class Edge final : public http::Handler {
  public:
-  Edge(lambda::LambdaService& lambda, store::LogStore& logs, EdgeOptions options);
+  Edge(lambda::LambdaService& lambda, store::LogStore& logs, asio::thread_pool& blocking,
+       EdgeOptions options);
 
   HeadDecision check_head(const http::Request& head,
                           std::optional<std::uint64_t> content_length) override;
@@ -31,10 +32,11 @@ class Edge final : public http::Handler {
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
-  http::Response read_logs(const http::Request& request);
+  Task<http::Response> read_logs(const http::Request& request);
 
   lambda::LambdaService& lambda_;
   store::LogStore& logs_;
+  asio::thread_pool& blocking_;
   EdgeOptions options_;
   http::SigV4Verifier verifier_;
 };

@@ -279,6 +279,7 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
                           "and ImageUri are not supported yet."),
         request_id);
   }
+  auto guard = co_await mutations_.lock();
   if (invoker_.find(record.name)) {
     co_return error_response(
         Error{Errc::conflict, "Function already exist: " + record.name}, request_id);
@@ -300,11 +301,6 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
   auto stored = co_await run_blocking(blocking_, std::move(store_zip));
   if (!stored) co_return error_response(stored.error(), request_id);
 
-  // Another create of the same name may have finished while the zip was extracted.
-  if (invoker_.find(record.name)) {
-    co_return error_response(
-        Error{Errc::conflict, "Function already exist: " + record.name}, request_id);
-  }
   record.code_sha256_hex = stored->sha256_hex;
   record.code_sha256_base64 = stored->sha256_base64;
   record.code_size = stored->size;
@@ -319,6 +315,22 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
   LOG_INFO("lambda", "function_created", "function={}", name);
   auto spec = invoker_.find(name);
   co_return json_response(201, render_configuration(*spec, invoker_.options().region), request_id);
+}
+
+// NOTE: an environment still finishing an invocation with the old code keeps its mount of the
+// tree, but files deleted here disappear from it too; a handler importing lazily at that
+// moment can fail.
+Task<void> LambdaService::release_code_if_unused(std::string sha256_hex) {
+  for (const auto& spec : invoker_.list()) {
+    if (spec->config.code_sha256_hex == sha256_hex) co_return;
+  }
+  auto* code_store = &code_;
+  auto remove_package = [code_store, sha256_hex]() { return code_store->remove(sha256_hex); };
+  auto removed = co_await run_blocking(blocking_, std::move(remove_package));
+  if (!removed) {
+    LOG_WARN("lambda", "code_remove_failed", "sha256={} error=\"{}\"", sha256_hex,
+             removed.error().message);
+  }
 }
 
 std::string LambdaService::code_location(const std::string& sha256_hex) const {
@@ -413,6 +425,7 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   if (!ref) co_return error_response(ref.error(), request_id);
   auto body = parse_body(request.body);
   if (!body) co_return error_response(body.error(), request_id);
+  auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
   if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
@@ -452,17 +465,15 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   auto stored = co_await run_blocking(blocking_, std::move(store_zip));
   if (!stored) co_return error_response(stored.error(), request_id);
 
-  spec = invoker_.find(ref->name);
-  if (!spec) {
-    co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
-  }
   store::FunctionRecord record = spec->config;
+  std::string previous_sha = record.code_sha256_hex;
   record.code_sha256_hex = stored->sha256_hex;
   record.code_sha256_base64 = stored->sha256_base64;
   record.code_size = stored->size;
   if (dry_run) {
     runtime::FunctionSpec preview = *spec;
     preview.config = std::move(record);
+    co_await release_code_if_unused(stored->sha256_hex);
     co_return json_response(200, render_configuration(preview, invoker_.options().region),
                             request_id);
   }
@@ -472,6 +483,7 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   if (!saved) {
     co_return error_response(saved.error(), request_id);
   }
+  if (previous_sha != stored->sha256_hex) co_await release_code_if_unused(previous_sha);
   LOG_INFO("lambda", "function_code_updated", "function={}", ref->name);
   co_return json_response(200, render_configuration(*invoker_.find(ref->name),
                                                     invoker_.options().region),
@@ -485,6 +497,7 @@ Task<http::Response> LambdaService::update_configuration(std::string_view raw_na
   if (!ref) co_return error_response(ref.error(), request_id);
   auto body = parse_body(request.body);
   if (!body) co_return error_response(body.error(), request_id);
+  auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
   if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
@@ -520,6 +533,7 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
         invalid_parameter("$LATEST version cannot be deleted without deleting the function."),
         request_id);
   }
+  auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
   if (!spec || version) {
     std::string arn = invoker_.function_arn(ref->name);
@@ -531,17 +545,14 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
   if (!removed) {
     co_return error_response(removed.error(), request_id);
   }
-  bool shared = false;
-  for (const auto& other : invoker_.list()) shared = shared || other->config.code_sha256_hex == sha;
-  auto* code_store = &code_;
+  co_await release_code_if_unused(sha);
   auto* logs = &logs_;
   std::string name = ref->name;
-  auto remove_files = [code_store, logs, sha, shared, name]() {
-    if (!shared) (void)code_store->remove(sha);
+  auto remove_logs = [logs, name]() {
     logs->remove_function(name);
     return 0;
   };
-  co_await run_blocking(blocking_, std::move(remove_files));
+  co_await run_blocking(blocking_, std::move(remove_logs));
   LOG_INFO("lambda", "function_deleted", "function={}", ref->name);
   http::Response response;
   response.status = 204;

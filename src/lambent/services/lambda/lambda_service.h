@@ -59,12 +59,17 @@ class LambdaService {
                               const std::string& request_id);
   http::Response account_settings(const std::string& request_id);
   std::string code_location(const std::string& sha256_hex) const;
+  // Deletes a stored code package that no function uses any more.
+  Task<void> release_code_if_unused(std::string sha256_hex);
 
   invoke::Invoker& invoker_;
   store::CodeStore& code_;
   store::LogStore& logs_;
   asio::thread_pool& blocking_;
   LambdaServiceOptions options_;
+  // Create, update and delete run one at a time, so each check-then-write (existence,
+  // RevisionId, shared code packages) sees no other change in between.
+  AsyncMutex mutations_;
 };
 
 }  // namespace lambent::services::lambda

@@ -304,3 +304,29 @@ def test_function_name_forms(lam, form):
     # invoked_function_arn is the ARN the caller used, with the qualifier if it gave one.
     qualified = form in ("qualifier", "qualified_arn")
     assert body["context"]["invoked_function_arn"] == (f"{arn}:$LATEST" if qualified else arn)
+
+
+def test_environment_init_is_small(server, lam):
+    """pid 1 of an environment is lambent-init, not a copy of the server."""
+    if os.geteuid() != 0:
+        pytest.skip("namespaces need a server running as root")
+    name = create_function_from(lam, "python/isolation")
+    invoke_json(lam, name)
+
+    server_pid = server.process.pid
+    inits = []
+    for child in os.listdir("/proc"):
+        if not child.isdigit():
+            continue
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                program = cmdline.read().split(b"\0")[0]
+        except OSError:
+            continue
+        if parent == server_pid:
+            inits.append(program)
+
+    assert inits, "no environment process found"
+    assert all(program.endswith(b"/lambent-init") for program in inits), inits

@@ -137,6 +137,7 @@ struct Prepared {
   std::string runtime_dir;
   std::string passwd_file;
   std::string group_file;
+  std::string init_path;
   std::string tmp_options;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files to join
   std::string chdir_to;
@@ -247,6 +248,17 @@ struct Prepared {
   ::close(0);
   ::close(1);
   ::close(2);
+
+  // Become lambent-init, passing the runtime's pid as decimal text built without allocating.
+  if (!p.init_path.empty()) {
+    char pid_text[16];
+    char* digits = pid_text + sizeof pid_text - 1;
+    *digits = '\0';
+    for (pid_t rest = runtime; rest > 0; rest /= 10) *--digits = static_cast<char>('0' + rest % 10);
+    char* init_argv[] = {const_cast<char*>(p.init_path.c_str()), digits, nullptr};
+    char* init_env[] = {nullptr};
+    ::execve(p.init_path.c_str(), init_argv, init_env);
+  }
   for (;;) {
     int status = 0;
     pid_t done = ::waitpid(-1, &status, 0);
@@ -320,6 +332,17 @@ std::string Spawner::probe() {
   }
 
   remove_stale_cgroups();
+  init_path_ = options_.init_path;
+  if (init_path_.empty()) {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) init_path_ = exe.parent_path() / "lambent-init";
+  }
+  if (::access(init_path_.c_str(), X_OK) != 0) {
+    LOG_WARN("sandbox", "init_missing", "path={} effect=\"each environment keeps a copy of the "
+             "server as pid 1\"", init_path_.string());
+    init_path_.clear();
+  }
   if (isolation_ == Isolation::full && !options_.state_dir.empty()) {
     write_account_files();
   }
@@ -352,6 +375,7 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.code_dir = spec.code_dir.string();
   p.runtime_dir = spec.runtime_dir.string();
   p.passwd_file = passwd_file_.string();
+  p.init_path = init_path_.string();
   p.group_file = group_file_.string();
   p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";

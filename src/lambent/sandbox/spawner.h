@@ -61,6 +61,9 @@ struct SpawnerOptions {
   uid_t first_uid = 60000;
   uid_t uid_count = 5000;
   std::uint64_t max_pids = 1024;  // per environment
+  // The lambent-init program that becomes each environment's pid 1 (empty: next to the running
+  // executable). Without it, pid 1 stays a copy of the server.
+  std::filesystem::path init_path;
   // Folder for files the sandboxes share, such as the /etc/passwd and /etc/group they see;
   // empty leaves the host's files in place.
   std::filesystem::path state_dir;
@@ -110,6 +113,7 @@ class Spawner {
   bool cgroup_v2_ = false;
   std::filesystem::path memory_root_;  // v2: the lambent cgroup; v1: memory/lambent
   std::filesystem::path pids_root_;    // v1 only: pids/lambent
+  std::filesystem::path init_path_;
   std::filesystem::path passwd_file_;  // mounted at /etc/passwd inside environments
   std::filesystem::path group_file_;   // mounted at /etc/group
   std::mutex uid_mutex_;

@@ -186,7 +186,7 @@ struct Prepared {
 // Runs as pid 1 of the new PID namespace: set up mounts, start the runtime, reap, and exit with
 // the runtime's status (128 + signal when it was killed by a signal).
 [[noreturn]] void run_init(const Prepared& p, int output_fd, int report_fd) {
-  // A spawn on another thread may have had pipes open when this process was cloned; holding
+  // A spawn on another thread may have had pipes open when this process was cloned. Holding
   // their write ends would keep that spawn waiting for end-of-file.
   close_all_except(output_fd, report_fd);
   if (g_command_line != nullptr && g_command_line_size > 0) {

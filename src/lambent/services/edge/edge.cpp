@@ -112,7 +112,7 @@ Task<http::Response> Edge::read_logs(const http::Request& request) {
   }
   if (name.empty() || name.find('/') != std::string::npos || name.starts_with(".") ||
       !logs_.has_function(name)) {
-    // CloudWatch Logs' answer for a log group that was never created.
+    // CloudWatch Logs' error for a log group that was never created.
     http::Response missing;
     missing.status = 404;
     missing.header("Content-Type", "application/json");

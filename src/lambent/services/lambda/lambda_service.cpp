@@ -83,8 +83,16 @@ std::string describe_invalid_json(std::string_view body, const boost::system::er
       continue;
     }
     if (byte < 0x80) continue;
-    std::size_t extra = byte >= 0xf0 && byte < 0xf8 ? 3 : byte >= 0xe0 ? 2 : byte >= 0xc0 ? 1 : 0;
-    if (extra == 0 || byte >= 0xf8) {
+    // Continuation bytes a valid lead byte announces: 110xxxxx 1, 1110xxxx 2, 11110xxx 3.
+    std::size_t extra = 0;
+    if (byte >= 0xf0 && byte < 0xf8) {
+      extra = 3;
+    } else if (byte >= 0xe0 && byte < 0xf0) {
+      extra = 2;
+    } else if (byte >= 0xc0 && byte < 0xe0) {
+      extra = 1;
+    }
+    if (extra == 0) {
       // Jackson reports the column after the offending byte.
       return fmt::format("Invalid UTF-8 start byte 0x{:02x}", byte) + location(line, column + 1);
     }
@@ -318,7 +326,7 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
 }
 
 // NOTE: an environment still finishing an invocation with the old code keeps its mount of the
-// tree, but files deleted here disappear from it too; a handler importing lazily at that
+// tree, but files deleted here disappear from it too. A handler importing lazily at that
 // moment can fail.
 Task<void> LambdaService::release_code_if_unused(std::string sha256_hex) {
   for (const auto& spec : invoker_.list()) {

@@ -67,8 +67,8 @@ class LambdaService {
   store::LogStore& logs_;
   asio::thread_pool& blocking_;
   LambdaServiceOptions options_;
-  // Create, update and delete run one at a time, so each check-then-write (existence,
-  // RevisionId, shared code packages) sees no other change in between.
+  // Create, update and delete run one at a time, so no other change can come between the
+  // check and the write of one (existence, RevisionId, shared code packages).
   AsyncMutex mutations_;
 };
 

@@ -111,13 +111,17 @@ void close_range_from(unsigned first, unsigned last) {
   for (unsigned fd = first; fd <= last && fd < limit; ++fd) ::close(static_cast<int>(fd));
 }
 
-// Closes every descriptor from 3 up except keep_a and keep_b (both 3 or more).
-void close_all_except(int keep_a, int keep_b) {
-  unsigned low = static_cast<unsigned>(std::min(keep_a, keep_b));
-  unsigned high = static_cast<unsigned>(std::max(keep_a, keep_b));
-  close_range_from(3, low - 1);
-  close_range_from(low + 1, high - 1);
-  close_range_from(high + 1, ~0u);
+// Closes every descriptor from 3 up except the ones in `keep` (each 3 or more, or -1 for none).
+void close_all_except(int keep_a, int keep_b, int keep_c = -1) {
+  int keep[3] = {keep_a, keep_b, keep_c};
+  std::sort(keep, keep + 3);
+  unsigned next = 3;
+  for (int fd : keep) {
+    if (fd < 3) continue;
+    close_range_from(next, static_cast<unsigned>(fd) - 1);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  close_range_from(next, ~0u);
 }
 
 char* g_command_line = nullptr;
@@ -138,6 +142,7 @@ struct Prepared {
   std::string passwd_file;
   std::string group_file;
   std::string init_path;
+  int init_fd = -1;  // lambent-init opened before the mounts, which may hide its path
   std::string tmp_options;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files to join
   std::string chdir_to;
@@ -188,7 +193,7 @@ struct Prepared {
 [[noreturn]] void run_init(const Prepared& p, int output_fd, int report_fd) {
   // A spawn on another thread may have had pipes open when this process was cloned. Holding
   // their write ends would keep that spawn waiting for end-of-file.
-  close_all_except(output_fd, report_fd);
+  close_all_except(output_fd, report_fd, p.init_fd);
   if (g_command_line != nullptr && g_command_line_size > 0) {
     static constexpr char kTitle[] = "lambent-init";
     std::memset(g_command_line, 0, g_command_line_size);
@@ -250,14 +255,15 @@ struct Prepared {
   ::close(2);
 
   // Become lambent-init, passing the runtime's pid as decimal text built without allocating.
-  if (!p.init_path.empty()) {
+  if (p.init_fd >= 0) {
     char pid_text[16];
     char* digits = pid_text + sizeof pid_text - 1;
     *digits = '\0';
     for (pid_t rest = runtime; rest > 0; rest /= 10) *--digits = static_cast<char>('0' + rest % 10);
     char* init_argv[] = {const_cast<char*>(p.init_path.c_str()), digits, nullptr};
     char* init_env[] = {nullptr};
-    ::execve(p.init_path.c_str(), init_argv, init_env);
+    // By descriptor: the private /tmp mount may cover the program's path.
+    ::syscall(SYS_execveat, p.init_fd, "", init_argv, init_env, AT_EMPTY_PATH);
   }
   for (;;) {
     int status = 0;
@@ -338,7 +344,10 @@ std::string Spawner::probe() {
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) init_path_ = exe.parent_path() / "lambent-init";
   }
-  if (::access(init_path_.c_str(), X_OK) != 0) {
+  if (::access(init_path_.c_str(), X_OK) == 0) {
+    init_fd_ = ::open(init_path_.c_str(), O_PATH | O_CLOEXEC);
+  }
+  if (init_fd_ < 0) {
     LOG_WARN("sandbox", "init_missing", "path={} effect=\"each environment keeps a copy of the "
              "server as pid 1\"", init_path_.string());
     init_path_.clear();
@@ -376,6 +385,7 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
   p.runtime_dir = spec.runtime_dir.string();
   p.passwd_file = passwd_file_.string();
   p.init_path = init_path_.string();
+  p.init_fd = init_fd_;
   p.group_file = group_file_.string();
   p.chdir_to = p.namespaces ? kTaskRoot : p.code_dir;
   p.tmp_options = "size=" + std::to_string(spec.tmp_size_bytes) + ",mode=1777";

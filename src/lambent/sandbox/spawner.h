@@ -114,6 +114,7 @@ class Spawner {
   std::filesystem::path memory_root_;  // v2: the lambent cgroup; v1: memory/lambent
   std::filesystem::path pids_root_;    // v1 only: pids/lambent
   std::filesystem::path init_path_;
+  int init_fd_ = -1;  // O_PATH descriptor of lambent-init, kept for the server's lifetime
   std::filesystem::path passwd_file_;  // mounted at /etc/passwd inside environments
   std::filesystem::path group_file_;   // mounted at /etc/group
   std::mutex uid_mutex_;

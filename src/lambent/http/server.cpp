@@ -31,7 +31,27 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
     boost::system::error_code ec;
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;  // closed, timed out or malformed, so no response is possible
+    if (ec) {
+      // A request the parser rejects gets 400 (431 for oversized headers) before the close;
+      // a closed or timed-out connection gets nothing.
+      bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+      if (malformed) {
+        bool too_large = ec == bhttp::error::header_limit;
+        bhttp::response<bhttp::string_body> rejected{
+            too_large ? bhttp::status::request_header_fields_too_large : bhttp::status::bad_request,
+            11};
+        rejected.set(bhttp::field::content_type, "text/plain");
+        rejected.body() = too_large ? "request header fields too large\n"
+                                    : "malformed HTTP request: " + ec.message() + "\n";
+        rejected.keep_alive(false);
+        rejected.prepare_payload();
+        boost::system::error_code ignored;
+        co_await bhttp::async_write(stream, rejected,
+                                    asio::redirect_error(asio::use_awaitable, ignored));
+      }
+      co_return;
+    }
 
     auto& head = parser.get();
     Request request;

@@ -410,16 +410,25 @@ TEST_F(ServerTest, ExpectContinueRejectedGetsNo100) {
   EXPECT_TRUE(client.closed_by_peer());
 }
 
-TEST_F(ServerTest, MalformedRequestLineClosesConnection) {
-  {
+TEST_F(ServerTest, MalformedRequestGets400AndClose) {
+  for (const char* request : {"THIS IS NOT HTTP\r\n\r\n", "GET /\x01 HTTP/1.1\r\n\r\n",
+                              "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"}) {
     Client client(port_);
-    ASSERT_TRUE(client.send("THIS IS NOT HTTP\r\n\r\n"));
+    ASSERT_TRUE(client.send(request));
+    auto response = client.read_response();
+    ASSERT_TRUE(response.has_value()) << request;
+    EXPECT_EQ(response->status, 400) << request;
     EXPECT_TRUE(client.closed_by_peer()) << "pending: " << client.pending();
   }
   {
     Client client(port_);
-    ASSERT_TRUE(client.send("GET /\x01 HTTP/1.1\r\n\r\n"));
-    EXPECT_TRUE(client.closed_by_peer()) << "pending: " << client.pending();
+    std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(70000, 'a') +
+                       "\r\n\r\n";
+    ASSERT_TRUE(client.send(huge));
+    auto response = client.read_response();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 431);
+    EXPECT_TRUE(client.closed_by_peer());
   }
   EXPECT_EQ(handler_->check_head_calls.load(), 0);
 

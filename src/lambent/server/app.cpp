@@ -204,7 +204,15 @@ int serve(Config config) {
   LOG_INFO("server", "listening", "endpoint={} data_dir={} auth={} region={}", endpoint,
            config.data_dir.string(), config.auth ? "sigv4" : "off", config.region);
   if (!config.ready_file.empty()) {
-    std::ofstream(config.ready_file) << *port << "\n";
+    // Written to a temporary name and renamed, so a reader never sees a partial port number.
+    std::string temporary = config.ready_file + ".tmp";
+    std::ofstream(temporary) << *port << "\n";
+    std::error_code ec;
+    fs::rename(temporary, config.ready_file, ec);
+    if (ec) {
+      LOG_WARN("server", "ready_file_failed", "path={} error=\"{}\"", config.ready_file,
+               ec.message());
+    }
   }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

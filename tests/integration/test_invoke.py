@@ -167,7 +167,7 @@ def test_pid_namespace_hides_host(lam):
 
 
 def test_data_dir_unreadable(server, lam):
-    """The server's data directory holds every function's code and the access keys."""
+    """The server's data directory, which contains every function's code and the access keys."""
     name = create_function_from(lam, "python/isolation")
     data_dir = str(server.data_dir)
 

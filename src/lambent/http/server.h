@@ -16,8 +16,8 @@
 // Runs on the executor it is given; handlers run on that executor too and must not block.
 namespace lambent::http {
 
-// What a server does with requests. check_head runs after the request header is read and
-// before any of the body, so size limits hold without reading (or buffering) an oversized body.
+// The request handling a Server delegates to. check_head runs after the request header is read
+// and before any of the body, so size limits apply without reading an oversized body.
 class Handler {
  public:
   virtual ~Handler() = default;

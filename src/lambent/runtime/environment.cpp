@@ -208,9 +208,10 @@ class Environment::RuntimeApi final : public http::Handler {
     }
     for (;;) {
       if (env->state_ == State::dead) {
-        http::Response gone = api_error(500, "ServiceException", "environment is shutting down");
-        gone.close = true;
-        co_return gone;
+        http::Response stopping =
+            api_error(500, "ServiceException", "environment is shutting down");
+        stopping.close = true;
+        co_return stopping;
       }
       auto* pending = env->current_.get();
       if (pending && pending->released && !pending->delivered && !pending->done) {

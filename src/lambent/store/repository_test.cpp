@@ -502,8 +502,8 @@ TEST_F(RepositoryTest, FailingJobRollsBackOnlyItself) {
     co_return;
   };
   // Coroutines start in spawn order and each submits its job before suspending. The gate
-  // holds the io_context thread until the writer thread has taken the blocker as a batch of
-  // its own; the releaser then runs after the four jobs under test are queued behind it.
+  // blocks the io_context thread until the writer thread has taken the blocker as a batch of
+  // its own. The releaser then runs after the four jobs under test are queued behind it.
   auto gate = [&]() -> Task<void> {
     blocker_started_future.wait_for(5s);
     co_return;
@@ -517,8 +517,11 @@ TEST_F(RepositoryTest, FailingJobRollsBackOnlyItself) {
   asio::co_spawn(ctx, releaser(), asio::detached);
   ctx.run_for(kRunLimit);
 
-  ASSERT_TRUE(blocker_result && before_result && failing_result && conflict_result &&
-              after_result);
+  ASSERT_TRUE(blocker_result.has_value());
+  ASSERT_TRUE(before_result.has_value());
+  ASSERT_TRUE(failing_result.has_value());
+  ASSERT_TRUE(conflict_result.has_value());
+  ASSERT_TRUE(after_result.has_value());
   EXPECT_TRUE(blocker_result->ok());
   EXPECT_TRUE(before_result->ok()) << before_result->error().message;
   ASSERT_FALSE(failing_result->ok());

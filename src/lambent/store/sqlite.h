@@ -20,8 +20,8 @@ struct sqlite3_stmt;
 // The SQLite database of a data directory, owned by one writer thread.
 //
 // Every statement runs on that thread. Jobs queued while a transaction is running are batched
-// into the next one (group commit): each job runs inside its own savepoint, so a failing job
-// rolls back only its own changes, and a job's completion is delivered only after the batch has
+// into the next one (group commit). Each job runs inside its own savepoint, so a failing job
+// rolls back only its own changes. A job's completion is delivered only after the batch has
 // committed. Completions run on the executor the caller awaited from.
 namespace lambent::store {
 

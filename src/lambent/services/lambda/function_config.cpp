@@ -219,19 +219,19 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
 
   if (auto it = body.find("Architectures"); it != body.end() && it->value().is_array()) {
     const auto& list = it->value().as_array();
-    std::string shown = "[";
+    std::string listed = "[";
     for (std::size_t i = 0; i < list.size(); ++i) {
-      if (i) shown += ", ";
-      shown += describe_json(list[i]);
+      if (i) listed += ", ";
+      listed += describe_json(list[i]);
     }
-    shown += "]";
+    listed += "]";
     if (list.size() > 1) {
       violations.push_back(
-          constraint(shown, "architectures", "Member must have length less than or equal to 1"));
+          constraint(listed, "architectures", "Member must have length less than or equal to 1"));
     } else if (list.size() == 1) {
       std::string arch = describe_json(list[0]);
       if (arch != "x86_64" && arch != "arm64") {
-        violations.push_back(constraint(shown, "architectures",
+        violations.push_back(constraint(listed, "architectures",
                                         "Member must satisfy constraint: [Member must satisfy "
                                         "enum value set: [x86_64, arm64], Member must not be "
                                         "null]"));

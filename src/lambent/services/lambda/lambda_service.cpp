@@ -4,9 +4,10 @@
 #include "lambent/base/log.h"
 #include "lambent/services/lambda/errors.h"
 #include "lambent/services/lambda/function_config.h"
+#include "lambent/services/lambda/service_common.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -25,41 +26,15 @@ constexpr std::uint64_t kMaxCodeRequestBytes = 70167211;
 constexpr std::uint64_t kMaxSyncPayloadBytes = 6291456;
 constexpr std::uint64_t kMaxAsyncPayloadBytes = 1048576;
 
-http::Response json_response(unsigned status, const json::value& body,
-                             std::string_view request_id) {
-  http::Response response;
-  response.status = status;
-  response.header("Content-Type", "application/json");
-  response.header("x-amzn-RequestId", std::string(request_id));
-  response.body = json::serialize(body);
-  return response;
-}
-
-Result<json::object> parse_body(const std::string& body) {
-  if (body.empty()) return json::object();
-  boost::system::error_code ec;
-  json::value value = json::parse(body, ec);
-  if (ec || !value.is_object()) {
-    return Error{Errc::validation, "Could not parse request body: invalid JSON object",
-                 "SerializationException"};
-  }
-  return std::move(value.as_object());
-}
-
-std::string decode_path_segment(std::string_view segment) {
-  std::string out;
-  if (!http::percent_decode(segment, out)) out = std::string(segment);
-  return out;
-}
-
 // Describes why a payload is not JSON in the words of AWS's parser (Jackson) for the cases AWS
 // has been observed to report: a control character where a value starts, and a byte that
 // cannot start a UTF-8 sequence. Other syntax errors get Boost.JSON's description.
 std::string describe_invalid_json(std::string_view body, const boost::system::error_code& ec) {
   auto location = [](std::size_t line, std::size_t column) {
-    return fmt::format("\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` "
-                       "disabled); line: {}, column: {}]",
-                       line, column);
+    return fmt::format(
+        "\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` "
+        "disabled); line: {}, column: {}]",
+        line, column);
   };
   std::size_t start = body.find_first_not_of(" \t\r\n");
   if (start != std::string_view::npos) {
@@ -101,43 +76,16 @@ std::string describe_invalid_json(std::string_view body, const boost::system::er
   return ec.message();
 }
 
-// Combines the qualifier in a function ARN with the Qualifier query parameter; the two must
-// agree when both are given.
-Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
-                                                     const http::Request& request) {
-  auto qualifier = http::query_param(request.query(), "Qualifier");
-  if (qualifier.found && ref.qualifier && *ref.qualifier != qualifier.value) {
-    return invalid_parameter(
-        "The derived qualifier from the function name does not match the specified "
-        "qualifier.");
-  }
-  if (qualifier.found) return std::optional<std::string>(qualifier.value);
-  return ref.qualifier;
-}
-
-// Rejects a request whose RevisionId is not the function's current one.
-Status check_revision(const json::object& body, const store::FunctionRecord& record) {
-  auto revision = body.find("RevisionId");
-  if (revision == body.end() || !revision->value().is_string() ||
-      revision->value().as_string() == record.revision_id) {
-    return ok_status();
-  }
-  return Error{Errc::precondition_failed,
-               "The Revision Id provided does not match the latest Revision Id. Call the "
-               "GetFunction/GetAlias API to retrieve the latest Revision Id"};
-}
-
-std::string make_trace_id() {
-  return fmt::format("Root=1-{:08x}-{};Sampled=0", static_cast<unsigned>(std::time(nullptr)),
-                     random_hex(12));
-}
-
 }  // namespace
 
 LambdaService::LambdaService(invoke::Invoker& invoker, store::CodeStore& code,
                              store::LogStore& logs, asio::thread_pool& blocking,
                              LambdaServiceOptions options)
-    : invoker_(invoker), code_(code), logs_(logs), blocking_(blocking), options_(std::move(options)) {}
+    : invoker_(invoker),
+      code_(code),
+      logs_(logs),
+      blocking_(blocking),
+      options_(std::move(options)) {}
 
 bool LambdaService::owns(std::string_view path) {
   return path.starts_with("/2015-03-31/") || path.starts_with("/2016-08-19/") ||
@@ -180,11 +128,11 @@ http::Response LambdaService::body_too_large(const http::Request& head, std::uin
   } else if (!path.ends_with("/invocations")) {
     operation = "this";
   }
-  auto response = error_response(
-      Error{Errc::too_large,
-            fmt::format("Request must be smaller than {} bytes for the {} operation", limit,
-                        operation)},
-      request_id);
+  auto response =
+      error_response(Error{Errc::too_large,
+                           fmt::format("Request must be smaller than {} bytes for the {} operation",
+                                       limit, operation)},
+                     request_id);
   response.close = true;
   return response;
 }
@@ -251,8 +199,8 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
             {"Value null at 'role' failed to satisfy constraint: Member must not be null"}),
         request_id);
   }
-  if (auto it = body->find("PackageType"); it != body->end() && it->value().is_string() &&
-                                            it->value().as_string() == "Image") {
+  if (auto it = body->find("PackageType");
+      it != body->end() && it->value().is_string() && it->value().as_string() == "Image") {
     co_return error_response(
         invalid_parameter("PackageType Image is not supported by Lambent yet; upload a zip "
                           "package in Code.ZipFile."),
@@ -289,8 +237,8 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
   }
   auto guard = co_await mutations_.lock();
   if (invoker_.find(record.name)) {
-    co_return error_response(
-        Error{Errc::conflict, "Function already exist: " + record.name}, request_id);
+    co_return error_response(Error{Errc::conflict, "Function already exist: " + record.name},
+                             request_id);
   }
 
   auto zip = base64_decode(std::string_view(zip_field->value().as_string()));
@@ -391,11 +339,11 @@ Task<http::Response> LambdaService::list_functions(const http::Request& request,
     }
     if (max_items < 1 || max_items > 10000) {
       co_return error_response(
-          validation_error({fmt::format("Value '{}' at 'maxItems' failed to satisfy "
-                                        "constraint: Member must have value {} 1",
-                                        max_items,
-                                        max_items < 1 ? "greater than or equal to"
-                                                      : "less than or equal to 10000, and")}),
+          validation_error({fmt::format(
+              "Value '{}' at 'maxItems' failed to satisfy "
+              "constraint: Member must have value {} 1",
+              max_items,
+              max_items < 1 ? "greater than or equal to" : "less than or equal to 10000, and")}),
           request_id);
     }
   }
@@ -493,9 +441,8 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   }
   if (previous_sha != stored->sha256_hex) co_await release_code_if_unused(previous_sha);
   LOG_INFO("lambda", "function_code_updated", "function={}", ref->name);
-  co_return json_response(200, render_configuration(*invoker_.find(ref->name),
-                                                    invoker_.options().region),
-                          request_id);
+  co_return json_response(
+      200, render_configuration(*invoker_.find(ref->name), invoker_.options().region), request_id);
 }
 
 Task<http::Response> LambdaService::update_configuration(std::string_view raw_name,
@@ -523,9 +470,8 @@ Task<http::Response> LambdaService::update_configuration(std::string_view raw_na
     co_return error_response(saved.error(), request_id);
   }
   LOG_INFO("lambda", "function_configuration_updated", "function={}", ref->name);
-  co_return json_response(200, render_configuration(*invoker_.find(ref->name),
-                                                    invoker_.options().region),
-                          request_id);
+  co_return json_response(
+      200, render_configuration(*invoker_.find(ref->name), invoker_.options().region), request_id);
 }
 
 Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
@@ -704,8 +650,8 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
           request_id);
     }
     if (decoded->size() > 3583) {
-      co_return error_response(
-          invalid_parameter("Client context must be smaller than 3583 bytes."), request_id);
+      co_return error_response(invalid_parameter("Client context must be smaller than 3583 bytes."),
+                               request_id);
     }
     invocation.client_context = std::move(*decoded);
   }

@@ -1,0 +1,70 @@
+#include "lambent/services/lambda/service_common.h"
+
+#include "lambent/base/crypto.h"
+#include "lambent/services/lambda/errors.h"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <ctime>
+
+namespace lambent::services::lambda {
+
+namespace json = boost::json;
+
+http::Response json_response(unsigned status, const json::value& body,
+                             std::string_view request_id) {
+  http::Response response;
+  response.status = status;
+  response.header("Content-Type", "application/json");
+  response.header("x-amzn-RequestId", std::string(request_id));
+  response.body = json::serialize(body);
+  return response;
+}
+
+Result<json::object> parse_body(const std::string& body) {
+  if (body.empty()) return json::object();
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    return Error{Errc::validation, "Could not parse request body: invalid JSON object",
+                 "SerializationException"};
+  }
+  return std::move(value.as_object());
+}
+
+std::string decode_path_segment(std::string_view segment) {
+  std::string out;
+  if (!http::percent_decode(segment, out)) out = std::string(segment);
+  return out;
+}
+
+Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
+                                                     const http::Request& request) {
+  auto qualifier = http::query_param(request.query(), "Qualifier");
+  if (qualifier.found && ref.qualifier && *ref.qualifier != qualifier.value) {
+    return invalid_parameter(
+        "The derived qualifier from the function name does not match the specified "
+        "qualifier.");
+  }
+  if (qualifier.found) return std::optional<std::string>(qualifier.value);
+  return ref.qualifier;
+}
+
+Status check_revision(const json::object& body, const store::FunctionRecord& record) {
+  auto revision = body.find("RevisionId");
+  if (revision == body.end() || !revision->value().is_string() ||
+      revision->value().as_string() == record.revision_id) {
+    return ok_status();
+  }
+  return Error{Errc::precondition_failed,
+               "The Revision Id provided does not match the latest Revision Id. Call the "
+               "GetFunction/GetAlias API to retrieve the latest Revision Id"};
+}
+
+std::string make_trace_id() {
+  return fmt::format("Root=1-{:08x}-{};Sampled=0", static_cast<unsigned>(std::time(nullptr)),
+                     random_hex(12));
+}
+
+}  // namespace lambent::services::lambda

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "lambent/base/result.h"
+#include "lambent/http/message.h"
+#include "lambent/services/lambda/function_config.h"
+#include "lambent/store/records.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+// Request and response helpers shared by the Lambda API operations.
+namespace lambent::services::lambda {
+
+http::Response json_response(unsigned status, const boost::json::value& body,
+                             std::string_view request_id);
+
+// An empty body is an empty object; anything but a JSON object is a SerializationException.
+Result<boost::json::object> parse_body(const std::string& body);
+
+// Percent-decodes one path segment; a segment that does not decode is kept as it is.
+std::string decode_path_segment(std::string_view segment);
+
+// Combines the qualifier in a function ARN with the Qualifier query parameter; the two must
+// agree when both are given.
+Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
+                                                     const http::Request& request);
+
+// Rejects a request whose RevisionId is not the function's current one.
+Status check_revision(const boost::json::object& body, const store::FunctionRecord& record);
+
+// An X-Ray style trace header for a new invocation.
+std::string make_trace_id();
+
+}  // namespace lambent::services::lambda

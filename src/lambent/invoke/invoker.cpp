@@ -86,7 +86,7 @@ Task<Status> Invoker::put(store::FunctionRecord record) {
   spec->generation = next_generation_++;
   std::string name = spec->config.name;
   functions_[name] = std::move(spec);
-  manager_.retire(name);
+  manager_.retire(name, "$LATEST");
   co_return ok_status();
 }
 

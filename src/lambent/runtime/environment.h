@@ -35,6 +35,9 @@ struct FunctionSpec {
   std::filesystem::path code_dir;
   RuntimeFamily family = RuntimeFamily::python;
   std::uint64_t generation = 0;
+
+  // "NAME:VERSION", which names the pool of environments that run this spec.
+  std::string pool_key() const { return config.name + ":" + version; }
 };
 
 struct InvokeRequest {

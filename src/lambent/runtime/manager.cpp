@@ -27,21 +27,25 @@ std::size_t Manager::idle_count() const {
   return n;
 }
 
-void Manager::retire(const std::string& function_name) {
-  auto it = pools_.find(function_name);
-  if (it == pools_.end()) return;
-  for (auto& env : it->second.idle) {
-    env->stop();
-    --total_;
+void Manager::retire(std::string_view function_name, std::string_view version) {
+  std::string prefix = std::string(function_name) + ":";
+  for (auto it = pools_.lower_bound(prefix); it != pools_.end() && it->first.starts_with(prefix);
+       ++it) {
+    if (!version.empty() && std::string_view(it->first).substr(prefix.size()) != version) continue;
+    for (auto& env : it->second.idle) {
+      env->stop();
+      --total_;
+    }
+    it->second.idle.clear();
+    // Busy environments see the generation change when they finish and are stopped then.
+    it->second.generation = ~0ull;
   }
-  it->second.idle.clear();
-  // Busy environments see the generation change when they finish and are stopped then.
-  it->second.generation = ~0ull;
 }
 
 Task<Result<InvokeResult>> Manager::invoke(std::shared_ptr<const FunctionSpec> spec,
                                            InvokeRequest request) {
-  auto& pool = pools_[spec->config.name];
+  std::string key = spec->pool_key();
+  auto& pool = pools_[key];
   if (pool.generation != spec->generation) {
     for (auto& env : pool.idle) {
       env->stop();
@@ -94,7 +98,7 @@ Task<Result<InvokeResult>> Manager::invoke(std::shared_ptr<const FunctionSpec> s
   auto result = co_await env->invoke(std::move(request));
 
   // The pool may have been retired or replaced while the invocation ran.
-  auto it = pools_.find(spec->config.name);
+  auto it = pools_.find(key);
   bool reusable = !result.environment_lost && env->state() == Environment::State::idle &&
                   it != pools_.end() && it->second.generation == spec->generation;
   if (reusable) {

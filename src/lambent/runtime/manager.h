@@ -33,8 +33,9 @@ class Manager {
   Task<Result<InvokeResult>> invoke(std::shared_ptr<const FunctionSpec> spec,
                                     InvokeRequest request);
 
-  // Stops the idle environments of a function and marks busy ones for retirement.
-  void retire(const std::string& function_name);
+  // Stops the idle environments of one version of a function (every version when `version` is
+  // empty) and marks busy ones for retirement.
+  void retire(std::string_view function_name, std::string_view version = {});
 
   std::size_t environment_count() const { return total_; }
   std::size_t idle_count() const;
@@ -49,6 +50,7 @@ class Manager {
 
   EnvironmentContext context_;
   ManagerOptions options_;
+  // Keyed by pool_key(): one pool per function version.
   std::map<std::string, Pool, std::less<>> pools_;
   // Every environment started and not yet known to be stopped, so stop() can end busy ones too.
   std::vector<std::weak_ptr<Environment>> started_;

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "lambent/base/async.h"
+#include "lambent/base/result.h"
+#include "lambent/store/sqlite.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// Provisioned concurrency settings, one row per function version or alias.
+namespace lambent::store {
+
+struct ProvisionedRecord {
+  std::string function_name;
+  std::string qualifier;  // a version number or an alias name
+  std::int64_t requested = 0;
+  std::string last_modified;  // as AWS formats it
+};
+
+class ProvisionedStore {
+ public:
+  explicit ProvisionedStore(Sqlite& db) : db_(db) {}
+
+  // Creates the table. Blocking; start-up only.
+  Status create_schema();
+  // Every setting, ordered by function and qualifier. Blocking; start-up only.
+  Result<std::vector<ProvisionedRecord>> load();
+
+  Task<Status> put(ProvisionedRecord record);
+  Task<Status> remove(std::string function_name, std::string qualifier);
+  // Removes every setting of a function.
+  Task<Status> remove_function(std::string function_name);
+
+ private:
+  Sqlite& db_;
+};
+
+}  // namespace lambent::store

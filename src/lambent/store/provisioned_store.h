@@ -22,9 +22,9 @@ class ProvisionedStore {
  public:
   explicit ProvisionedStore(Sqlite& db) : db_(db) {}
 
-  // Creates the table. Blocking; start-up only.
+  // Creates the table. Blocks, so it runs at start-up only.
   Status create_schema();
-  // Every setting, ordered by function and qualifier. Blocking; start-up only.
+  // Returns every setting, ordered by function and qualifier. Blocks, so it runs at start-up only.
   Result<std::vector<ProvisionedRecord>> load();
 
   Task<Status> put(ProvisionedRecord record);

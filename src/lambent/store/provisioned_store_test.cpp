@@ -85,7 +85,7 @@ TEST_F(ProvisionedStoreTest, PutReplacesAndSurvivesReopen) {
   EXPECT_EQ(rows[1].last_modified, "2024-01-02T00:00:00+0000");
 }
 
-TEST_F(ProvisionedStoreTest, RemoveTakesOneQualifierAndRemoveFunctionTakesAll) {
+TEST_F(ProvisionedStoreTest, RemoveDeletesOneOrAll) {
   run(store_->put({"fn", "1", 1, "t"}));
   run(store_->put({"fn", "2", 2, "t"}));
   run(store_->put({"other", "1", 4, "t"}));

@@ -203,69 +203,80 @@ def fmt_number(value, unit):
     return f"{value:.2f} {unit}"
 
 
-def build_rows(lam, sls, modes):
+def build_rows(lambent_figures, offline_figures, modes):
     """Return (figure, Lambent value, serverless-offline value, unit, target) rows."""
-    def get(results, key, field, scale=1.0):
-        entry = results.get(key)
+    def value(figures, key, field, scale):
+        entry = figures.get(key) if key else None
         if entry is None:
             return None
-        value = getattr(entry, field) if isinstance(entry, procmem.TreeMemory) else entry[field]
-        return value * scale
+        if isinstance(entry, procmem.TreeMemory):
+            return getattr(entry, field) * scale
+        return entry[field] * scale
 
-    rows = [
-        ("warm invoke c=1, p50", get(lam, "warm_c1", "p50_us"), get(sls, "warm_c1", "p50_us"),
-         "us", "overhead p50 ≤ 100 µs"),
-        ("warm invoke c=1, p99", get(lam, "warm_c1", "p99_us"), get(sls, "warm_c1", "p99_us"),
-         "us", "overhead p99 ≤ 500 µs"),
-        ("warm throughput c=16", get(lam, "warm_c16", "throughput_per_s"),
-         get(sls, "warm_c16", "throughput_per_s"), "/s", "≥ 8,000/s"),
-        ("warm c=16, p99", get(lam, "warm_c16", "p99_us"), get(sls, "warm_c16", "p99_us"),
-         "us", ""),
+    rows = []
+
+    def add(figure, key, field, unit, target="", offline_key=None, scale=1.0):
+        rows.append((figure, value(lambent_figures, key, field, scale),
+                     value(offline_figures, offline_key, field, scale), unit, target))
+
+    add("warm invoke c=1, p50", "warm_c1", "p50_us", "us", "overhead p50 ≤ 100 µs", "warm_c1")
+    add("warm invoke c=1, p99", "warm_c1", "p99_us", "us", "overhead p99 ≤ 500 µs", "warm_c1")
+    add("warm throughput c=16", "warm_c16", "throughput_per_s", "/s", "≥ 8,000/s", "warm_c16")
+    add("warm c=16, p99", "warm_c16", "p99_us", "us", "", "warm_c16")
+    megabytes = 1 / 1024
+    for mode in modes:
+        suffix = f" ({mode})" if mode else ""
+        for runtime, name, target in (("python", "Python", "p50 ≤ 2 ms (zygote)"),
+                                      ("node", "Node.js", "p50 ≤ 30 ms")):
+            key = f"cold_{runtime}{suffix}"
+            add(f"cold {name}{suffix}, Init Duration p50", key, "init_p50_ms", "ms", target)
+            add(f"cold {name}{suffix}, Init Duration p99", key, "init_p99_ms", "ms")
+            add(f"cold {name}{suffix}, end to end p50", key, "end_to_end_p50_ms", "ms", "",
+                f"cold_{runtime}")
+            add(f"cold {name}{suffix}, end to end p99", key, "end_to_end_p99_ms", "ms", "",
+                f"cold_{runtime}")
+        key = f"burst{suffix}"
+        add(f"burst into empty pool{suffix}, p50", key, "p50_ms", "ms", "", "burst")
+        add(f"burst into empty pool{suffix}, p99", key, "p99_ms", "ms", "p99 ≤ 50 ms", "burst")
+        add(f"burst into empty pool{suffix}, succeeded", key, "succeeded", "ok", "all", "burst")
+        add(f"new environments{suffix}", f"spread{suffix}", "rate_per_s", "/s", "≥ 500/s")
+        for runtime, name in (("python", "Python"), ("node", "Node.js")):
+            key = f"memory_{runtime}{suffix}"
+            offline_key = "memory_python" if runtime == "python" else None
+            add(f"idle memory {name}{suffix}, USS", key, "uss_kb", "MB", "≤ 5 MB unique",
+                offline_key, megabytes)
+            add(f"idle memory {name}{suffix}, private dirty", key, "private_dirty_kb", "MB", "",
+                offline_key, megabytes)
+            add(f"idle memory {name}{suffix}, RSS", key, "rss_kb", "MB", "",
+                offline_key, megabytes)
+    add("async enqueue (Event, signed)", "async", "rate_per_s", "/s", "≥ 50,000/s")
+    return rows
+
+
+def notes(lambent_figures, offline_figures, modes):
+    """Return the caveats a reader of the table needs, with the process counts measured."""
+    lines = [
+        "every latency and rate includes client overhead: invoke_bench (C++, one blocking "
+        "keep-alive connection per thread) runs on the same cores as the server",
+        "Lambent cold starts follow a configuration update that retires the warm environment; "
+        "serverless-offline's are first invokes of functions never invoked before",
+        "serverless-offline runs each Python instance as a shell and a python3 process, and "
+        "Node.js handlers in worker threads of its own Node.js process",
+        "async enqueue runs while the dispatcher executes the queued events on the same cores",
+        "memory is the median over idle environments, read from /proc/PID/smaps_rollup while "
+        "many environments of the runtime were alive, so shared file pages are not unique",
     ]
     for mode in modes:
-        s = f" ({mode})" if mode else ""
-        rows += [
-            (f"cold Python{s}, Init Duration p50", get(lam, f"cold_python{s}", "init_p50_ms"),
-             None, "ms", "p50 ≤ 2 ms (zygote)"),
-            (f"cold Python{s}, Init Duration p99", get(lam, f"cold_python{s}", "init_p99_ms"),
-             None, "ms", ""),
-            (f"cold Python{s}, end to end p50", get(lam, f"cold_python{s}", "end_to_end_p50_ms"),
-             get(sls, "cold_python", "end_to_end_p50_ms"), "ms", ""),
-            (f"cold Python{s}, end to end p99", get(lam, f"cold_python{s}", "end_to_end_p99_ms"),
-             get(sls, "cold_python", "end_to_end_p99_ms"), "ms", ""),
-            (f"cold Node.js{s}, Init Duration p50", get(lam, f"cold_node{s}", "init_p50_ms"),
-             None, "ms", "p50 ≤ 30 ms"),
-            (f"cold Node.js{s}, Init Duration p99", get(lam, f"cold_node{s}", "init_p99_ms"),
-             None, "ms", ""),
-            (f"cold Node.js{s}, end to end p50", get(lam, f"cold_node{s}", "end_to_end_p50_ms"),
-             get(sls, "cold_node", "end_to_end_p50_ms"), "ms", ""),
-            (f"cold Node.js{s}, end to end p99", get(lam, f"cold_node{s}", "end_to_end_p99_ms"),
-             get(sls, "cold_node", "end_to_end_p99_ms"), "ms", ""),
-            (f"burst into empty pool{s}, p50", get(lam, f"burst{s}", "p50_ms"),
-             get(sls, "burst", "p50_ms"), "ms", ""),
-            (f"burst into empty pool{s}, p99", get(lam, f"burst{s}", "p99_ms"),
-             get(sls, "burst", "p99_ms"), "ms", "p99 ≤ 50 ms"),
-            (f"burst into empty pool{s}, succeeded", get(lam, f"burst{s}", "succeeded"),
-             get(sls, "burst", "succeeded"), "ok", "all"),
-            (f"new environments{s}", get(lam, f"spread{s}", "rate_per_s"), None, "/s", "≥ 500/s"),
-            (f"idle memory Python{s}, USS", get(lam, f"memory_python{s}", "uss_kb", 1 / 1024),
-             get(sls, "memory_python", "uss_kb", 1 / 1024), "MB", "≤ 5 MB unique"),
-            (f"idle memory Python{s}, private dirty",
-             get(lam, f"memory_python{s}", "private_dirty_kb", 1 / 1024),
-             get(sls, "memory_python", "private_dirty_kb", 1 / 1024), "MB", ""),
-            (f"idle memory Python{s}, RSS", get(lam, f"memory_python{s}", "rss_kb", 1 / 1024),
-             get(sls, "memory_python", "rss_kb", 1 / 1024), "MB", ""),
-            (f"idle memory Node.js{s}, USS", get(lam, f"memory_node{s}", "uss_kb", 1 / 1024),
-             None, "MB", "≤ 5 MB unique"),
-            (f"idle memory Node.js{s}, private dirty",
-             get(lam, f"memory_node{s}", "private_dirty_kb", 1 / 1024),
-             None, "MB", ""),
-            (f"idle memory Node.js{s}, RSS", get(lam, f"memory_node{s}", "rss_kb", 1 / 1024),
-             None, "MB", ""),
-        ]
-    rows.append(("async enqueue (Event, signed)", get(lam, "async", "rate_per_s"), None, "/s",
-                 "≥ 50,000/s"))
-    return rows
+        suffix = f" ({mode})" if mode else ""
+        for runtime in ("python", "node"):
+            memory = lambent_figures.get(f"memory_{runtime}{suffix}")
+            if memory:
+                lines.append(f"Lambent {runtime}{suffix} environment: "
+                             f"{memory.processes:.0f} processes")
+    if "memory_python" in offline_figures:
+        lines.append(f"serverless-offline Python instance: "
+                     f"{offline_figures['memory_python'].processes:.0f} processes")
+    return lines
 
 
 def print_table(rows):
@@ -284,10 +295,12 @@ def print_table(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=os.environ.get("LAMBENT_BUILD_DIR", "build/release"))
-    parser.add_argument("--seconds", type=float, default=5, help="length of each warm and async run, s")
+    parser.add_argument("--seconds", type=float, default=5,
+                        help="length of each warm and async run, in seconds")
     parser.add_argument("--cold-starts", type=int, default=30, help="cold starts per runtime")
     parser.add_argument("--burst", type=int, default=64, help="simultaneous calls in a burst")
-    parser.add_argument("--burst-rounds", type=int, default=3, help="bursts, each into a new function")
+    parser.add_argument("--burst-rounds", type=int, default=3,
+                        help="bursts, each into a new function")
     parser.add_argument("--environments", type=int, default=128,
                         help="functions started once each for the new-environments rate")
     parser.add_argument("--spread-concurrency", type=int, default=16,
@@ -303,12 +316,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="lambent-bench-code-") as folder:
         code = Path(folder)
         make_code(code)
-        lam, sls = {}, {}
-        measure_lambent(build, code, args, lam)
+        lambent_figures, offline_figures = {}, {}
+        measure_lambent(build, code, args, lambent_figures)
         if args.skip_offline:
             log("serverless-offline: skipped (--skip-offline)")
         else:
-            offline.measure(build, code, args, sls, log, run_bench)
+            offline.measure(build, code, args, offline_figures, log, run_bench)
     modes = cold_start_modes(build)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
 
@@ -317,11 +330,14 @@ def main():
           f"{time.monotonic() - started:.0f} s")
     print("ratio = Lambent / serverless-offline (below 1 is better for latency and memory, "
           "above 1 for rates)\n")
-    print_table(build_rows(lam, sls, modes))
-    failures = [(k, v) for k, v in {**lam, **{f"offline {k}": v for k, v in sls.items()}}.items()
-                if isinstance(v, dict) and v.get("errors")]
-    for key, value in failures:
-        print(f"note: {key} had {value['errors']:.0f} failed calls")
+    print_table(build_rows(lambent_figures, offline_figures, modes))
+    print()
+    for note in notes(lambent_figures, offline_figures, modes):
+        print(f"note: {note}")
+    for side, figures in (("Lambent", lambent_figures), ("serverless-offline", offline_figures)):
+        for key, result in figures.items():
+            if isinstance(result, dict) and result.get("errors"):
+                print(f"note: {side} {key} had {result['errors']:.0f} failed calls")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,8 @@ inline double elapsed_us(Clock::time_point begin, Clock::time_point end) {
   return std::chrono::duration<double, std::micro>(end - begin).count();
 }
 
-// Nearest-rank percentile (p in 0..100) of `values`, which it sorts. Returns 0 when empty.
+// Returns the p-th percentile (p in 0..100) of `values`: after sorting them, the element at
+// index floor(p / 100 * (size - 1)). Returns 0 when `values` is empty.
 inline double percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -106,10 +107,6 @@ class JsonLine {
  public:
   JsonLine& add(const std::string& key, double value) {
     fields_.push_back(fmt::format("\"{}\": {:.3f}", key, value));
-    return *this;
-  }
-  JsonLine& add_text(const std::string& key, const std::string& value) {
-    fields_.push_back(fmt::format("\"{}\": \"{}\"", key, value));
     return *this;
   }
   std::string str() const { return "{" + fmt::format("{}", fmt::join(fields_, ", ")) + "}"; }

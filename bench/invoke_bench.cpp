@@ -1,7 +1,7 @@
 // Load generator for the Lambda Invoke API, run against Lambent or serverless-offline. Each mode
-// measures one figure of docs/benchmarks.md; client threads block on keep-alive HTTP/1.1
-// connections, one request in flight per connection, so every latency includes the client's
-// own write and read.
+// measures one figure of docs/benchmarks.md. Client threads block on keep-alive HTTP/1.1
+// connections with one request in flight each, so every latency includes the client's own
+// write and read.
 //
 //   invoke_bench --function NAME --concurrency 1 --seconds 5      warm latency and throughput
 //   invoke_bench --function NAME --cold 30                        cold starts (Lambent only)
@@ -11,7 +11,7 @@
 //   invoke_bench --prefix P --create 128 --zip FILE --runtime python3.12 --handler app.handler
 //
 // --endpoint defaults to http://127.0.0.1:4566. Credentials come from AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY; without them requests go unsigned. --json prints one JSON object.
+// AWS_SECRET_ACCESS_KEY. Without them, requests go unsigned. --json prints one JSON object.
 #include "bench_client.h"
 
 #include "lambent/base/crypto.h"
@@ -148,13 +148,14 @@ int run_warm(const Options& options, const http::Endpoint& endpoint) {
 
 void print_cold(const Options& options, const char* label, std::vector<double>& end_to_end_ms,
                 std::vector<double>& init_ms, long errors, double rate_per_s) {
-  double e2e_p50 = percentile(end_to_end_ms, 50), e2e_p99 = percentile(end_to_end_ms, 99);
+  double end_to_end_p50 = percentile(end_to_end_ms, 50);
+  double end_to_end_p99 = percentile(end_to_end_ms, 99);
   double init_p50 = percentile(init_ms, 50), init_p99 = percentile(init_ms, 99);
   if (options.json) {
     fmt::print("{}\n", JsonLine()
                            .add("starts", static_cast<double>(end_to_end_ms.size()))
-                           .add("end_to_end_p50_ms", e2e_p50)
-                           .add("end_to_end_p99_ms", e2e_p99)
+                           .add("end_to_end_p50_ms", end_to_end_p50)
+                           .add("end_to_end_p99_ms", end_to_end_p99)
                            .add("init_p50_ms", init_p50)
                            .add("init_p99_ms", init_p99)
                            .add("init_samples", static_cast<double>(init_ms.size()))
@@ -165,8 +166,8 @@ void print_cold(const Options& options, const char* label, std::vector<double>& 
   }
   fmt::print("{} starts={:<4} end-to-end p50={:>7.2f} ms p99={:>7.2f} ms   init duration "
              "p50={:>7.2f} ms p99={:>7.2f} ms (n={})  {:.0f}/s  errors={}\n",
-             label, end_to_end_ms.size(), e2e_p50, e2e_p99, init_p50, init_p99, init_ms.size(),
-             rate_per_s, errors);
+             label, end_to_end_ms.size(), end_to_end_p50, end_to_end_p99, init_p50, init_p99,
+             init_ms.size(), rate_per_s, errors);
 }
 
 // Cold starts of one function: a configuration update before each invoke retires the warm
@@ -296,7 +297,7 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
 }
 
 // Asynchronous (Event) invokes for a fixed time: each is accepted once the server has stored
-// it durably and answered 202.
+// it durably and returned 202.
 int run_async(const Options& options, const http::Endpoint& endpoint) {
   std::atomic<bool> stop{false};
   std::atomic<long> errors{0};

@@ -1,7 +1,9 @@
-"""serverless-offline side of the benchmark: install osls (the maintained fork of the
-Serverless Framework v3) and serverless-offline 13 from npm into a cache folder outside the
-repository, serve the same trivial handlers with `osls offline` on free loopback ports, and
-measure them with invoke_bench through serverless-offline's Lambda Invoke endpoint.
+"""serverless-offline side of the benchmark.
+
+It installs osls (the maintained fork of the Serverless Framework v3) and serverless-offline 13
+from npm into a cache folder outside the repository. Then it serves the same trivial handlers
+with `osls offline` on free loopback ports and measures them with invoke_bench through
+serverless-offline's Lambda Invoke endpoint.
 """
 import os
 import signal
@@ -25,7 +27,7 @@ def _installed():
 
 
 def install(log):
-    """Install the npm packages once. Returns False, after saying why, when that fails."""
+    """Install the npm packages once. Return False, after logging why, when that fails."""
     if _installed():
         return True
     for tool in ("node", "npm"):
@@ -110,7 +112,7 @@ def stop(process):
 
 def measure(build, code, args, results, log, run_bench):
     """Fill results with serverless-offline's figures, or leave it empty when it is skipped.
-    code is the folder with python/app.py and node/app.mjs; run_bench runs invoke_bench."""
+    code is the folder with python/app.py and node/app.mjs, and run_bench runs invoke_bench."""
     if not install(log):
         return
     service = CACHE / "service"
@@ -122,7 +124,7 @@ def measure(build, code, args, results, log, run_bench):
                "--lambdaPort", str(lambda_port), "--websocketPort", str(free_port()),
                "--albPort", str(free_port())]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    # serverless-offline runs "python3" from PATH for python3.x; Lambent runs /usr/bin/python3.
+    # serverless-offline runs "python3" from PATH for python3.x, and Lambent runs /usr/bin/python3.
     env["PATH"] = "/usr/bin:" + env.get("PATH", "")
     env.update(SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off",
                SLS_DEPRECATION_DISABLE="*", SERVERLESS_PLATFORM_STAGE="", CI="1")
@@ -152,7 +154,7 @@ def measure(build, code, args, results, log, run_bench):
         log(f"serverless-offline: burst of {args.burst} into an empty pool")
         results["burst"] = bench("--prefix", prefix + "burst", "--burst", args.burst,
                                  "--rounds", args.burst_rounds)
-        # Every Python instance is idle now; each is a shell and its python3 child.
+        # Every Python instance is idle now. Each is a shell and its python3 child.
         trees = procmem.child_trees_with(process.pid, "python")
         if trees:
             results["memory_python"] = procmem.median_memory(trees)

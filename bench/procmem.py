@@ -1,4 +1,4 @@
-"""Memory of process trees, read from /proc (Linux; reading other users' processes needs root).
+"""Memory of process trees, read from /proc. Reading other users' processes needs root.
 
 USS (unique set size) is Private_Clean + Private_Dirty from /proc/PID/smaps_rollup: the memory
 that would be freed if the process ended. RSS counts shared pages (the interpreter binary,

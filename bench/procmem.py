@@ -43,8 +43,13 @@ def command_name(pid):
     return _read(f"/proc/{pid}/comm").decode(errors="replace").strip()
 
 
-def environ_contains(pid, entry):
-    return entry.encode() in _read(f"/proc/{pid}/environ").split(b"\0")
+def environ_value(pid, name):
+    """Return the value of variable `name` in a process's environment, or None."""
+    prefix = name.encode() + b"="
+    for entry in _read(f"/proc/{pid}/environ").split(b"\0"):
+        if entry.startswith(prefix):
+            return entry[len(prefix):].decode(errors="replace")
+    return None
 
 
 def subtree(root, parents):
@@ -81,26 +86,39 @@ def tree_memory(pids):
 def lambent_environment_trees(server_pid, function_name):
     """Return the process trees of the environments of one function under a Lambent server.
 
-    An environment's runtime process carries AWS_LAMBDA_FUNCTION_NAME in its environment. Its
-    tree is rooted at the highest ancestor that belongs to it alone: lambent-init, or a process
-    with the same variable. Whatever sits above (the server, or a process shared by several
-    environments) is not counted.
+    An environment's processes carry AWS_LAMBDA_FUNCTION_NAME and their own Runtime API address
+    in AWS_LAMBDA_RUNTIME_API. A tree is rooted at the highest ancestor of the runtime that is
+    lambent-init or has the same address, and whose subtree has no other environment's address.
+    Whatever sits above it (the server, or a process shared by several environments) is not
+    counted.
     """
     parents = parent_pids()
-    marker = f"AWS_LAMBDA_FUNCTION_NAME={function_name}"
-    runtimes = [pid for pid in parents if pid != server_pid and environ_contains(pid, marker)]
+    addresses = {}
+    for pid in parents:
+        if pid != server_pid:
+            address = environ_value(pid, "AWS_LAMBDA_RUNTIME_API")
+            if address is not None:
+                addresses[pid] = address
     roots = set()
-    for pid in runtimes:
-        root = pid
+    for pid in addresses:
+        if environ_value(pid, "AWS_LAMBDA_FUNCTION_NAME") != function_name:
+            continue
+        address, root = addresses[pid], pid
         while True:
             parent = parents.get(root, 0)
             if parent in (0, 1, server_pid):
                 break
-            if command_name(parent) != "lambent-init" and not environ_contains(parent, marker):
+            if command_name(parent) != "lambent-init" and addresses.get(parent) != address:
+                break
+            if any(addresses.get(member, address) != address
+                   for member in subtree(parent, parents)):
                 break
             root = parent
         roots.add(root)
-    return [subtree(root, parents) for root in sorted(roots)]
+    trees = [subtree(root, parents) for root in sorted(roots)]
+    # A root inside another root's tree belongs to that environment already.
+    return [tree for tree in trees
+            if not any(tree[0] in other and tree is not other for other in trees)]
 
 
 def child_trees_with(parent_pid, command_prefix):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run every figure of the benchmark page against Lambent and serverless-offline, then print
+"""Measure every figure of the benchmark page against Lambent and serverless-offline, then print
 one table with both, their ratio and the design target.
 
 Each Lambent phase runs on a throwaway server of its own (SigV4 on, 127.0.0.1, port 0), so one
@@ -47,7 +47,8 @@ class LambentServer:
         while not (ready.exists() and ready.read_text().strip()):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"lambent serve did not become ready: {' '.join(command)}")
+                raise RuntimeError("lambent serve did not become ready within 20 s. Run it by "
+                                   f"hand to see why: {' '.join(command)}")
             time.sleep(0.02)
         port = ready.read_text().strip()
         ready.unlink()
@@ -91,7 +92,8 @@ def run_bench(build, endpoint, env, args):
         log(result.stderr.rstrip())
     lines = result.stdout.strip().splitlines()
     if not lines:
-        raise RuntimeError(f"{' '.join(command)} printed nothing (exit {result.returncode})")
+        raise RuntimeError(f"invoke_bench printed no result (exit code {result.returncode}): "
+                           f"{' '.join(command)}")
     return json.loads(lines[-1])
 
 
@@ -115,78 +117,89 @@ def cold_start_modes(build):
     return ["zygote", "exec"] if "--cold-start" in help_text else [None]
 
 
-def measure_lambent(build, code, args, results):
-    """Fill results[key] with Lambent's figures."""
-    log("lambent: warm invokes")
-    server = LambentServer(build)
+def warm_phase(server, code, args, results, suffix):
+    server.deploy("bench-python", code / "python", "python3.12", "app.handler")
+    results["warm_c1"] = server.bench("--function", "bench-python", "--concurrency", 1,
+                                      "--seconds", args.seconds)
+    results["warm_c16"] = server.bench("--function", "bench-python", "--concurrency", 16,
+                                       "--seconds", args.seconds)
+
+
+def cold_phase(server, code, args, results, suffix):
+    server.deploy("cold-python", code / "python", "python3.12", "app.handler")
+    server.deploy("cold-node", code / "node", "nodejs20.x", "app.handler")
+    results[f"cold_python{suffix}"] = server.bench(
+        "--function", "cold-python", "--cold", args.cold_starts)
+    results[f"cold_node{suffix}"] = server.bench(
+        "--function", "cold-node", "--cold", args.cold_starts)
+
+
+def burst_phase(server, code, args, results, suffix):
+    server.bench("--prefix", "burst-", "--create", args.burst_rounds, "--zip", code / "python.zip")
+    results[f"burst{suffix}"] = server.bench(
+        "--prefix", "burst-", "--burst", args.burst, "--rounds", args.burst_rounds)
+
+    # Idle memory is read while many environments of one runtime are alive, as on a busy host,
+    # because then the interpreter's file pages are shared and do not count as unique.
+    server.bench("--prefix", "memory-node-", "--create", 1, "--zip", code / "node.zip",
+                 "--runtime", "nodejs20.x", "--handler", "app.handler")
+    server.bench("--prefix", "memory-node-", "--burst", 8)
+    trees = {"python": [], "node": []}
+    for round_index in range(args.burst_rounds):
+        trees["python"] += procmem.lambent_environment_trees(server.pid, f"burst-{round_index}")
+    trees["node"] = procmem.lambent_environment_trees(server.pid, "memory-node-0")
+    for runtime, runtime_trees in trees.items():
+        if runtime_trees:
+            results[f"memory_{runtime}{suffix}"] = procmem.median_memory(runtime_trees)
+
+
+def spread_phase(server, code, args, results, suffix):
+    server.bench("--prefix", "spread-", "--create", args.environments,
+                 "--zip", code / "python.zip")
+    results[f"spread{suffix}"] = server.bench(
+        "--prefix", "spread-", "--first", args.environments,
+        "--concurrency", args.spread_concurrency)
+
+
+def async_phase(server, code, args, results, suffix):
+    server.deploy("async-python", code / "python", "python3.12", "app.handler")
+    results["async"] = server.bench("--function", "async-python", "--async",
+                                    "--concurrency", args.async_concurrency,
+                                    "--seconds", args.seconds)
+
+
+def run_phase(title, phase, build, server_args, code, args, results, suffix=""):
+    """Run one phase on a server of its own. A failed phase is logged and leaves its figures
+    out of the table, so the other phases still run."""
+    log(f"lambent{suffix}: {title}")
     try:
-        server.deploy("bench-python", code / "python", "python3.12", "app.handler")
-        results["warm_c1"] = server.bench("--function", "bench-python", "--concurrency", 1,
-                                          "--seconds", args.seconds)
-        results["warm_c16"] = server.bench("--function", "bench-python", "--concurrency", 16,
-                                           "--seconds", args.seconds)
+        server = LambentServer(build, server_args)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as error:
+        log(f"lambent{suffix}: {title} failed: {error}")
+        return
+    try:
+        phase(server, code, args, results, suffix)
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as error:
+        stderr = getattr(error, "stderr", None)
+        log(f"lambent{suffix}: {title} failed: {error}{': ' + stderr if stderr else ''}")
     finally:
         server.stop()
 
+
+def measure_lambent(build, code, args, results):
+    """Measure Lambent and store each figure in results by key."""
+    run_phase("warm invokes", warm_phase, build, [], code, args, results)
     for mode in cold_start_modes(build):
         suffix = f" ({mode})" if mode else ""
         extra = ["--cold-start", mode] if mode else []
-        log(f"lambent{suffix}: cold starts")
-        server = LambentServer(build, extra)
-        try:
-            server.deploy("cold-python", code / "python", "python3.12", "app.handler")
-            server.deploy("cold-node", code / "node", "nodejs20.x", "app.handler")
-            results[f"cold_python{suffix}"] = server.bench(
-                "--function", "cold-python", "--cold", args.cold_starts)
-            results[f"cold_node{suffix}"] = server.bench(
-                "--function", "cold-node", "--cold", args.cold_starts)
-        finally:
-            server.stop()
-
-        log(f"lambent{suffix}: burst of {args.burst} into an empty pool, idle memory")
-        burst_limit = args.burst * args.burst_rounds + 8
-        server = LambentServer(build, [*extra, "--max-environments", str(burst_limit)])
-        try:
-            server.bench("--prefix", "burst-", "--create", args.burst_rounds,
-                         "--zip", code / "python.zip")
-            results[f"burst{suffix}"] = server.bench(
-                "--prefix", "burst-", "--burst", args.burst, "--rounds", args.burst_rounds)
-            # Idle memory is read with many environments of one runtime alive, as on a busy
-            # host: then the interpreter's file pages are shared and leave the unique figures.
-            server.bench("--prefix", "memory-node-", "--create", 1, "--zip", code / "node.zip",
-                         "--runtime", "nodejs20.x", "--handler", "app.handler")
-            server.bench("--prefix", "memory-node-", "--burst", 8)
-            trees = {"python": [], "node": []}
-            for round_index in range(args.burst_rounds):
-                trees["python"] += procmem.lambent_environment_trees(server.pid,
-                                                                     f"burst-{round_index}")
-            trees["node"] = procmem.lambent_environment_trees(server.pid, "memory-node-0")
-            for runtime, runtime_trees in trees.items():
-                if runtime_trees:
-                    results[f"memory_{runtime}{suffix}"] = procmem.median_memory(runtime_trees)
-        finally:
-            server.stop()
-
-        log(f"lambent{suffix}: {args.environments} new environments")
-        server = LambentServer(build, [*extra, "--max-environments", str(args.environments + 8)])
-        try:
-            server.bench("--prefix", "spread-", "--create", args.environments,
-                         "--zip", code / "python.zip")
-            results[f"spread{suffix}"] = server.bench(
-                "--prefix", "spread-", "--first", args.environments,
-                "--concurrency", args.spread_concurrency)
-        finally:
-            server.stop()
-
-    log("lambent: async enqueue")
-    server = LambentServer(build)
-    try:
-        server.deploy("async-python", code / "python", "python3.12", "app.handler")
-        results["async"] = server.bench("--function", "async-python", "--async",
-                                        "--concurrency", args.async_concurrency,
-                                        "--seconds", args.seconds)
-    finally:
-        server.stop()
+        run_phase("cold starts", cold_phase, build, extra, code, args, results, suffix)
+        burst_limit = args.burst * args.burst_rounds + 16
+        run_phase(f"burst of {args.burst} into an empty pool, idle memory", burst_phase, build,
+                  [*extra, "--max-environments", str(burst_limit)], code, args, results, suffix)
+        run_phase(f"{args.environments} new environments", spread_phase, build,
+                  [*extra, "--max-environments", str(args.environments + 8)],
+                  code, args, results, suffix)
+    run_phase("async enqueue", async_phase, build, [], code, args, results)
 
 
 def fmt_number(value, unit):

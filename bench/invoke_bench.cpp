@@ -83,12 +83,23 @@ void run_threads(int count, std::atomic<long>& errors, Worker worker) {
   for (auto& thread : threads) thread.join();
 }
 
-int run_warm(const Options& options, const http::Endpoint& endpoint) {
+struct TimedRun {
+  std::vector<double> latencies_us;
+  long errors = 0;
+  double window_seconds = 0;
+};
+
+// Sends the same request on `concurrency` connections for `seconds`, one in flight on each.
+// Each connection sends one request before the timed window opens, which is not counted: it may
+// start an environment or the async dispatcher. A response for which is_success returns false
+// counts as an error.
+template <typename IsSuccess>
+TimedRun run_timed(const Options& options, const http::Endpoint& endpoint,
+                   const std::vector<std::pair<std::string, std::string>>& headers,
+                   IsSuccess is_success) {
   std::atomic<bool> stop{false};
   std::atomic<long> errors{0};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(options.concurrency));
-  // Each connection sends one request before the timed window opens: it may start an
-  // environment, and it is not counted.
   std::latch warmed(options.concurrency + 1);
   Clock::time_point window_start;
   std::thread timer([&] {
@@ -102,8 +113,8 @@ int run_warm(const Options& options, const http::Endpoint& endpoint) {
     try {
       Connection connection(endpoint);
       auto request = signed_request(endpoint, "POST", invocations_target(options.function),
-                                    options.payload, {});
-      if (!succeeded(connection.exchange(request))) ++errors;
+                                    options.payload, headers);
+      if (!is_success(connection.exchange(request))) ++errors;
       arrived = true;
       warmed.arrive_and_wait();
       auto& samples = latencies[static_cast<std::size_t>(index)];
@@ -112,7 +123,7 @@ int run_warm(const Options& options, const http::Endpoint& endpoint) {
         auto begin = Clock::now();
         auto response = connection.exchange(request);
         samples.push_back(elapsed_us(begin, Clock::now()));
-        if (!succeeded(response)) ++errors;
+        if (!is_success(response)) ++errors;
       }
     } catch (...) {
       if (!arrived) warmed.count_down();
@@ -120,10 +131,19 @@ int run_warm(const Options& options, const http::Endpoint& endpoint) {
     }
   });
   timer.join();
-  double window = std::chrono::duration<double>(Clock::now() - window_start).count();
 
-  std::vector<double> all;
-  for (const auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
+  TimedRun run;
+  run.window_seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
+  run.errors = errors.load();
+  for (const auto& samples : latencies) {
+    run.latencies_us.insert(run.latencies_us.end(), samples.begin(), samples.end());
+  }
+  return run;
+}
+
+int run_warm(const Options& options, const http::Endpoint& endpoint) {
+  auto run = run_timed(options, endpoint, {}, succeeded);
+  auto& all = run.latencies_us;
   double count = static_cast<double>(all.size());
   double p50 = percentile(all, 50), p90 = percentile(all, 90), p99 = percentile(all, 99);
   double max = percentile(all, 100);
@@ -131,19 +151,20 @@ int run_warm(const Options& options, const http::Endpoint& endpoint) {
     fmt::print("{}\n", JsonLine()
                            .add("concurrency", options.concurrency)
                            .add("requests", count)
-                           .add("throughput_per_s", count / window)
+                           .add("throughput_per_s", count / run.window_seconds)
                            .add("p50_us", p50)
                            .add("p90_us", p90)
                            .add("p99_us", p99)
                            .add("max_us", max)
-                           .add("errors", static_cast<double>(errors.load()))
+                           .add("errors", static_cast<double>(run.errors))
                            .str());
   } else {
     fmt::print("warm  concurrency={:<3} requests={:<8} throughput={:>9.0f}/s  p50={:>8.1f} us  "
                "p90={:>8.1f} us  p99={:>8.1f} us  max={:>9.1f} us  errors={}\n",
-               options.concurrency, count, count / window, p50, p90, p99, max, errors.load());
+               options.concurrency, count, count / run.window_seconds, p50, p90, p99, max,
+               run.errors);
   }
-  return errors.load() == 0 ? 0 : 1;
+  return run.errors == 0 ? 0 : 1;
 }
 
 void print_cold(const Options& options, const char* label, std::vector<double>& end_to_end_ms,
@@ -299,48 +320,29 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
 // Asynchronous (Event) invokes for a fixed time: each is accepted once the server has stored
 // it durably and returned 202.
 int run_async(const Options& options, const http::Endpoint& endpoint) {
-  std::atomic<bool> stop{false};
-  std::atomic<long> errors{0};
-  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(options.concurrency));
-  auto started = Clock::now();
-  std::thread timer([&] {
-    std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));
-    stop = true;
-  });
-  run_threads(options.concurrency, errors, [&](int index) {
-    Connection connection(endpoint);
-    auto request = signed_request(endpoint, "POST", invocations_target(options.function),
-                                  options.payload, {{"x-amz-invocation-type", "Event"}});
-    auto& samples = latencies[static_cast<std::size_t>(index)];
-    samples.reserve(400000);
-    while (!stop.load(std::memory_order_relaxed)) {
-      auto begin = Clock::now();
-      auto response = connection.exchange(request);
-      samples.push_back(elapsed_us(begin, Clock::now()));
-      if (response.result_int() != 202) ++errors;
-    }
-  });
-  timer.join();
-  double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-  std::vector<double> all;
-  for (auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
-  double accepted = static_cast<double>(all.size()) - static_cast<double>(errors.load());
+  auto accepted_by_server = [](const HttpResponse& response) {
+    return response.result_int() == 202;
+  };
+  auto run = run_timed(options, endpoint, {{"x-amz-invocation-type", "Event"}}, accepted_by_server);
+  auto& all = run.latencies_us;
+  double accepted = static_cast<double>(all.size()) - static_cast<double>(run.errors);
   double p50 = percentile(all, 50), p99 = percentile(all, 99);
   if (options.json) {
     fmt::print("{}\n", JsonLine()
                            .add("concurrency", options.concurrency)
                            .add("accepted", accepted)
-                           .add("rate_per_s", accepted / elapsed)
+                           .add("rate_per_s", accepted / run.window_seconds)
                            .add("p50_us", p50)
                            .add("p99_us", p99)
-                           .add("errors", static_cast<double>(errors.load()))
+                           .add("errors", static_cast<double>(run.errors))
                            .str());
   } else {
     fmt::print("async concurrency={:<3} accepted={:<8} rate={:>9.0f}/s  p50={:>8.1f} us  "
                "p99={:>8.1f} us  errors={}\n",
-               options.concurrency, accepted, accepted / elapsed, p50, p99, errors.load());
+               options.concurrency, accepted, accepted / run.window_seconds, p50, p99,
+               run.errors);
   }
-  return errors.load() == 0 ? 0 : 1;
+  return run.errors == 0 ? 0 : 1;
 }
 
 // Creates PREFIX0..PREFIX{create-1} from one zip with CreateFunction. A function that already

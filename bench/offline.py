@@ -160,6 +160,8 @@ def measure(build, code, args, results, log, run_bench):
             results["memory_python"] = procmem.median_memory(trees)
             log(f"serverless-offline: {len(trees)} idle Python instances, "
                 f"{results['memory_python'].processes:.0f} processes each")
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as error:
+        log(f"serverless-offline: measurement failed, the rest is skipped: {error}")
     finally:
         stop(process)
         output.close()

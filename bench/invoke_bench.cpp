@@ -90,9 +90,9 @@ struct TimedRun {
 };
 
 // Sends the same request on `concurrency` connections for `seconds`, one in flight on each.
-// Each connection sends one request before the timed window opens, which is not counted: it may
-// start an environment or the async dispatcher. A response for which is_success returns false
-// counts as an error.
+// Each connection first sends one request that is not timed, because it may start an
+// environment or the async dispatcher. Then the timed window opens. A response for which
+// is_success returns false counts as an error.
 template <typename IsSuccess>
 TimedRun run_timed(const Options& options, const http::Endpoint& endpoint,
                    const std::vector<std::pair<std::string, std::string>>& headers,
@@ -191,8 +191,8 @@ void print_cold(const Options& options, const char* label, std::vector<double>& 
              init_ms.size(), rate_per_s, errors);
 }
 
-// Cold starts of one function: a configuration update before each invoke retires the warm
-// environment, so the invoke that follows starts a new one. Lambent only.
+// Measures cold starts of one function. A configuration update before each invoke retires the
+// warm environment, so the invoke that follows starts a new one. Lambent only.
 int run_cold(const Options& options, const http::Endpoint& endpoint) {
   http::ClientCredentials credentials{env_or_empty("AWS_ACCESS_KEY_ID"),
                                       env_or_empty("AWS_SECRET_ACCESS_KEY")};
@@ -227,9 +227,9 @@ int run_cold(const Options& options, const http::Endpoint& endpoint) {
   return errors == 0 ? 0 : 1;
 }
 
-// The first invoke of each of the functions PREFIX0..PREFIX{first-1}, from `concurrency`
-// connections: each one starts a new environment. At concurrency 1 this measures cold starts
-// without retiring anything, and above 1 the rate at which new environments start.
+// Sends the first invoke of each of the functions PREFIX0..PREFIX{first-1} from `concurrency`
+// connections, so each invoke starts a new environment. At concurrency 1 this measures cold
+// starts without retiring anything, and above 1 the rate at which new environments start.
 int run_first(const Options& options, const http::Endpoint& endpoint) {
   std::atomic<int> next{0};
   std::atomic<long> errors{0};
@@ -263,7 +263,7 @@ int run_first(const Options& options, const http::Endpoint& endpoint) {
   return errors.load() == 0 ? 0 : 1;
 }
 
-// Bursts of `burst` simultaneous calls, each round into a function never invoked before
+// Sends bursts of `burst` simultaneous calls, each round into a function never invoked before
 // (PREFIX0, PREFIX1, ...), so every round starts from an empty pool. Connections are open and
 // requests signed before the burst, so the figures leave out connection setup.
 int run_burst(const Options& options, const http::Endpoint& endpoint) {
@@ -317,8 +317,8 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
   return succeeded_count == total ? 0 : 1;
 }
 
-// Asynchronous (Event) invokes for a fixed time: each is accepted once the server has stored
-// it durably and returned 202.
+// Sends asynchronous (Event) invokes for a fixed time. The server returns 202 for each once it
+// has stored the event durably.
 int run_async(const Options& options, const http::Endpoint& endpoint) {
   auto accepted_by_server = [](const HttpResponse& response) {
     return response.result_int() == 202;

@@ -39,7 +39,8 @@ def install(log):
         (CACHE / "package.json").write_text('{"name": "lambent-bench-cache", "private": true}\n')
     log(f"serverless-offline: npm install {' '.join(PACKAGES)} into {CACHE} (once)")
     try:
-        result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", *PACKAGES],
+        result = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--fetch-retries=1",
+                                 "--fetch-timeout=60000", *PACKAGES],
                                 cwd=CACHE, capture_output=True, text=True, timeout=600)
     except subprocess.TimeoutExpired:
         log("serverless-offline: skipped, npm install timed out after 600 s (network?)")

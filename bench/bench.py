@@ -144,11 +144,9 @@ def burst_phase(server, code, args, results, suffix):
     server.bench("--prefix", "memory-node-", "--create", 1, "--zip", code / "node.zip",
                  "--runtime", "nodejs20.x", "--handler", "app.handler")
     server.bench("--prefix", "memory-node-", "--burst", 8)
-    trees = {"python": [], "node": []}
-    for round_index in range(args.burst_rounds):
-        trees["python"] += procmem.lambent_environment_trees(server.pid, f"burst-{round_index}")
-    trees["node"] = procmem.lambent_environment_trees(server.pid, "memory-node-0")
-    for runtime, runtime_trees in trees.items():
+    # This server runs Python environments for burst-N and Node.js ones for memory-node-0 only.
+    for runtime in ("python", "node"):
+        runtime_trees = procmem.lambent_environment_trees(server.pid, runtime)
         if runtime_trees:
             results[f"memory_{runtime}{suffix}"] = procmem.median_memory(runtime_trees)
 

@@ -4,6 +4,7 @@ USS (unique set size) is Private_Clean + Private_Dirty from /proc/PID/smaps_roll
 that would be freed if the process ended. RSS counts shared pages (the interpreter binary,
 shared libraries) in every process that maps them.
 """
+import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +44,12 @@ def command_name(pid):
     return _read(f"/proc/{pid}/comm").decode(errors="replace").strip()
 
 
-def environ_value(pid, name):
-    """Return the value of variable `name` in a process's environment, or None."""
-    prefix = name.encode() + b"="
-    for entry in _read(f"/proc/{pid}/environ").split(b"\0"):
-        if entry.startswith(prefix):
-            return entry[len(prefix):].decode(errors="replace")
-    return None
+def executable_name(pid):
+    """Return the file name of a process's executable, or "" when it cannot be read."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name
+    except OSError:
+        return ""
 
 
 def subtree(root, parents):
@@ -83,42 +83,24 @@ def tree_memory(pids):
     return total
 
 
-def lambent_environment_trees(server_pid, function_name):
-    """Return the process trees of the environments of one function under a Lambent server.
+def lambent_environment_trees(server_pid, interpreter_prefix):
+    """Return the process trees of a Lambent server's environments whose runtime executable
+    name starts with interpreter_prefix ("python", "node").
 
-    An environment's processes carry AWS_LAMBDA_FUNCTION_NAME and their own Runtime API address
-    in AWS_LAMBDA_RUNTIME_API. A tree is rooted at the highest ancestor of the runtime that is
-    lambent-init or has the same address, and whose subtree has no other environment's address.
-    Whatever sits above it (the server, or a process shared by several environments) is not
-    counted.
+    Each environment is a tree rooted at lambent-init, its pid 1, below the server. That holds
+    for exec'd environments and for those forked from a zygote, which the server adopts as a
+    child subreaper. A forked runtime keeps the zygote's /proc/PID/environ, so the function name
+    cannot be read from there, and the interpreter is what tells runtimes apart.
     """
     parents = parent_pids()
-    addresses = {}
-    for pid in parents:
-        if pid != server_pid:
-            address = environ_value(pid, "AWS_LAMBDA_RUNTIME_API")
-            if address is not None:
-                addresses[pid] = address
-    roots = set()
-    for pid in addresses:
-        if environ_value(pid, "AWS_LAMBDA_FUNCTION_NAME") != function_name:
+    trees = []
+    for pid in subtree(server_pid, parents):
+        if command_name(pid) != "lambent-init" or command_name(parents[pid]) == "lambent-init":
             continue
-        address, root = addresses[pid], pid
-        while True:
-            parent = parents.get(root, 0)
-            if parent in (0, 1, server_pid):
-                break
-            if command_name(parent) != "lambent-init" and addresses.get(parent) != address:
-                break
-            if any(addresses.get(member, address) != address
-                   for member in subtree(parent, parents)):
-                break
-            root = parent
-        roots.add(root)
-    trees = [subtree(root, parents) for root in sorted(roots)]
-    # A root inside another root's tree belongs to that environment already.
-    return [tree for tree in trees
-            if not any(tree[0] in other and tree is not other for other in trees)]
+        tree = subtree(pid, parents)
+        if any(executable_name(member).startswith(interpreter_prefix) for member in tree[1:]):
+            trees.append(tree)
+    return trees
 
 
 def child_trees_with(parent_pid, command_prefix):

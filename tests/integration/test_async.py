@@ -3,7 +3,7 @@ the event invoke config API.
 
 Timing tests run their own server with `--async-retry-scale`, which shortens AWS's retry
 delays (60 s, then 120 s) and maximum event ages by the same factor. Attempts are counted from
-the START lines in the function's log files; destination records are read from the log of a
+the START lines in the function's log files. Destination records are read from the log of a
 destination function that prints each event it receives.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server, create_function, signed_request, unique_name
+from conftest import Server, create_function, make_zip, signed_request, unique_name
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -72,14 +72,14 @@ def records(server, name):
             if m.startswith("RECORD ")]
 
 
-def wait_for(predicate, timeout, what):
+def wait_for(predicate, timeout, description):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+    pytest.fail(f"timed out after {timeout} s waiting for {description}")
 
 
 def invoke_event(client, name, payload):
@@ -460,7 +460,7 @@ def test_dead_letter_config_shapes(lam):
     created = lam.create_function(
         FunctionName=name, Runtime="python3.12", Handler="app.handler",
         Role=f"arn:aws:iam::{ACCOUNT}:role/lambent-test",
-        Code={"ZipFile": __import__("conftest").make_zip({"app.py": SUCCEEDING_HANDLER})},
+        Code={"ZipFile": make_zip({"app.py": SUCCEEDING_HANDLER})},
         DeadLetterConfig={"TargetArn": queue})
     assert created["DeadLetterConfig"] == {"TargetArn": queue}
     assert lam.get_function_configuration(FunctionName=name)["DeadLetterConfig"] == {

@@ -94,8 +94,8 @@ std::string render_destination_record(const DestinationRecord& record) {
                     {"approximateInvokeCount", record.approximate_invoke_count}}},
       {"requestPayload", embed_payload(record.request_payload)},
   };
-  // NOTE: an event that expired without any attempt answering (throttles, system errors) gets
-  // no responseContext; what AWS sends in that case is not recorded here.
+  // NOTE: an event that expired before any attempt produced a response (throttles, system
+  // errors) gets no responseContext. No recorded AWS record covers that case.
   if (record.response_payload) {
     json::object context{{"statusCode", 200}, {"executedVersion", record.executed_version}};
     if (record.function_error) context["functionError"] = "Unhandled";

@@ -45,7 +45,7 @@ struct AsyncEvent {
   std::string request_id;
   std::string payload;
   std::int64_t enqueued_ms = 0;  // first enqueue; the event's age counts from here
-  int attempts = 0;         // invocations started, counting the one a lease begins
+  int attempts = 0;         // invocations started; lease() returns the count before its own
   int failed_attempts = 0;  // attempts that ended in a function error
   int delayed_retries = 0;  // throttle and system-error retries so far; sets the backoff
 };

@@ -207,20 +207,21 @@ def test_one_retry_two_attempts(scaled_server):
 def test_expired_event_dropped_and_counted(scaled_server):
     client = scaled_server.client()
     source, destination = make_pair(client, FAILING_HANDLER)
-    # Scaled by 0.01, the maximum age is 0.6 s: the first retry, due 0.6 s after the first
-    # failure, would start past it, so the event expires after one attempt.
+    # Scaled by 0.01, the maximum age is 1.8 s. The first retry comes 0.6 s after the first
+    # failure, inside it; the second would come 1.2 s after the second failure, past it. So
+    # the event expires after two attempts, with one of its two retries unused.
     client.put_function_event_invoke_config(
-        FunctionName=source, MaximumEventAgeInSeconds=60,
+        FunctionName=source, MaximumEventAgeInSeconds=180,
         DestinationConfig={"OnFailure": {"Destination": function_arn(destination)}})
 
     request_id = invoke_event(client, source, {"n": 2})
     received = wait_for(lambda: records(scaled_server, destination), 60, "the OnFailure record")
 
-    assert len(start_lines(scaled_server, source, request_id)) == 1
+    assert len(start_lines(scaled_server, source, request_id)) == 2
     record = received[0]
     check_record_shape(record)
     assert record["requestContext"]["condition"] == "EventAgeExceeded"
-    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["requestContext"]["approximateInvokeCount"] == 2
     assert record["responseContext"]["functionError"] == "Unhandled"
     log = scaled_server.log()
     expired = [line for line in log.splitlines() if "async_event_expired" in line]

@@ -208,7 +208,7 @@ def test_expired_event_dropped_and_counted(scaled_server):
     client = scaled_server.client()
     source, destination = make_pair(client, FAILING_HANDLER)
     # Scaled by 0.01, the maximum age is 1.8 s. The first retry comes 0.6 s after the first
-    # failure, inside it; the second would come 1.2 s after the second failure, past it. So
+    # failure, inside it. The second would come 1.2 s after the second failure, past it, so
     # the event expires after two attempts, with one of its two retries unused.
     client.put_function_event_invoke_config(
         FunctionName=source, MaximumEventAgeInSeconds=180,

@@ -72,6 +72,11 @@ int main(int argc, char** argv) {
                     "Execution environments allowed at once on this host")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  serve->add_option("--async-retry-scale", config.async_retry_scale,
+                    "Testing knob: multiplies async retry delays (60 s, 120 s, backoff from 1 s "
+                    "to 300 s) and maximum event ages; 1 keeps AWS's timing")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0001, 1000.0));
   serve->add_option("--python", config.python, "Python interpreter for python3.x runtimes")
       ->capture_default_str();
   serve->add_option("--node", config.node, "Node.js interpreter for nodejs runtimes")

@@ -49,6 +49,12 @@ Status Invoker::start() {
     spec->config = std::move(record);
     functions_[spec->config.name] = std::move(spec);
   }
+  auto configs = repository_.event_invoke_configs().load_all();
+  if (!configs) return std::move(configs).error();
+  for (auto& config : *configs) {
+    auto key = std::make_pair(config.function_name, config.qualifier);
+    event_invoke_configs_[std::move(key)] = std::move(config);
+  }
   if (auto released = repository_.release_all_leases(); !released) return released;
   auto queued = repository_.count_queued();
   LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
@@ -94,6 +100,7 @@ Task<Status> Invoker::remove(std::string name) {
   auto removed = co_await repository_.delete_function(name);
   if (!removed) co_return removed;
   functions_.erase(name);
+  std::erase_if(event_invoke_configs_, [&name](const auto& entry) { return entry.first.first == name; });
   manager_.retire(name);
   co_return ok_status();
 }
@@ -121,20 +128,24 @@ Task<void> Invoker::dispatch_loop() {
   for (;;) {
     work_->reset();
     std::size_t room = options_.async_concurrency - in_flight_;
-    if (room > 0) {
-      auto leased = co_await repository_.lease(static_cast<int>(std::min<std::size_t>(room, kLeaseBatch)),
-                                               kLeaseMs);
-      if (!leased) {
-        LOG_ERROR("invoke", "async_lease_failed", "error=\"{}\"", leased.error().message);
-      } else {
-        for (auto& event : *leased) {
-          ++in_flight_;
-          tasks_.spawn(run_event(std::move(event)), "async_event");
-        }
-        if (leased->size() == std::min<std::size_t>(room, kLeaseBatch)) continue;
-      }
+    if (room == 0) {
+      // Every finished event sets work_.
+      co_await work_->wait(std::chrono::minutes(1));
+      continue;
     }
-    co_await work_->wait(std::chrono::seconds(1));
+    std::size_t limit = std::min<std::size_t>(room, kLeaseBatch);
+    auto leased = co_await repository_.lease(static_cast<int>(limit), kLeaseMs);
+    if (!leased) {
+      LOG_ERROR("invoke", "async_lease_failed", "error=\"{}\"", leased.error().message);
+      co_await work_->wait(std::chrono::seconds(1));
+      continue;
+    }
+    for (auto& event : *leased) {
+      ++in_flight_;
+      tasks_.spawn(run_event(std::move(event)), "async_event");
+    }
+    if (leased->size() == limit) continue;
+    co_await wait_for_due_event();
   }
 }
 
@@ -146,36 +157,7 @@ Task<void> Invoker::run_event(store::AsyncEvent event) {
       self->work_->set();
     }
   } release{this};
-
-  auto spec = find(event.function_name);
-  if (!spec) {
-    LOG_WARN("invoke", "async_event_dropped", "request_id={} function={} reason=function_deleted",
-             event.request_id, event.function_name);
-  } else {
-    runtime::InvokeRequest request;
-    request.request_id = event.request_id;
-    request.payload = std::move(event.payload);
-    request.invoked_function_arn = spec->function_arn;
-    request.trace_id = "Root=1-" + event.request_id.substr(0, 8) + "-" +
-                       event.request_id.substr(9, 4) + event.request_id.substr(14, 4) +
-                       event.request_id.substr(19, 4) + event.request_id.substr(24, 12) +
-                       ";Sampled=0";
-    auto result = co_await manager_.invoke(spec, std::move(request));
-    if (!result) {
-      LOG_WARN("invoke", "async_invoke_failed", "request_id={} function={} error=\"{}\"",
-               event.request_id, event.function_name, result.error().message);
-    } else if (result->outcome != runtime::Outcome::success) {
-      // TODO: retries (MaximumRetryAttempts), destinations and dead-letter queues; an event
-      // whose invocation failed is dropped after this one attempt.
-      LOG_WARN("invoke", "async_invoke_error", "request_id={} function={}", event.request_id,
-               event.function_name);
-    }
-  }
-  auto acked = co_await repository_.ack(event.seq);
-  if (!acked) {
-    LOG_ERROR("invoke", "async_ack_failed", "request_id={} error=\"{}\"", event.request_id,
-              acked.error().message);
-  }
+  co_await deliver_event(std::move(event));
 }
 
 }  // namespace lambent::invoke

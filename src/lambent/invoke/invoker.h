@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Function catalog and invocation: the in-memory view of every function (backed by the
@@ -20,6 +21,19 @@ struct InvokerOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   std::size_t async_concurrency = 64;  // async events in flight at once
+  // Multiplies every async retry delay, backoff and maximum event age. A testing knob
+  // (`serve --async-retry-scale`); 1 gives AWS's timing.
+  double async_retry_scale = 1.0;
+};
+
+// Counters of async delivery since start, for metrics.
+struct AsyncStats {
+  std::uint64_t retries_scheduled = 0;     // attempts scheduled after a failure or throttle
+  std::uint64_t events_expired = 0;        // dropped past MaximumEventAgeInSeconds
+  std::uint64_t retries_exhausted = 0;     // dropped after MaximumRetryAttempts
+  std::uint64_t destination_records = 0;   // records enqueued for a Lambda destination
+  std::uint64_t destination_failures = 0;  // records for targets Lambent cannot deliver to yet
+  std::uint64_t dead_letter_errors = 0;    // events for a dead-letter target, never delivered
 };
 
 class Invoker {
@@ -47,11 +61,29 @@ class Invoker {
   // Commits an async event; resumes once it is durable.
   Task<Status> enqueue(std::string function_name, std::string request_id, std::string payload);
 
+  // Event invoke configs, one per function and qualifier (async_delivery.cpp).
+  // event_invoke_config returns nullptr when (name, qualifier) has none.
+  const store::EventInvokeConfig* event_invoke_config(std::string_view name,
+                                                      std::string_view qualifier) const;
+  std::vector<store::EventInvokeConfig> event_invoke_configs(std::string_view name) const;
+  Task<Status> put_event_invoke_config(store::EventInvokeConfig config);
+  Task<Status> delete_event_invoke_config(std::string name, std::string qualifier);
+
+  const AsyncStats& async_stats() const { return async_stats_; }
   const InvokerOptions& options() const { return options_; }
 
  private:
   Task<void> dispatch_loop();
   Task<void> run_event(store::AsyncEvent event);
+
+  // Async delivery (async_delivery.cpp): one attempt of a leased event, then its retry,
+  // destination record or drop.
+  Task<void> wait_for_due_event();
+  Task<void> deliver_event(store::AsyncEvent event);
+  Task<void> finish_event(store::AsyncEvent event, std::string condition,
+                          std::shared_ptr<const runtime::FunctionSpec> spec,
+                          const runtime::InvokeResult* result);
+  Task<void> retry_event(store::AsyncEvent event, std::int64_t delay_ms, std::string reason);
 
   runtime::Manager& manager_;
   store::Repository& repository_;
@@ -60,6 +92,9 @@ class Invoker {
   std::map<std::string, std::shared_ptr<const runtime::FunctionSpec>, std::less<>> functions_;
   std::uint64_t next_generation_ = 1;
   std::size_t in_flight_ = 0;
+  std::map<std::pair<std::string, std::string>, store::EventInvokeConfig, std::less<>>
+      event_invoke_configs_;
+  AsyncStats async_stats_;
   std::unique_ptr<Event> work_;
   TaskGroup tasks_;
 };

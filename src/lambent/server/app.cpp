@@ -167,7 +167,8 @@ int serve(Config config) {
                                                    .max_environments = config.max_environments});
   invoke::Invoker invoker(manager, **repository, code,
                           invoke::InvokerOptions{.region = config.region,
-                                                 .account_id = config.account_id});
+                                                 .account_id = config.account_id,
+                                                 .async_retry_scale = config.async_retry_scale});
 
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;

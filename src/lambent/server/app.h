@@ -18,6 +18,8 @@ struct Config {
   std::string account_id = "000000000000";
   std::chrono::seconds keep_alive{300};
   std::size_t max_environments = 256;
+  // Multiplies async retry delays, backoff and maximum event ages; a testing knob.
+  double async_retry_scale = 1.0;
   std::filesystem::path python = "/usr/bin/python3";
   std::filesystem::path node = "/usr/bin/node";
   std::filesystem::path runtime_dir;  // empty: next to the executable

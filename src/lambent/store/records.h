@@ -28,6 +28,8 @@ struct FunctionRecord {
   std::string last_modified;  // "2024-01-02T03:04:05.678+0000", as AWS formats it
   std::string revision_id;
   std::int64_t created_ms = 0;
+  // DeadLetterConfig.TargetArn; empty when the function has no dead-letter target.
+  std::string dead_letter_target_arn;
 };
 
 struct AccessKey {
@@ -42,8 +44,10 @@ struct AsyncEvent {
   std::string qualifier;
   std::string request_id;
   std::string payload;
-  std::int64_t enqueued_ms = 0;
-  int attempts = 0;
+  std::int64_t enqueued_ms = 0;  // first enqueue; the event's age counts from here
+  int attempts = 0;         // invocations started; lease() returns the count before its own
+  int failed_attempts = 0;  // attempts that ended in a function error
+  int delayed_retries = 0;  // throttle and system-error retries so far; sets the backoff
 };
 
 }  // namespace lambent::store

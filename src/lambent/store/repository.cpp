@@ -1,7 +1,11 @@
 #include "lambent/store/repository.h"
 
+#include "lambent/store/event_invoke_config_store.h"
+
 #include <boost/json.hpp>
 #include <sqlite3.h>
+
+#include <algorithm>
 
 namespace lambent::store {
 
@@ -30,12 +34,69 @@ CREATE TABLE IF NOT EXISTS async_events (
 );
 CREATE INDEX IF NOT EXISTS async_events_visible ON async_events (visible_ms, seq);
 )sql";
+
+// Retry state added to async_events after its first release. Databases created before it get
+// the columns on open. A row leased by the older code has visible_ms > 0 and no retry
+// schedule, so it is marked as leased and start-up releases it.
+constexpr const char* kRetryColumns[][2] = {
+    {"failed_attempts", "ALTER TABLE async_events ADD COLUMN failed_attempts INTEGER NOT NULL "
+                        "DEFAULT 0"},
+    {"delayed_retries", "ALTER TABLE async_events ADD COLUMN delayed_retries INTEGER NOT NULL "
+                        "DEFAULT 0"},
+    {"leased", "ALTER TABLE async_events ADD COLUMN leased INTEGER NOT NULL DEFAULT 0; "
+               "UPDATE async_events SET leased = 1 WHERE visible_ms > 0"},
+};
+
+Status add_retry_columns(sqlite3* h) {
+  std::vector<std::string> present;
+  {
+    Statement st(h, "SELECT name FROM pragma_table_info('async_events')");
+    while (st.step()) present.emplace_back(st.column_text(0));
+    if (st.failed()) return st.error();
+  }
+  for (const auto& [column, sql] : kRetryColumns) {
+    if (std::find(present.begin(), present.end(), column) != present.end()) continue;
+    if (auto added = exec(h, sql); !added) return added;
+  }
+  return ok_status();
+}
+
+Status insert_event(sqlite3* h, const AsyncEvent& event, std::int64_t& seq) {
+  Statement st(h,
+               "INSERT INTO async_events (function_name, qualifier, request_id, payload, "
+               "enqueued_ms, attempts, failed_attempts, delayed_retries, visible_ms, leased) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0)");
+  st.bind(1, event.function_name)
+      .bind(2, event.qualifier)
+      .bind(3, event.request_id)
+      .bind_blob(4, event.payload)
+      .bind(5, event.enqueued_ms)
+      .bind(6, static_cast<std::int64_t>(event.attempts))
+      .bind(7, static_cast<std::int64_t>(event.failed_attempts))
+      .bind(8, static_cast<std::int64_t>(event.delayed_retries));
+  st.step();
+  if (st.failed()) return st.error();
+  seq = sqlite3_last_insert_rowid(h);
+  return ok_status();
+}
+
+Status delete_event(sqlite3* h, std::int64_t seq) {
+  Statement st(h, "DELETE FROM async_events WHERE seq = ?1");
+  st.bind(1, seq);
+  st.step();
+  if (st.failed()) return st.error();
+  return ok_status();
+}
 }  // namespace
 
 Result<std::unique_ptr<Repository>> Repository::open(const std::filesystem::path& data_dir) {
   auto db = Sqlite::open(data_dir / "lambent.db");
   if (!db) return std::move(db).error();
-  auto schema = (*db)->call_blocking([](sqlite3* h) { return exec(h, kSchema); });
+  auto schema = (*db)->call_blocking([](sqlite3* h) -> Status {
+    if (auto created = exec(h, kSchema); !created) return created;
+    if (auto added = add_retry_columns(h); !added) return added;
+    return EventInvokeConfigStore::create_schema(h);
+  });
   if (!schema) return std::move(schema).error();
   return std::unique_ptr<Repository>(new Repository(std::move(db).value()));
 }
@@ -65,6 +126,7 @@ std::string encode_function(const FunctionRecord& r) {
   for (const auto& [k, v] : r.environment) pairs.push_back(json::array{json::string(k), json::string(v)});
   o["environment"] = std::move(pairs);
   o["environment_set"] = r.environment_set;
+  if (!r.dead_letter_target_arn.empty()) o["dead_letter_target_arn"] = r.dead_letter_target_arn;
   return json::serialize(o);
 }
 
@@ -92,6 +154,9 @@ Result<FunctionRecord> decode_function(std::string_view text) {
     r.created_ms = json::value_to<std::int64_t>(o.at("created_ms"));
     if (const auto* set = o.if_contains("environment_set"); set && set->is_bool()) {
       r.environment_set = set->as_bool();
+    }
+    if (const auto* target = o.if_contains("dead_letter_target_arn"); target && target->is_string()) {
+      r.dead_letter_target_arn = json::value_to<std::string>(*target);
     }
     for (const auto& pair : o.at("environment").as_array()) {
       const auto& kv = pair.as_array();
@@ -139,7 +204,8 @@ Task<Status> Repository::delete_function(std::string name) {
     st.bind(1, name);
     st.step();
     if (st.failed()) return st.error();
-    return ok_status();
+    // The function's event invoke configs go in the same transaction.
+    return EventInvokeConfigStore::delete_function_configs(h, name);
   };
   co_return co_await db_->call<Unit>(std::move(job));
 }
@@ -167,21 +233,11 @@ Status Repository::add_key(const AccessKey& key) {
 }
 
 Task<Result<std::int64_t>> Repository::enqueue(AsyncEvent event) {
-  auto job = 
-      [event = std::move(event)](sqlite3* h) -> Result<std::int64_t> {
-        Statement st(h,
-                     "INSERT INTO async_events (function_name, qualifier, request_id, payload, "
-                     "enqueued_ms, attempts, visible_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)");
-        st.bind(1, event.function_name)
-            .bind(2, event.qualifier)
-            .bind(3, event.request_id)
-            .bind_blob(4, event.payload)
-            .bind(5, event.enqueued_ms)
-            .bind(6, static_cast<std::int64_t>(event.attempts));
-        st.step();
-        if (st.failed()) return st.error();
-        return static_cast<std::int64_t>(sqlite3_last_insert_rowid(h));
-      };
+  auto job = [event = std::move(event)](sqlite3* h) -> Result<std::int64_t> {
+    std::int64_t seq = 0;
+    if (auto inserted = insert_event(h, event, seq); !inserted) return std::move(inserted).error();
+    return seq;
+  };
   co_return co_await db_->call<std::int64_t>(std::move(job));
 }
 
@@ -191,7 +247,8 @@ Task<Result<std::vector<AsyncEvent>>> Repository::lease(int limit, std::int64_t 
         std::int64_t now = epoch_ms();
         Statement select(h,
                          "SELECT seq, function_name, qualifier, request_id, payload, enqueued_ms, "
-                         "attempts FROM async_events WHERE visible_ms <= ?1 ORDER BY seq LIMIT ?2");
+                         "attempts, failed_attempts, delayed_retries FROM async_events "
+                         "WHERE visible_ms <= ?1 ORDER BY visible_ms, seq LIMIT ?2");
         select.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
         std::vector<AsyncEvent> out;
         while (select.step()) {
@@ -203,12 +260,14 @@ Task<Result<std::vector<AsyncEvent>>> Repository::lease(int limit, std::int64_t 
           e.payload = select.column_text(4);
           e.enqueued_ms = select.column_int(5);
           e.attempts = static_cast<int>(select.column_int(6));
+          e.failed_attempts = static_cast<int>(select.column_int(7));
+          e.delayed_retries = static_cast<int>(select.column_int(8));
           out.push_back(std::move(e));
         }
         if (select.failed()) return select.error();
         Statement update(h,
-                         "UPDATE async_events SET visible_ms = ?1, attempts = attempts + 1 "
-                         "WHERE seq = ?2");
+                         "UPDATE async_events SET visible_ms = ?1, leased = 1, "
+                         "attempts = attempts + 1 WHERE seq = ?2");
         for (const auto& e : out) {
           update.reset();
           update.bind(1, now + lease_ms).bind(2, e.seq);
@@ -221,9 +280,29 @@ Task<Result<std::vector<AsyncEvent>>> Repository::lease(int limit, std::int64_t 
 }
 
 Task<Status> Repository::ack(std::int64_t seq) {
-  auto job = [seq](sqlite3* h) -> Status {
-    Statement st(h, "DELETE FROM async_events WHERE seq = ?1");
-    st.bind(1, seq);
+  auto job = [seq](sqlite3* h) -> Status { return delete_event(h, seq); };
+  co_return co_await db_->call<Unit>(std::move(job));
+}
+
+Task<Status> Repository::ack_and_enqueue(std::int64_t seq, AsyncEvent next) {
+  auto job = [seq, next = std::move(next)](sqlite3* h) -> Status {
+    if (auto deleted = delete_event(h, seq); !deleted) return deleted;
+    std::int64_t next_seq = 0;
+    return insert_event(h, next, next_seq);
+  };
+  co_return co_await db_->call<Unit>(std::move(job));
+}
+
+Task<Status> Repository::reschedule(AsyncEvent event, std::int64_t visible_ms) {
+  auto job = [event = std::move(event), visible_ms](sqlite3* h) -> Status {
+    Statement st(h,
+                 "UPDATE async_events SET visible_ms = ?1, leased = 0, attempts = ?2, "
+                 "failed_attempts = ?3, delayed_retries = ?4 WHERE seq = ?5");
+    st.bind(1, visible_ms)
+        .bind(2, static_cast<std::int64_t>(event.attempts))
+        .bind(3, static_cast<std::int64_t>(event.failed_attempts))
+        .bind(4, static_cast<std::int64_t>(event.delayed_retries))
+        .bind(5, event.seq);
     st.step();
     if (st.failed()) return st.error();
     return ok_status();
@@ -231,9 +310,20 @@ Task<Status> Repository::ack(std::int64_t seq) {
   co_return co_await db_->call<Unit>(std::move(job));
 }
 
+Task<Result<std::optional<std::int64_t>>> Repository::next_visible_ms() {
+  auto job = [](sqlite3* h) -> Result<std::optional<std::int64_t>> {
+    Statement st(h, "SELECT MIN(visible_ms) FROM async_events WHERE leased = 0");
+    if (!st.step()) return st.error();
+    if (st.column_is_null(0)) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(st.column_int(0));
+  };
+  co_return co_await db_->call<std::optional<std::int64_t>>(std::move(job));
+}
+
 Status Repository::release_all_leases() {
-  return db_->call_blocking(
-      [](sqlite3* h) { return exec(h, "UPDATE async_events SET visible_ms = 0"); });
+  return db_->call_blocking([](sqlite3* h) {
+    return exec(h, "UPDATE async_events SET visible_ms = 0, leased = 0 WHERE leased = 1");
+  });
 }
 
 Result<std::int64_t> Repository::count_queued() {

@@ -139,6 +139,10 @@ std::string_view Statement::column_text(int index) {
 
 std::int64_t Statement::column_int(int index) { return sqlite3_column_int64(stmt_, index); }
 
+bool Statement::column_is_null(int index) {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
 Error Statement::error() const { return Error{Errc::io, std::string("sqlite: ") + sqlite3_errmsg(db_)}; }
 
 void Statement::reset() {

@@ -117,6 +117,7 @@ class Statement {
   bool step();
   std::string_view column_text(int index);
   std::int64_t column_int(int index);
+  bool column_is_null(int index);
   bool failed() const { return failed_; }
   Error error() const;
   void reset();

@@ -72,6 +72,49 @@ Result<std::optional<std::string>> string_field(const json::object& body, std::s
                "SerializationException"};
 }
 
+// Applies DeadLetterConfig.TargetArn. AWS accepts an SQS queue or an SNS topic. On update an
+// empty TargetArn (or an empty DeadLetterConfig) removes the target.
+Status apply_dead_letter_config(const json::object& body, store::FunctionRecord& record,
+                                bool creating) {
+  auto it = body.find("DeadLetterConfig");
+  if (it == body.end() || it->value().is_null()) return ok_status();
+  if (!it->value().is_object()) {
+    return Error{Errc::validation,
+                 fmt::format("Value '{}' for DeadLetterConfig must be an object",
+                             describe_json(it->value())),
+                 "SerializationException"};
+  }
+  auto target = string_field(it->value().as_object(), "TargetArn");
+  if (!target) return std::move(target).error();
+  std::string arn = target->value_or("");
+  static const std::regex arn_re{R"((arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|())"};
+  if (!std::regex_match(arn, arn_re)) {
+    return validation_error({constraint(arn, "deadLetterConfig.targetArn",
+                                        "Member must satisfy regular expression pattern: "
+                                        "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()")});
+  }
+  if (arn.empty()) {
+    if (creating && *target) {
+      return invalid_parameter("Invalid dead letter queue ARN: ARNs must start with 'arn:'");
+    }
+    record.dead_letter_target_arn.clear();
+    return ok_status();
+  }
+  // arn:PARTITION:SERVICE:...
+  auto service_start = arn.find(':', 4) + 1;
+  auto service = std::string_view(arn).substr(service_start, arn.find(':', service_start) -
+                                                                 service_start);
+  if (service != "sqs" && service != "sns") {
+    // NOTE: AWS rejects other targets; this wording is Lambent's, not a recorded AWS message.
+    return invalid_parameter(fmt::format(
+        "Invalid dead letter queue ARN {}: the target must be an Amazon SQS queue or an Amazon "
+        "SNS topic.",
+        arn));
+  }
+  record.dead_letter_target_arn = std::move(arn);
+  return ok_status();
+}
+
 }  // namespace
 
 std::string lambda_timestamp_now() {
@@ -319,6 +362,10 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
     record.environment_set = true;
   }
 
+  if (auto dead_letter = apply_dead_letter_config(body, record, creating); !dead_letter) {
+    return dead_letter;
+  }
+
   auto reject_nonempty = [&](std::string_view key, std::string_view what) -> Status {
     auto it = body.find(key);
     if (it == body.end() || it->value().is_null()) return ok_status();
@@ -330,18 +377,12 @@ Status apply_configuration(const json::object& body, store::FunctionRecord& reco
       empty = subnets == v.as_object().end() || !subnets->value().is_array() ||
               subnets->value().as_array().empty();
     }
-    if (key == "DeadLetterConfig" && v.is_object()) {
-      auto target = v.as_object().find("TargetArn");
-      empty = target == v.as_object().end() || !target->value().is_string() ||
-              target->value().as_string().empty();
-    }
     if (empty) return ok_status();
     return invalid_parameter(fmt::format("{} is not supported by Lambent yet.", what));
   };
   for (auto [key, what] : {std::pair<std::string_view, std::string_view>{"Layers", "Layers"},
                            {"FileSystemConfigs", "FileSystemConfigs"},
                            {"VpcConfig", "VpcConfig with subnets"},
-                           {"DeadLetterConfig", "DeadLetterConfig"},
                            {"ImageConfig", "ImageConfig"}}) {
     if (auto s = reject_nonempty(key, what); !s) return s;
   }
@@ -384,6 +425,9 @@ json::object render_configuration(const runtime::FunctionSpec& spec, std::string
   };
   if (r.environment_set || !r.environment.empty()) {
     out["Environment"] = json::object{{"Variables", std::move(variables)}};
+  }
+  if (!r.dead_letter_target_arn.empty()) {
+    out["DeadLetterConfig"] = json::object{{"TargetArn", r.dead_letter_target_arn}};
   }
   // ListFunctions entries leave out the state fields and the runtime version, as AWS does.
   if (view == ConfigurationView::full) {

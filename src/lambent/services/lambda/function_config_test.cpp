@@ -416,8 +416,6 @@ TEST(ApplyConfiguration, UnsupportedFeaturesRejected) {
        "FileSystemConfigs is not supported by Lambent yet."},
       {R"({"VpcConfig": {"SubnetIds": ["subnet-1"]}})",
        "VpcConfig with subnets is not supported by Lambent yet."},
-      {R"({"DeadLetterConfig": {"TargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"}})",
-       "DeadLetterConfig is not supported by Lambent yet."},
       {R"({"ImageConfig": {"Command": ["x"]}})", "ImageConfig is not supported by Lambent yet."},
   };
   for (const auto& c : cases) {
@@ -431,6 +429,44 @@ TEST(ApplyConfiguration, UnsupportedFeaturesRejected) {
                            "ImageConfig": {}, "VpcConfig": {"SubnetIds": []}})",
                        record, false);
   EXPECT_TRUE(empty.ok()) << empty.error().message;
+}
+
+TEST(ApplyConfiguration, DeadLetterTargetStoredAndCleared) {
+  store::FunctionRecord record;
+  Status set = apply(R"({"DeadLetterConfig": {"TargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"}})",
+                     record, false);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(record.dead_letter_target_arn, "arn:aws:sqs:us-east-1:123456789012:dlq");
+
+  Status topic = apply(R"({"DeadLetterConfig": {"TargetArn": "arn:aws:sns:us-east-1:123456789012:t"}})",
+                       record, false);
+  ASSERT_TRUE(topic.ok()) << topic.error().message;
+  EXPECT_EQ(record.dead_letter_target_arn, "arn:aws:sns:us-east-1:123456789012:t");
+
+  // Other fields leave the target alone; an empty DeadLetterConfig removes it.
+  ASSERT_TRUE(apply(R"({"Timeout": 5})", record, false).ok());
+  EXPECT_EQ(record.dead_letter_target_arn, "arn:aws:sns:us-east-1:123456789012:t");
+  ASSERT_TRUE(apply(R"({"DeadLetterConfig": {}})", record, false).ok());
+  EXPECT_EQ(record.dead_letter_target_arn, "");
+}
+
+TEST(ApplyConfiguration, DeadLetterTargetValidated) {
+  Error pattern = update_error(R"({"DeadLetterConfig": {"TargetArn": "queue"}})");
+  EXPECT_EQ(pattern.code, Errc::validation);
+  EXPECT_EQ(pattern.message,
+            "1 validation error detected: Value 'queue' at 'deadLetterConfig.targetArn' failed "
+            "to satisfy constraint: Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()");
+
+  Error service = update_error(
+      R"({"DeadLetterConfig": {"TargetArn": "arn:aws:lambda:us-east-1:123456789012:function:f"}})");
+  EXPECT_EQ(service.code, Errc::invalid_parameter);
+
+  store::FunctionRecord record;
+  Status empty_on_create = apply(R"({"DeadLetterConfig": {"TargetArn": ""}})", record, true);
+  ASSERT_FALSE(empty_on_create.ok());
+  EXPECT_EQ(empty_on_create.error().message,
+            "Invalid dead letter queue ARN: ARNs must start with 'arn:'");
 }
 
 TEST(ApplyConfiguration, CreateRequiresRuntimeAndHandler) {

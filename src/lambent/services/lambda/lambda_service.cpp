@@ -3,6 +3,7 @@
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
 #include "lambent/services/lambda/errors.h"
+#include "lambent/services/lambda/event_invoke_config.h"
 #include "lambent/services/lambda/function_config.h"
 #include "lambent/services/lambda/service_common.h"
 
@@ -143,6 +144,9 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
 
   if (path.starts_with(kAccountSettings)) {
     if (method == "GET") co_return account_settings(request_id);
+  } else if (path.starts_with(kEventInvokeConfigPrefix)) {
+    auto response = co_await handle_event_invoke_config(invoker_, mutations_, request, request_id);
+    if (response) co_return std::move(*response);
   } else if (path.starts_with(kFunctionsPrefix)) {
     std::string_view rest = path.substr(kFunctionsPrefix.size());
     if (rest.empty() || rest == "/") {

@@ -17,6 +17,8 @@ Invoker::Invoker(runtime::Manager& manager, store::Repository& repository,
       repository_(repository),
       code_(code),
       options_(std::move(options)),
+      version_store_(std::make_unique<store::VersionStore>(repository.db())),
+      routing_random_(std::random_device{}()),
       work_(std::make_unique<Event>(manager.context().executor)),
       tasks_(manager.context().executor, "invoke") {}
 
@@ -49,6 +51,7 @@ Status Invoker::start() {
     spec->config = std::move(record);
     functions_[spec->config.name] = std::move(spec);
   }
+  if (auto loaded = load_versions(); !loaded) return loaded;
   if (auto released = repository_.release_all_leases(); !released) return released;
   auto queued = repository_.count_queued();
   LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
@@ -91,9 +94,11 @@ Task<Status> Invoker::put(store::FunctionRecord record) {
 }
 
 Task<Status> Invoker::remove(std::string name) {
-  auto removed = co_await repository_.delete_function(name);
+  // Deletes $LATEST, every version and every alias in one transaction.
+  auto removed = co_await version_store_->delete_function(name);
   if (!removed) co_return removed;
   functions_.erase(name);
+  published_.erase(name);
   manager_.retire(name);
   co_return ok_status();
 }

@@ -1,5 +1,7 @@
 #include "lambent/store/repository.h"
 
+#include "lambent/store/versions.h"
+
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
@@ -37,6 +39,8 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::filesystem::path
   if (!db) return std::move(db).error();
   auto schema = (*db)->call_blocking([](sqlite3* h) { return exec(h, kSchema); });
   if (!schema) return std::move(schema).error();
+  auto version_schema = (*db)->call_blocking(VersionStore::create_schema);
+  if (!version_schema) return std::move(version_schema).error();
   return std::unique_ptr<Repository>(new Repository(std::move(db).value()));
 }
 

@@ -5,10 +5,12 @@
 #include "lambent/services/lambda/errors.h"
 #include "lambent/services/lambda/function_config.h"
 #include "lambent/services/lambda/service_common.h"
+#include "lambent/services/lambda/versions_api.h"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -163,6 +165,17 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
         if (method == "PUT") co_return co_await update_code(name, request, request_id);
       } else if (tail == "/invocations" || tail == "/invocations/") {
         if (method == "POST") co_return co_await invoke(name, request, request_id);
+      } else if (tail == "/versions" || tail == "/versions/") {
+        if (method == "POST") co_return co_await publish_version(name, request, request_id);
+        if (method == "GET") co_return co_await list_versions(name, request, request_id);
+      } else if (tail == "/aliases" || tail == "/aliases/") {
+        if (method == "POST") co_return co_await create_alias(name, request, request_id);
+        if (method == "GET") co_return co_await list_aliases(name, request, request_id);
+      } else if (tail.starts_with("/aliases/")) {
+        std::string alias = decode_path_segment(tail.substr(std::string_view("/aliases/").size()));
+        if (method == "GET") co_return co_await get_alias(name, alias, request_id);
+        if (method == "PUT") co_return co_await update_alias(name, alias, request, request_id);
+        if (method == "DELETE") co_return co_await delete_alias(name, alias, request_id);
       }
     }
   }
@@ -212,12 +225,9 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
   if (auto applied = apply_configuration(*body, record, true); !applied) {
     co_return error_response(applied.error(), request_id);
   }
-  if (auto publish = body->find("Publish");
-      publish != body->end() && publish->value().is_bool() && publish->value().as_bool()) {
-    co_return error_response(
-        invalid_parameter("Publish is not supported by Lambent yet; create the function "
-                          "without publishing a version."),
-        request_id);
+  bool publish = false;
+  if (auto it = body->find("Publish"); it != body->end() && it->value().is_bool()) {
+    publish = it->value().as_bool();
   }
 
   auto code = body->find("Code");
@@ -269,6 +279,15 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
     co_return error_response(saved.error(), request_id);
   }
   LOG_INFO("lambda", "function_created", "function={}", name);
+  if (publish) {
+    std::optional<std::string> keep_description;
+    auto published = co_await invoker_.publish(name, std::move(keep_description));
+    if (!published) co_return error_response(published.error(), request_id);
+    // AWS returns version 1's configuration here, with the unqualified FunctionArn.
+    co_return json_response(201,
+                            render_configuration(**published, invoker_.options().region),
+                            request_id);
+  }
   auto spec = invoker_.find(name);
   co_return json_response(201, render_configuration(*spec, invoker_.options().region), request_id);
 }
@@ -277,9 +296,7 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
 // tree, but files deleted here disappear from it too. A handler importing lazily at that
 // moment can fail.
 Task<void> LambdaService::release_code_if_unused(std::string sha256_hex) {
-  for (const auto& spec : invoker_.list()) {
-    if (spec->config.code_sha256_hex == sha256_hex) co_return;
-  }
+  if (invoker_.code_in_use(sha256_hex)) co_return;
   auto* code_store = &code_;
   auto remove_package = [code_store, sha256_hex]() { return code_store->remove(sha256_hex); };
   auto removed = co_await run_blocking(blocking_, std::move(remove_package));
@@ -305,13 +322,12 @@ Task<http::Response> LambdaService::get_function(std::string_view raw_name,
   if (!resolved) co_return error_response(resolved.error(), request_id);
   std::optional<std::string> version = *resolved;
 
-  auto spec = invoker_.find(ref->name);
-  if (!spec || (version && *version != "$LATEST")) {
-    std::string arn = invoker_.function_arn(ref->name);
-    if (version) arn += ":" + *version;
-    co_return error_response(function_not_found(arn), request_id);
-  }
-  auto configuration = render_configuration(*spec, invoker_.options().region);
+  std::optional<std::string_view> qualifier;
+  if (version) qualifier = *version;
+  auto found = invoker_.describe(ref->name, qualifier);
+  if (!found) co_return error_response(found.error(), request_id);
+  const auto& spec = found->spec;
+  auto configuration = render_with_arn(*spec, found->invoked_arn, invoker_.options().region);
   if (configuration_only) co_return json_response(200, configuration, request_id);
   json::object out{
       {"Configuration", std::move(configuration)},
@@ -383,8 +399,11 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   if (!body) co_return error_response(body.error(), request_id);
   auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
-  if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
+  if (!spec) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  if (ref->qualifier && *ref->qualifier != "$LATEST") {
+    co_return error_response(only_latest_supported(), request_id);
   }
   auto revision_ok = check_revision(*body, spec->config);
   if (!revision_ok) co_return error_response(revision_ok.error(), request_id);
@@ -395,12 +414,9 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
                           "ImageUri are not supported yet."),
         request_id);
   }
-  if (auto publish = body->find("Publish");
-      publish != body->end() && publish->value().is_bool() && publish->value().as_bool()) {
-    co_return error_response(
-        invalid_parameter("Publish is not supported by Lambent yet; update the code without "
-                          "publishing a version."),
-        request_id);
+  bool publish = false;
+  if (auto it = body->find("Publish"); it != body->end() && it->value().is_bool()) {
+    publish = it->value().as_bool();
   }
   auto zip = base64_decode(std::string_view(zip_field->value().as_string()));
   if (!zip) {
@@ -441,6 +457,16 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   }
   if (previous_sha != stored->sha256_hex) co_await release_code_if_unused(previous_sha);
   LOG_INFO("lambda", "function_code_updated", "function={}", ref->name);
+  if (publish) {
+    std::optional<std::string> keep_description;
+    auto published = co_await invoker_.publish(ref->name, std::move(keep_description));
+    if (!published) co_return error_response(published.error(), request_id);
+    const auto& version = **published;
+    co_return json_response(200,
+                            render_with_arn(version, version.function_arn + ":" + version.version,
+                                            invoker_.options().region),
+                            request_id);
+  }
   co_return json_response(
       200, render_configuration(*invoker_.find(ref->name), invoker_.options().region), request_id);
 }
@@ -454,8 +480,11 @@ Task<http::Response> LambdaService::update_configuration(std::string_view raw_na
   if (!body) co_return error_response(body.error(), request_id);
   auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
-  if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
+  if (!spec) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  if (ref->qualifier && *ref->qualifier != "$LATEST") {
+    co_return error_response(only_latest_supported(), request_id);
   }
   auto revision_ok = check_revision(*body, spec->config);
   if (!revision_ok) co_return error_response(revision_ok.error(), request_id);
@@ -489,17 +518,22 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
   }
   auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
-  if (!spec || version) {
-    std::string arn = invoker_.function_arn(ref->name);
-    if (version) arn += ":" + *version;
-    co_return error_response(function_not_found(arn), request_id);
+  if (!spec) {
+    // AWS names the unqualified function here, even when a Qualifier was given.
+    co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
   }
-  std::string sha = spec->config.code_sha256_hex;
+  if (version) co_return co_await delete_version(ref->name, *version, request_id);
+  std::vector<std::string> packages{spec->config.code_sha256_hex};
+  for (const auto& published : invoker_.list_versions(ref->name)) {
+    packages.push_back(published->config.code_sha256_hex);
+  }
   auto removed = co_await invoker_.remove(ref->name);
   if (!removed) {
     co_return error_response(removed.error(), request_id);
   }
-  co_await release_code_if_unused(sha);
+  std::sort(packages.begin(), packages.end());
+  packages.erase(std::unique(packages.begin(), packages.end()), packages.end());
+  for (auto& sha : packages) co_await release_code_if_unused(sha);
   auto* logs = &logs_;
   std::string name = ref->name;
   auto remove_logs = [logs, name]() {
@@ -587,12 +621,11 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
         request_id);
   }
 
-  auto spec = invoker_.find(ref->name);
-  if (!spec || (version && *version != "$LATEST")) {
-    std::string arn = invoker_.function_arn(ref->name);
-    if (version) arn += ":" + *version;
-    co_return error_response(function_not_found(arn), request_id);
-  }
+  std::optional<std::string_view> qualifier;
+  if (version) qualifier = *version;
+  auto target = invoker_.resolve(ref->name, qualifier);
+  if (!target) co_return error_response(target.error(), request_id);
+  auto spec = target->spec;
 
   // The payload must be JSON; an empty body is delivered as an empty object.
   if (request.body.empty()) {
@@ -627,6 +660,8 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
                             request.body.size(), kMaxAsyncPayloadBytes)},
           request_id);
     }
+    // TODO: the async queue runs $LATEST; an event sent to a version or alias is checked to
+    // exist above but does not yet carry its qualifier into the queue.
     auto queued = co_await invoker_.enqueue(ref->name, request_id, std::move(request.body));
     if (!queued) co_return error_response(queued.error(), request_id);
     http::Response response;
@@ -638,8 +673,7 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
   runtime::InvokeRequest invocation;
   invocation.request_id = request_id;
   invocation.payload = std::move(request.body);
-  invocation.invoked_function_arn = spec->function_arn;
-  if (version) invocation.invoked_function_arn += ":" + *version;
+  invocation.invoked_function_arn = target->invoked_arn;
   invocation.trace_id = make_trace_id();
   invocation.want_log_tail = log_type == "Tail";
   if (auto context = request.header("x-amz-client-context"); !context.empty()) {
@@ -664,7 +698,7 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
   response.headers.reserve(5);
   response.header("Content-Type", "application/json");
   response.header("x-amzn-RequestId", request_id);
-  response.header("X-Amz-Executed-Version", "$LATEST");
+  response.header("X-Amz-Executed-Version", spec->version);
   if (result->outcome != runtime::Outcome::success) {
     response.header("X-Amz-Function-Error", "Unhandled");
   }

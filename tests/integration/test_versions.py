@@ -23,7 +23,7 @@ from conftest import ROLE, Server, create_function, invoke_json, make_zip, uniqu
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
-# Reports which code ran and what the runtime was told about the invocation.
+# Returns which code ran and what the runtime was given about the invocation.
 HANDLER = """import os
 
 
@@ -50,7 +50,7 @@ def code_sha256(files):
 
 
 def error_of(call, *args, **kwargs):
-    """Runs a client call that must fail; returns (HTTP status, error code, message)."""
+    """Runs a client call that must fail and returns (HTTP status, error code, message)."""
     with pytest.raises(ClientError) as caught:
         call(*args, **kwargs)
     response = caught.value.response
@@ -78,7 +78,7 @@ def test_publish_version_lifecycle(lam):
     assert first["CodeSha256"] == code_sha256(code("one"))
     assert first["State"] == "Active"
 
-    # Publishing gives $LATEST a new RevisionId; the version keeps its own.
+    # Publishing gives $LATEST a new RevisionId. The version keeps its own.
     after = lam.get_function(FunctionName=name)["Configuration"]
     assert after["RevisionId"] != latest["RevisionId"]
     assert after["RevisionId"] != first["RevisionId"]
@@ -246,7 +246,7 @@ def test_delete_function_qualifiers(lam):
     status, error, message = error_of(lam.delete_function, FunctionName=name,
                                       Qualifier="$LATEST")
     assert message == "$LATEST version cannot be deleted without deleting the function."
-    # A version number that does not exist: AWS answers 204 and deletes nothing.
+    # For a version number that does not exist, AWS returns 204 and deletes nothing.
     assert lam.delete_function(FunctionName=name, Qualifier="99")[
         "ResponseMetadata"]["HTTPStatusCode"] == 204
 
@@ -338,7 +338,7 @@ def test_alias_lifecycle(lam):
         "ResponseMetadata"]["HTTPStatusCode"] == 204
     assert [a["Name"] for a in lam.list_aliases(FunctionName=name)["Aliases"]] == [
         "edge", "stable"]
-    # Deleting an alias that does not exist also answers 204, as on AWS.
+    # Deleting an alias that does not exist also returns 204, as on AWS.
     assert lam.delete_alias(FunctionName=name, Name="live")[
         "ResponseMetadata"]["HTTPStatusCode"] == 204
 

@@ -71,7 +71,7 @@ store::FunctionRecord function_record(const std::string& revision) {
   return r;
 }
 
-// An Invoker started on a data directory that already holds a function with two versions
+// An Invoker started on a data directory that already contains a function with two versions
 // and two aliases, as after a restart. No environment is started.
 class ResolveTest : public ::testing::Test {
  protected:
@@ -201,7 +201,7 @@ TEST_F(ResolveTest, AliasRoutingSplitsByWeight) {
       ASSERT_EQ(resolved->spec->version, "1");
     }
   }
-  // Binomial(4000, 0.3): mean 1200, standard deviation 29; allow 5 standard deviations.
+  // Binomial(4000, 0.3) has mean 1200 and standard deviation 29. Allow 5 deviations.
   double sigma = std::sqrt(kCalls * 0.3 * 0.7);
   EXPECT_LE(std::abs(additional - 1200), 5 * sigma) << additional;
 

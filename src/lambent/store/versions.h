@@ -33,9 +33,9 @@ struct AliasRecord {
   std::string revision_id;
 };
 
-// Per function: the highest version number ever published (numbers are never reused while
-// the function exists) and the $LATEST RevisionId that the last publish left behind, which
-// tells whether $LATEST changed since.
+// Publish bookkeeping of one function. Version numbers are not reused while the function
+// exists, and a $LATEST RevisionId equal to published_revision means nothing changed since
+// the last publish.
 struct PublishState {
   std::string function_name;
   int last_version = 0;

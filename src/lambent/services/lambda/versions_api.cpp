@@ -94,7 +94,7 @@ std::string java_double(double value) {
 
 // RoutingConfig.AdditionalVersionWeights of a request, in request order.
 struct RoutingInput {
-  bool given = false;
+  bool present = false;
   std::vector<std::pair<std::string, double>> weights;
 };
 
@@ -107,14 +107,16 @@ Result<RoutingInput> parse_routing(const json::object& body, std::vector<std::st
                  "SerializationException"};
   };
   if (!it->value().is_object()) return serialization("RoutingConfig must be an object");
-  out.given = true;
+
+  out.present = true;
   const auto& routing = it->value().as_object();
   auto weights = routing.find("AdditionalVersionWeights");
   if (weights == routing.end() || weights->value().is_null()) return out;
   if (!weights->value().is_object()) {
     return serialization("AdditionalVersionWeights must be an object");
   }
-  std::string shown;
+
+  std::string map_text;
   bool bad_key = false;
   bool bad_value = false;
   for (const auto& [key, value] : weights->value().as_object()) {
@@ -125,11 +127,12 @@ Result<RoutingInput> parse_routing(const json::object& body, std::vector<std::st
       bad_key = true;
     }
     if (!(weight >= 0.0 && weight <= 1.0)) bad_value = true;
-    if (!shown.empty()) shown += ", ";
-    shown += version + "=" + java_double(weight);
+    if (!map_text.empty()) map_text += ", ";
+    map_text += version + "=" + java_double(weight);
     out.weights.emplace_back(std::move(version), weight);
   }
-  std::string map = "{" + shown + "}";
+
+  std::string map = "{" + map_text + "}";
   if (bad_key) {
     errors.push_back(constraint(
         map, "routingConfig.additionalVersionWeights",
@@ -306,7 +309,7 @@ Task<http::Response> LambdaService::delete_version(const std::string& name,
                              request_id);
   }
   auto spec = invoker_.find_version(name, version);
-  // AWS answers 204 for a version number that does not exist.
+  // AWS returns 204 for a version number that does not exist.
   if (!spec) co_return no_content(request_id);
   std::vector<std::string> referencing;
   for (const auto& alias : invoker_.list_aliases(name)) {
@@ -480,8 +483,8 @@ Task<http::Response> LambdaService::update_alias(std::string_view raw_name,
   store::AliasRecord alias = *found;
   if (*function_version) alias.function_version = **function_version;
   if (*description) alias.description = **description;
-  // A RoutingConfig in the request replaces the alias's; one without weights removes it.
-  if (routing->given) alias.additional_version = additional_from(*routing);
+  // A RoutingConfig in the request replaces the alias's. One without weights removes it.
+  if (routing->present) alias.additional_version = additional_from(*routing);
   std::vector<std::pair<std::string, double>> weights;
   if (alias.additional_version) weights.push_back(*alias.additional_version);
   if (routing->weights.size() > 1) weights = routing->weights;
@@ -505,7 +508,7 @@ Task<http::Response> LambdaService::delete_alias(std::string_view raw_name,
   check_alias_name(alias_name, errors);
   if (!errors.empty()) co_return error_response(validation_error(errors), request_id);
   auto guard = co_await mutations_.lock();
-  // AWS answers 204 when the alias (or the function) does not exist.
+  // AWS returns 204 when the alias or the function does not exist.
   if (invoker_.find_alias(ref->name, alias_name)) {
     std::string alias(alias_name);
     auto removed = co_await invoker_.delete_alias(ref->name, std::move(alias));

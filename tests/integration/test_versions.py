@@ -232,6 +232,22 @@ def test_qualifier_not_found(lam):
     assert message == f"Function not found: {function_arn(missing)}:$LATEST"
 
 
+def test_qualifier_validation(lam):
+    name = create_function(lam, code("one"))
+    pattern = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
+    for call in (lam.get_function, lam.delete_function, lam.invoke):
+        assert error_of(call, FunctionName=name, Qualifier="invalid!") == (
+            400, "ValidationException",
+            "1 validation error detected: Value 'invalid!' at 'qualifier' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {pattern}")
+        assert error_of(call, FunctionName=name, Qualifier="a" * 129) == (
+            400, "ValidationException",
+            f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy "
+            "constraint: Member must have length less than or equal to 128")
+    assert error_of(lam.get_function, FunctionName=name, Qualifier="$latest") == (
+        404, "ResourceNotFoundException", f"Function not found: {function_arn(name)}:$latest")
+
+
 def test_delete_function_qualifiers(lam):
     name = create_function(lam, code("one"))
     lam.publish_version(FunctionName=name)

@@ -556,3 +556,15 @@ def test_versions_survive_sigkill(fresh_server):
         assert lam.publish_version(FunctionName=name)["Version"] == "3"
     finally:
         again.stop()
+
+
+def test_account_usage_counts_versions(fresh_server):
+    srv = fresh_server()
+    lam = srv.client()
+    name = create_function(lam, code("one"))
+    size = len(make_zip(code("one")))
+    assert lam.get_account_settings()["AccountUsage"]["TotalCodeSize"] == size
+    lam.publish_version(FunctionName=name)
+    usage = lam.get_account_settings()["AccountUsage"]
+    assert usage["TotalCodeSize"] == 2 * size
+    assert usage["FunctionCount"] == 1

@@ -551,7 +551,13 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
 http::Response LambdaService::account_settings(const std::string& request_id) {
   std::uint64_t total_code = 0;
   auto functions = invoker_.list();
-  for (const auto& spec : functions) total_code += spec->config.code_size;
+  for (const auto& spec : functions) {
+    total_code += spec->config.code_size;
+    // AWS counts the code of every published version too.
+    for (const auto& version : invoker_.list_versions(spec->config.name)) {
+      total_code += version->config.code_size;
+    }
+  }
   json::object out{
       {"AccountLimit",
        json::object{{"TotalCodeSize", 80530636800ull},

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-// Function catalog and invocation: the in-memory view of every function (backed by the
-// repository), synchronous invokes, and the durable asynchronous queue with its dispatcher.
+// Function catalog and invocation: the in-memory view of every function with its published
+// versions and aliases (backed by the repository), qualifier resolution, synchronous invokes, and the durable asynchronous queue with its dispatcher.
 // Confined to the control-plane executor.
 namespace lambent::invoke {
 

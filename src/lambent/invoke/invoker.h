@@ -35,6 +35,8 @@ struct Resolved {
 
 class Invoker {
  public:
+  using Resolved = invoke::Resolved;  // so both invoke::Resolved and Invoker::Resolved work
+
   Invoker(runtime::Manager& manager, store::Repository& repository, store::CodeStore& code,
           InvokerOptions options);
   ~Invoker();

@@ -145,6 +145,36 @@ def test_list_versions_pagination(lam):
     assert [v["Version"] for page in pages for v in page["Versions"]] == seen
 
 
+def test_list_functions_all_versions(fresh_server):
+    srv = fresh_server()
+    lam = srv.client()
+    first = create_function(lam, code("one"), name="alpha")
+    lam.publish_version(FunctionName=first)
+    lam.update_function_configuration(FunctionName=first, Description="two")
+    lam.publish_version(FunctionName=first)
+    create_function(lam, code("one"), name="beta")
+
+    default = lam.list_functions()["Functions"]
+    assert [f["FunctionArn"] for f in default] == [function_arn("alpha"), function_arn("beta")]
+    listed = lam.list_functions(FunctionVersion="ALL")["Functions"]
+    assert [f["FunctionArn"] for f in listed] == [
+        function_arn("alpha") + ":$LATEST", function_arn("alpha") + ":1",
+        function_arn("alpha") + ":2", function_arn("beta") + ":$LATEST"]
+    assert [f["Version"] for f in listed] == ["$LATEST", "1", "2", "$LATEST"]
+
+    pages = list(lam.get_paginator("list_functions").paginate(
+        FunctionVersion="ALL", PaginationConfig={"PageSize": 2}))
+    assert len(pages) == 2
+    assert [f["FunctionArn"] for page in pages for f in page["Functions"]] == \
+        [f["FunctionArn"] for f in listed]
+
+    status, error, message = error_of(lam.list_functions, FunctionVersion="invalid")
+    assert (status, error, message) == (
+        400, "ValidationException",
+        "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [ALL]")
+
+
 def test_publish_preconditions(lam):
     name = create_function(lam, code("one"))
     status, error, message = error_of(lam.publish_version, FunctionName=name,

@@ -11,6 +11,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -76,6 +79,20 @@ std::string describe_invalid_json(std::string_view body, const boost::system::er
     i += extra;
   }
   return ec.message();
+}
+
+// Orders ListFunctions entries for Marker: "NAME" stands after every version of NAME, and
+// "NAME:$LATEST" before "NAME:1", as FunctionVersion=ALL lists them.
+std::pair<std::string_view, std::int64_t> listing_position(std::string_view key) {
+  auto colon = key.find(':');
+  if (colon == std::string_view::npos) return {key, INT64_MAX};
+  std::string_view version = key.substr(colon + 1);
+  std::int64_t rank = 0;
+  if (version != "$LATEST") {
+    auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), rank);
+    if (ec != std::errc() || end != version.data() + version.size()) rank = INT64_MAX;
+  }
+  return {key.substr(0, colon), rank};
 }
 
 }  // namespace
@@ -373,18 +390,44 @@ Task<http::Response> LambdaService::list_functions(const http::Request& request,
     }
     after = *decoded;
   }
+  auto version_param = http::query_param(request.query(), "FunctionVersion");
+  if (version_param.found && version_param.value != "ALL") {
+    co_return error_response(
+        validation_error({fmt::format("Value '{}' at 'functionVersion' failed to satisfy "
+                                      "constraint: Member must satisfy enum value set: [ALL]",
+                                      version_param.value)}),
+        request_id);
+  }
+  // FunctionVersion=ALL lists $LATEST and every published version, each with a qualified ARN.
+  bool all_versions = version_param.found;
   json::array functions;
   std::string last;
   bool more = false;
-  for (const auto& spec : invoker_.list()) {
-    if (!after.empty() && spec->config.name <= after) continue;
-    if (static_cast<std::int64_t>(functions.size()) == max_items) {
-      more = true;
-      break;
+  for (const auto& function : invoker_.list()) {
+    std::vector<std::shared_ptr<const runtime::FunctionSpec>> entries{function};
+    if (all_versions) {
+      auto versions = invoker_.list_versions(function->config.name);
+      entries.insert(entries.end(), versions.begin(), versions.end());
     }
-    functions.push_back(
-        render_configuration(*spec, invoker_.options().region, ConfigurationView::listing));
-    last = spec->config.name;
+    for (const auto& spec : entries) {
+      std::string key = spec->config.name;
+      if (all_versions) key += ":" + spec->version;
+      if (!after.empty() && listing_position(key) <= listing_position(after)) continue;
+      if (static_cast<std::int64_t>(functions.size()) == max_items) {
+        more = true;
+        break;
+      }
+      if (all_versions) {
+        functions.push_back(render_with_arn(*spec, spec->function_arn + ":" + spec->version,
+                                            invoker_.options().region,
+                                            ConfigurationView::listing));
+      } else {
+        functions.push_back(
+            render_configuration(*spec, invoker_.options().region, ConfigurationView::listing));
+      }
+      last = std::move(key);
+    }
+    if (more) break;
   }
   json::object out{{"Functions", std::move(functions)}};
   if (more) out["NextMarker"] = base64_encode(last);

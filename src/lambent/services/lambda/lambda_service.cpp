@@ -81,7 +81,7 @@ std::string describe_invalid_json(std::string_view body, const boost::system::er
   return ec.message();
 }
 
-// Orders ListFunctions entries for Marker: "NAME" stands after every version of NAME, and
+// Orders ListFunctions entries for Marker: "NAME" sorts after every version of NAME, and
 // "NAME:$LATEST" before "NAME:1", as FunctionVersion=ALL lists them.
 std::pair<std::string_view, std::int64_t> listing_position(std::string_view key) {
   auto colon = key.find(':');

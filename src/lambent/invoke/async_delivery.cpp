@@ -82,10 +82,14 @@ Task<void> Invoker::deliver_event(store::AsyncEvent event) {
   const std::int64_t expires_ms =
       event.enqueued_ms + static_cast<std::int64_t>(max_age_seconds * 1000.0 * scale);
 
-  // TODO: resolve versions and aliases once the catalog has them; until then an event
-  // names $LATEST.
+  // An alias with routing picks its version again at each attempt.
   std::shared_ptr<const runtime::FunctionSpec> spec;
-  if (event.qualifier == "$LATEST") spec = find(event.function_name);
+  std::string invoked_arn;
+  auto resolved = resolve(event.function_name, std::string_view(event.qualifier));
+  if (resolved) {
+    spec = resolved->spec;
+    invoked_arn = std::move(resolved->invoked_arn);
+  }
   if (!spec) {
     LOG_WARN("invoke", "async_event_dropped",
              "request_id={} function={} qualifier={} reason=function_not_found", event.request_id,
@@ -106,8 +110,7 @@ Task<void> Invoker::deliver_event(store::AsyncEvent event) {
   runtime::InvokeRequest request;
   request.request_id = event.request_id;
   request.payload = event.payload;
-  request.invoked_function_arn = spec->function_arn;
-  if (event.qualifier != "$LATEST") request.invoked_function_arn += ":" + event.qualifier;
+  request.invoked_function_arn = std::move(invoked_arn);
   request.trace_id = trace_id_for(event.request_id);
   auto result = co_await invoke(spec, std::move(request));
 

@@ -17,6 +17,8 @@ Invoker::Invoker(runtime::Manager& manager, store::Repository& repository,
       repository_(repository),
       code_(code),
       options_(std::move(options)),
+      version_store_(std::make_unique<store::VersionStore>(repository.db())),
+      routing_random_(std::random_device{}()),
       work_(std::make_unique<Event>(manager.context().executor)),
       tasks_(manager.context().executor, "invoke") {}
 
@@ -55,6 +57,7 @@ Status Invoker::start() {
     auto key = std::make_pair(config.function_name, config.qualifier);
     event_invoke_configs_[std::move(key)] = std::move(config);
   }
+  if (auto loaded = load_versions(); !loaded) return loaded;
   if (auto released = repository_.release_all_leases(); !released) return released;
   auto queued = repository_.count_queued();
   LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
@@ -97,10 +100,12 @@ Task<Status> Invoker::put(store::FunctionRecord record) {
 }
 
 Task<Status> Invoker::remove(std::string name) {
-  auto removed = co_await repository_.delete_function(name);
+  // Deletes $LATEST, every version and every alias in one transaction.
+  auto removed = co_await version_store_->delete_function(name);
   if (!removed) co_return removed;
   functions_.erase(name);
   std::erase_if(event_invoke_configs_, [&name](const auto& entry) { return entry.first.first == name; });
+  published_.erase(name);
   manager_.retire(name);
   co_return ok_status();
 }
@@ -110,11 +115,11 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
   co_return co_await manager_.invoke(std::move(spec), std::move(request));
 }
 
-Task<Status> Invoker::enqueue(std::string function_name, std::string request_id,
-                              std::string payload) {
+Task<Status> Invoker::enqueue(std::string function_name, std::string qualifier,
+                              std::string request_id, std::string payload) {
   store::AsyncEvent event;
   event.function_name = std::move(function_name);
-  event.qualifier = "$LATEST";
+  event.qualifier = std::move(qualifier);
   event.request_id = std::move(request_id);
   event.payload = std::move(payload);
   event.enqueued_ms = epoch_ms();

@@ -5,15 +5,19 @@
 #include "lambent/runtime/manager.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/repository.h"
+#include "lambent/store/versions.h"
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-// Function catalog and invocation: the in-memory view of every function (backed by the
-// repository), synchronous invokes, and the durable asynchronous queue with its dispatcher.
+// Function catalog and invocation: the in-memory view of every function with its published
+// versions and aliases (backed by the repository), qualifier resolution, synchronous invokes, and the durable asynchronous queue with its dispatcher.
 // Confined to the control-plane executor.
 namespace lambent::invoke {
 
@@ -36,8 +40,17 @@ struct AsyncStats {
   std::uint64_t dead_letter_errors = 0;    // events for a dead-letter target, never delivered
 };
 
+// A function, version or alias resolved for one call.
+struct Resolved {
+  std::shared_ptr<const runtime::FunctionSpec> spec;  // the version that runs
+  std::string invoked_arn;  // function ARN as called, qualified when a qualifier was given
+  std::string alias;        // alias name when the qualifier was an alias, else empty
+};
+
 class Invoker {
  public:
+  using Resolved = invoke::Resolved;  // so both invoke::Resolved and Invoker::Resolved work
+
   Invoker(runtime::Manager& manager, store::Repository& repository, store::CodeStore& code,
           InvokerOptions options);
   ~Invoker();
@@ -54,12 +67,42 @@ class Invoker {
 
   std::string function_arn(std::string_view name) const;
 
+  // Resolves "$LATEST", a version number or an alias (weighted routing picks a version).
+  // Errc::not_found with AWS's message when the function or qualifier does not exist.
+  Result<Resolved> resolve(std::string_view name, std::optional<std::string_view> qualifier) const;
+  // Like resolve(), but an alias always gives its primary FunctionVersion, as GetFunction
+  // reports it.
+  Result<Resolved> describe(std::string_view name, std::optional<std::string_view> qualifier) const;
+  // True when the qualifier names an existing version or alias of the function ("$LATEST" too).
+  bool qualifier_exists(std::string_view name, std::string_view qualifier) const;
+
+  // Versions and aliases (invoke/versions.cpp). Callers serialize changes and check
+  // preconditions; these persist and then update the catalog.
+  std::shared_ptr<const runtime::FunctionSpec> find_version(std::string_view name,
+                                                            std::string_view version) const;
+  // Published versions of a function, oldest first ($LATEST not included).
+  std::vector<std::shared_ptr<const runtime::FunctionSpec>> list_versions(
+      std::string_view name) const;
+  // Publishes $LATEST as a new version, or returns the newest version when $LATEST has not
+  // changed since it was published. `description` defaults to $LATEST's.
+  Task<Result<std::shared_ptr<const runtime::FunctionSpec>>> publish(
+      std::string name, std::optional<std::string> description);
+  Task<Status> delete_version(std::string name, std::string version);
+  std::optional<store::AliasRecord> find_alias(std::string_view name,
+                                               std::string_view alias) const;
+  std::vector<store::AliasRecord> list_aliases(std::string_view name) const;
+  Task<Status> put_alias(store::AliasRecord alias);
+  Task<Status> delete_alias(std::string name, std::string alias);
+  // True when $LATEST or a published version of any function uses the code package.
+  bool code_in_use(std::string_view sha256_hex) const;
+
   // Synchronous invoke of an existing function.
   Task<Result<runtime::InvokeResult>> invoke(std::shared_ptr<const runtime::FunctionSpec> spec,
                                              runtime::InvokeRequest request);
 
   // Commits an async event; resumes once it is durable.
-  Task<Status> enqueue(std::string function_name, std::string request_id, std::string payload);
+  Task<Status> enqueue(std::string function_name, std::string qualifier, std::string request_id,
+                       std::string payload);
 
   // Event invoke configs, one per function and qualifier (async_delivery.cpp).
   // event_invoke_config returns nullptr when (name, qualifier) has none.
@@ -73,6 +116,19 @@ class Invoker {
   const InvokerOptions& options() const { return options_; }
 
  private:
+  // Published versions and aliases of one function.
+  struct Published {
+    std::map<int, std::shared_ptr<const runtime::FunctionSpec>> versions;
+    std::map<std::string, store::AliasRecord, std::less<>> aliases;
+    int last_version = 0;
+    std::string published_revision;  // $LATEST RevisionId right after the last publish
+  };
+  Status load_versions();
+  std::shared_ptr<runtime::FunctionSpec> make_version_spec(int number,
+                                                           store::FunctionRecord config);
+  Result<Resolved> lookup(std::string_view name, std::optional<std::string_view> qualifier,
+                          bool route) const;
+
   Task<void> dispatch_loop();
   Task<void> run_event(store::AsyncEvent event);
 
@@ -90,6 +146,9 @@ class Invoker {
   store::CodeStore& code_;
   InvokerOptions options_;
   std::map<std::string, std::shared_ptr<const runtime::FunctionSpec>, std::less<>> functions_;
+  std::map<std::string, Published, std::less<>> published_;
+  std::unique_ptr<store::VersionStore> version_store_;
+  mutable std::mt19937_64 routing_random_;
   std::uint64_t next_generation_ = 1;
   std::size_t in_flight_ = 0;
   std::map<std::pair<std::string, std::string>, store::EventInvokeConfig, std::less<>>

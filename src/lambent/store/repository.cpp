@@ -1,6 +1,7 @@
 #include "lambent/store/repository.h"
 
 #include "lambent/store/event_invoke_config_store.h"
+#include "lambent/store/versions.h"
 
 #include <boost/json.hpp>
 #include <sqlite3.h>
@@ -98,6 +99,8 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::filesystem::path
     return EventInvokeConfigStore::create_schema(h);
   });
   if (!schema) return std::move(schema).error();
+  auto version_schema = (*db)->call_blocking(VersionStore::create_schema);
+  if (!version_schema) return std::move(version_schema).error();
   return std::unique_ptr<Repository>(new Repository(std::move(db).value()));
 }
 

@@ -151,8 +151,7 @@ Status check_destinations(const invoke::Invoker& invoker, std::string_view funct
     if (target && target->name == function_name) {
       return invalid_parameter("You can't specify the function as a destination for itself.");
     }
-    // TODO: check the qualifier too once versions and aliases exist.
-    if (!target || !invoker.find(target->name)) {
+    if (!target || !invoker.qualifier_exists(target->name, target->qualifier)) {
       return invalid_parameter(fmt::format("The destination ARN {} is invalid.", **arn));
     }
   }
@@ -189,11 +188,6 @@ Error config_not_found(const invoke::Invoker& invoker, std::string_view name,
                            invoker.function_arn(name), qualifier)};
 }
 
-// Until versions and aliases exist, a function has only $LATEST.
-bool qualifier_exists(const invoke::Invoker& invoker, std::string_view name,
-                      std::string_view qualifier) {
-  return invoker.find(name) && qualifier == "$LATEST";
-}
 
 enum class Write { put, update };
 
@@ -206,7 +200,7 @@ Task<http::Response> write_config(invoke::Invoker& invoker, AsyncMutex& mutation
   if (!change) co_return error_response(change.error(), request_id);
 
   auto guard = co_await mutations.lock();
-  if (!qualifier_exists(invoker, ref.name, qualifier)) {
+  if (!invoker.qualifier_exists(ref.name, qualifier)) {
     co_return error_response(function_does_not_exist(), request_id);
   }
   const auto* existing = invoker.event_invoke_config(ref.name, qualifier);

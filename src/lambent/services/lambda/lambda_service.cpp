@@ -6,10 +6,15 @@
 #include "lambent/services/lambda/event_invoke_config.h"
 #include "lambent/services/lambda/function_config.h"
 #include "lambent/services/lambda/service_common.h"
+#include "lambent/services/lambda/versions_api.h"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -75,6 +80,20 @@ std::string describe_invalid_json(std::string_view body, const boost::system::er
     i += extra;
   }
   return ec.message();
+}
+
+// Orders ListFunctions entries for Marker: "NAME" sorts after every version of NAME, and
+// "NAME:$LATEST" before "NAME:1", as FunctionVersion=ALL lists them.
+std::pair<std::string_view, std::int64_t> listing_position(std::string_view key) {
+  auto colon = key.find(':');
+  if (colon == std::string_view::npos) return {key, INT64_MAX};
+  std::string_view version = key.substr(colon + 1);
+  std::int64_t rank = 0;
+  if (version != "$LATEST") {
+    auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), rank);
+    if (ec != std::errc() || end != version.data() + version.size()) rank = INT64_MAX;
+  }
+  return {key.substr(0, colon), rank};
 }
 
 }  // namespace
@@ -167,6 +186,17 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
         if (method == "PUT") co_return co_await update_code(name, request, request_id);
       } else if (tail == "/invocations" || tail == "/invocations/") {
         if (method == "POST") co_return co_await invoke(name, request, request_id);
+      } else if (tail == "/versions" || tail == "/versions/") {
+        if (method == "POST") co_return co_await publish_version(name, request, request_id);
+        if (method == "GET") co_return co_await list_versions(name, request, request_id);
+      } else if (tail == "/aliases" || tail == "/aliases/") {
+        if (method == "POST") co_return co_await create_alias(name, request, request_id);
+        if (method == "GET") co_return co_await list_aliases(name, request, request_id);
+      } else if (tail.starts_with("/aliases/")) {
+        std::string alias = decode_path_segment(tail.substr(std::string_view("/aliases/").size()));
+        if (method == "GET") co_return co_await get_alias(name, alias, request_id);
+        if (method == "PUT") co_return co_await update_alias(name, alias, request, request_id);
+        if (method == "DELETE") co_return co_await delete_alias(name, alias, request_id);
       }
     }
   }
@@ -216,12 +246,9 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
   if (auto applied = apply_configuration(*body, record, true); !applied) {
     co_return error_response(applied.error(), request_id);
   }
-  if (auto publish = body->find("Publish");
-      publish != body->end() && publish->value().is_bool() && publish->value().as_bool()) {
-    co_return error_response(
-        invalid_parameter("Publish is not supported by Lambent yet; create the function "
-                          "without publishing a version."),
-        request_id);
+  bool publish = false;
+  if (auto it = body->find("Publish"); it != body->end() && it->value().is_bool()) {
+    publish = it->value().as_bool();
   }
 
   auto code = body->find("Code");
@@ -273,6 +300,15 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
     co_return error_response(saved.error(), request_id);
   }
   LOG_INFO("lambda", "function_created", "function={}", name);
+  if (publish) {
+    std::optional<std::string> keep_description;
+    auto published = co_await invoker_.publish(name, std::move(keep_description));
+    if (!published) co_return error_response(published.error(), request_id);
+    // AWS returns version 1's configuration here, with the unqualified FunctionArn.
+    co_return json_response(201,
+                            render_configuration(**published, invoker_.options().region),
+                            request_id);
+  }
   auto spec = invoker_.find(name);
   co_return json_response(201, render_configuration(*spec, invoker_.options().region), request_id);
 }
@@ -281,9 +317,7 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
 // tree, but files deleted here disappear from it too. A handler importing lazily at that
 // moment can fail.
 Task<void> LambdaService::release_code_if_unused(std::string sha256_hex) {
-  for (const auto& spec : invoker_.list()) {
-    if (spec->config.code_sha256_hex == sha256_hex) co_return;
-  }
+  if (invoker_.code_in_use(sha256_hex)) co_return;
   auto* code_store = &code_;
   auto remove_package = [code_store, sha256_hex]() { return code_store->remove(sha256_hex); };
   auto removed = co_await run_blocking(blocking_, std::move(remove_package));
@@ -309,13 +343,12 @@ Task<http::Response> LambdaService::get_function(std::string_view raw_name,
   if (!resolved) co_return error_response(resolved.error(), request_id);
   std::optional<std::string> version = *resolved;
 
-  auto spec = invoker_.find(ref->name);
-  if (!spec || (version && *version != "$LATEST")) {
-    std::string arn = invoker_.function_arn(ref->name);
-    if (version) arn += ":" + *version;
-    co_return error_response(function_not_found(arn), request_id);
-  }
-  auto configuration = render_configuration(*spec, invoker_.options().region);
+  std::optional<std::string_view> qualifier;
+  if (version) qualifier = *version;
+  auto found = invoker_.describe(ref->name, qualifier);
+  if (!found) co_return error_response(found.error(), request_id);
+  const auto& spec = found->spec;
+  auto configuration = render_with_arn(*spec, found->invoked_arn, invoker_.options().region);
   if (configuration_only) co_return json_response(200, configuration, request_id);
   json::object out{
       {"Configuration", std::move(configuration)},
@@ -361,18 +394,44 @@ Task<http::Response> LambdaService::list_functions(const http::Request& request,
     }
     after = *decoded;
   }
+  auto version_param = http::query_param(request.query(), "FunctionVersion");
+  if (version_param.found && version_param.value != "ALL") {
+    co_return error_response(
+        validation_error({fmt::format("Value '{}' at 'functionVersion' failed to satisfy "
+                                      "constraint: Member must satisfy enum value set: [ALL]",
+                                      version_param.value)}),
+        request_id);
+  }
+  // FunctionVersion=ALL lists $LATEST and every published version, each with a qualified ARN.
+  bool all_versions = version_param.found;
   json::array functions;
   std::string last;
   bool more = false;
-  for (const auto& spec : invoker_.list()) {
-    if (!after.empty() && spec->config.name <= after) continue;
-    if (static_cast<std::int64_t>(functions.size()) == max_items) {
-      more = true;
-      break;
+  for (const auto& function : invoker_.list()) {
+    std::vector<std::shared_ptr<const runtime::FunctionSpec>> entries{function};
+    if (all_versions) {
+      auto versions = invoker_.list_versions(function->config.name);
+      entries.insert(entries.end(), versions.begin(), versions.end());
     }
-    functions.push_back(
-        render_configuration(*spec, invoker_.options().region, ConfigurationView::listing));
-    last = spec->config.name;
+    for (const auto& spec : entries) {
+      std::string key = spec->config.name;
+      if (all_versions) key += ":" + spec->version;
+      if (!after.empty() && listing_position(key) <= listing_position(after)) continue;
+      if (static_cast<std::int64_t>(functions.size()) == max_items) {
+        more = true;
+        break;
+      }
+      if (all_versions) {
+        functions.push_back(render_with_arn(*spec, spec->function_arn + ":" + spec->version,
+                                            invoker_.options().region,
+                                            ConfigurationView::listing));
+      } else {
+        functions.push_back(
+            render_configuration(*spec, invoker_.options().region, ConfigurationView::listing));
+      }
+      last = std::move(key);
+    }
+    if (more) break;
   }
   json::object out{{"Functions", std::move(functions)}};
   if (more) out["NextMarker"] = base64_encode(last);
@@ -387,8 +446,11 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   if (!body) co_return error_response(body.error(), request_id);
   auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
-  if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
+  if (!spec) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  if (ref->qualifier && *ref->qualifier != "$LATEST") {
+    co_return error_response(only_latest_supported(), request_id);
   }
   auto revision_ok = check_revision(*body, spec->config);
   if (!revision_ok) co_return error_response(revision_ok.error(), request_id);
@@ -399,12 +461,9 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
                           "ImageUri are not supported yet."),
         request_id);
   }
-  if (auto publish = body->find("Publish");
-      publish != body->end() && publish->value().is_bool() && publish->value().as_bool()) {
-    co_return error_response(
-        invalid_parameter("Publish is not supported by Lambent yet; update the code without "
-                          "publishing a version."),
-        request_id);
+  bool publish = false;
+  if (auto it = body->find("Publish"); it != body->end() && it->value().is_bool()) {
+    publish = it->value().as_bool();
   }
   auto zip = base64_decode(std::string_view(zip_field->value().as_string()));
   if (!zip) {
@@ -445,6 +504,16 @@ Task<http::Response> LambdaService::update_code(std::string_view raw_name, http:
   }
   if (previous_sha != stored->sha256_hex) co_await release_code_if_unused(previous_sha);
   LOG_INFO("lambda", "function_code_updated", "function={}", ref->name);
+  if (publish) {
+    std::optional<std::string> keep_description;
+    auto published = co_await invoker_.publish(ref->name, std::move(keep_description));
+    if (!published) co_return error_response(published.error(), request_id);
+    const auto& version = **published;
+    co_return json_response(200,
+                            render_with_arn(version, version.function_arn + ":" + version.version,
+                                            invoker_.options().region),
+                            request_id);
+  }
   co_return json_response(
       200, render_configuration(*invoker_.find(ref->name), invoker_.options().region), request_id);
 }
@@ -458,8 +527,11 @@ Task<http::Response> LambdaService::update_configuration(std::string_view raw_na
   if (!body) co_return error_response(body.error(), request_id);
   auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
-  if (!spec || (ref->qualifier && *ref->qualifier != "$LATEST")) {
+  if (!spec) {
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
+  }
+  if (ref->qualifier && *ref->qualifier != "$LATEST") {
+    co_return error_response(only_latest_supported(), request_id);
   }
   auto revision_ok = check_revision(*body, spec->config);
   if (!revision_ok) co_return error_response(revision_ok.error(), request_id);
@@ -493,17 +565,22 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
   }
   auto guard = co_await mutations_.lock();
   auto spec = invoker_.find(ref->name);
-  if (!spec || version) {
-    std::string arn = invoker_.function_arn(ref->name);
-    if (version) arn += ":" + *version;
-    co_return error_response(function_not_found(arn), request_id);
+  if (!spec) {
+    // AWS names the unqualified function here, even when a Qualifier was given.
+    co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
   }
-  std::string sha = spec->config.code_sha256_hex;
+  if (version) co_return co_await delete_version(ref->name, *version, request_id);
+  std::vector<std::string> packages{spec->config.code_sha256_hex};
+  for (const auto& published : invoker_.list_versions(ref->name)) {
+    packages.push_back(published->config.code_sha256_hex);
+  }
   auto removed = co_await invoker_.remove(ref->name);
   if (!removed) {
     co_return error_response(removed.error(), request_id);
   }
-  co_await release_code_if_unused(sha);
+  std::sort(packages.begin(), packages.end());
+  packages.erase(std::unique(packages.begin(), packages.end()), packages.end());
+  for (auto& sha : packages) co_await release_code_if_unused(sha);
   auto* logs = &logs_;
   std::string name = ref->name;
   auto remove_logs = [logs, name]() {
@@ -521,7 +598,13 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
 http::Response LambdaService::account_settings(const std::string& request_id) {
   std::uint64_t total_code = 0;
   auto functions = invoker_.list();
-  for (const auto& spec : functions) total_code += spec->config.code_size;
+  for (const auto& spec : functions) {
+    total_code += spec->config.code_size;
+    // AWS counts the code of every published version too.
+    for (const auto& version : invoker_.list_versions(spec->config.name)) {
+      total_code += version->config.code_size;
+    }
+  }
   json::object out{
       {"AccountLimit",
        json::object{{"TotalCodeSize", 80530636800ull},
@@ -591,12 +674,11 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
         request_id);
   }
 
-  auto spec = invoker_.find(ref->name);
-  if (!spec || (version && *version != "$LATEST")) {
-    std::string arn = invoker_.function_arn(ref->name);
-    if (version) arn += ":" + *version;
-    co_return error_response(function_not_found(arn), request_id);
-  }
+  std::optional<std::string_view> qualifier;
+  if (version) qualifier = *version;
+  auto target = invoker_.resolve(ref->name, qualifier);
+  if (!target) co_return error_response(target.error(), request_id);
+  auto spec = target->spec;
 
   // The payload must be JSON; an empty body is delivered as an empty object.
   if (request.body.empty()) {
@@ -631,7 +713,9 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
                             request.body.size(), kMaxAsyncPayloadBytes)},
           request_id);
     }
-    auto queued = co_await invoker_.enqueue(ref->name, request_id, std::move(request.body));
+    // The event keeps the qualifier as called, so an alias picks its version at each attempt.
+    auto queued = co_await invoker_.enqueue(ref->name, version.value_or("$LATEST"), request_id,
+                                            std::move(request.body));
     if (!queued) co_return error_response(queued.error(), request_id);
     http::Response response;
     response.status = 202;
@@ -642,8 +726,7 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
   runtime::InvokeRequest invocation;
   invocation.request_id = request_id;
   invocation.payload = std::move(request.body);
-  invocation.invoked_function_arn = spec->function_arn;
-  if (version) invocation.invoked_function_arn += ":" + *version;
+  invocation.invoked_function_arn = target->invoked_arn;
   invocation.trace_id = make_trace_id();
   invocation.want_log_tail = log_type == "Tail";
   if (auto context = request.header("x-amz-client-context"); !context.empty()) {
@@ -668,7 +751,7 @@ Task<http::Response> LambdaService::invoke(std::string_view raw_name, http::Requ
   response.headers.reserve(5);
   response.header("Content-Type", "application/json");
   response.header("x-amzn-RequestId", request_id);
-  response.header("X-Amz-Executed-Version", "$LATEST");
+  response.header("X-Amz-Executed-Version", spec->version);
   if (result->outcome != runtime::Outcome::success) {
     response.header("X-Amz-Function-Error", "Unhandled");
   }

@@ -58,6 +58,25 @@ class LambdaService {
   Task<http::Response> invoke(std::string_view name, http::Request& request,
                               const std::string& request_id);
   http::Response account_settings(const std::string& request_id);
+
+  // Versions and aliases (versions_api.cpp).
+  Task<http::Response> publish_version(std::string_view name, const http::Request& request,
+                                       const std::string& request_id);
+  Task<http::Response> list_versions(std::string_view name, const http::Request& request,
+                                     const std::string& request_id);
+  Task<http::Response> create_alias(std::string_view name, const http::Request& request,
+                                    const std::string& request_id);
+  Task<http::Response> get_alias(std::string_view name, std::string_view alias,
+                                 const std::string& request_id);
+  Task<http::Response> update_alias(std::string_view name, std::string_view alias,
+                                    const http::Request& request, const std::string& request_id);
+  Task<http::Response> delete_alias(std::string_view name, std::string_view alias,
+                                    const std::string& request_id);
+  Task<http::Response> list_aliases(std::string_view name, const http::Request& request,
+                                    const std::string& request_id);
+  // Deletes one published version (DeleteFunction with a version number as Qualifier).
+  Task<http::Response> delete_version(const std::string& name, const std::string& version,
+                                      const std::string& request_id);
   std::string code_location(const std::string& sha256_hex) const;
   // Deletes a stored code package that no function uses any more.
   Task<void> release_code_if_unused(std::string sha256_hex);

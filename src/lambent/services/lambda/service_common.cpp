@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <ctime>
+#include <regex>
 
 namespace lambent::services::lambda {
 
@@ -42,6 +43,21 @@ std::string decode_path_segment(std::string_view segment) {
 Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
                                                      const http::Request& request) {
   auto qualifier = http::query_param(request.query(), "Qualifier");
+  if (qualifier.found) {
+    // The Qualifier shape of GetFunction, DeleteFunction and Invoke in the botocore model.
+    static const std::regex pattern{R"(\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+)"};
+    std::string_view rule;
+    if (qualifier.value.size() > 128) {
+      rule = "Member must have length less than or equal to 128";
+    } else if (!std::regex_match(qualifier.value, pattern)) {
+      rule =
+          R"(Member must satisfy regular expression pattern: \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+)";
+    }
+    if (!rule.empty()) {
+      return validation_error({fmt::format(
+          "Value '{}' at 'qualifier' failed to satisfy constraint: {}", qualifier.value, rule)});
+    }
+  }
   if (qualifier.found && ref.qualifier && *ref.qualifier != qualifier.value) {
     return invalid_parameter(
         "The derived qualifier from the function name does not match the specified "

@@ -37,7 +37,11 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::filesystem::path
   if (!db) return std::move(db).error();
   auto schema = (*db)->call_blocking([](sqlite3* h) { return exec(h, kSchema); });
   if (!schema) return std::move(schema).error();
-  return std::unique_ptr<Repository>(new Repository(std::move(db).value()));
+  auto concurrency = ConcurrencyStore::open(**db);
+  if (!concurrency) return std::move(concurrency).error();
+  auto repository = std::unique_ptr<Repository>(new Repository(std::move(db).value()));
+  repository->concurrency_ = std::move(concurrency).value();
+  return repository;
 }
 
 std::string encode_function(const FunctionRecord& r) {
@@ -139,7 +143,7 @@ Task<Status> Repository::delete_function(std::string name) {
     st.bind(1, name);
     st.step();
     if (st.failed()) return st.error();
-    return ok_status();
+    return ConcurrencyStore::delete_for_function(h, name);
   };
   co_return co_await db_->call<Unit>(std::move(job));
 }

@@ -2,6 +2,7 @@
 
 #include "lambent/base/async.h"
 #include "lambent/base/result.h"
+#include "lambent/store/concurrency_store.h"
 #include "lambent/store/records.h"
 #include "lambent/store/sqlite.h"
 
@@ -22,6 +23,7 @@ class Repository {
   // Functions. load_functions runs at start-up only (blocking).
   Result<std::vector<FunctionRecord>> load_functions();
   Task<Status> put_function(FunctionRecord record);
+  // Also deletes the function's reserved concurrency, in the same transaction.
   Task<Status> delete_function(std::string name);
 
   // Access keys (blocking; start-up and `lambent env`).
@@ -39,10 +41,12 @@ class Repository {
   Result<std::int64_t> count_queued();
 
   Sqlite& db() { return *db_; }
+  ConcurrencyStore& concurrency() { return *concurrency_; }
 
  private:
   explicit Repository(std::unique_ptr<Sqlite> db) : db_(std::move(db)) {}
   std::unique_ptr<Sqlite> db_;
+  std::unique_ptr<ConcurrencyStore> concurrency_;
 };
 
 std::string encode_function(const FunctionRecord& record);

@@ -8,6 +8,11 @@ namespace {
 // An async event stays hidden from other dispatch rounds for this long after it is leased;
 // longer than the 900 s maximum function timeout. Leases are released at start-up.
 constexpr std::int64_t kLeaseMs = 16 * 60 * 1000;
+// A throttled async event waits in the dispatcher for a free slot, backing off up to 30 s per
+// try, for up to 14 minutes. After that its lease runs out and a later dispatch round leases it
+// again, so a throttled event is delayed, never dropped.
+constexpr auto kThrottleBackoffMax = std::chrono::seconds(30);
+constexpr auto kThrottleWaitMax = std::chrono::minutes(14);
 constexpr int kLeaseBatch = 64;
 }  // namespace
 
@@ -17,6 +22,7 @@ Invoker::Invoker(runtime::Manager& manager, store::Repository& repository,
       repository_(repository),
       code_(code),
       options_(std::move(options)),
+      limiter_(options_.account_concurrency),
       work_(std::make_unique<Event>(manager.context().executor)),
       tasks_(manager.context().executor, "invoke") {}
 
@@ -49,6 +55,9 @@ Status Invoker::start() {
     spec->config = std::move(record);
     functions_[spec->config.name] = std::move(spec);
   }
+  auto reserved = repository_.concurrency().load_reserved();
+  if (!reserved) return std::move(reserved).error();
+  for (auto& [name, value] : *reserved) limiter_.set_reserved(name, value);
   if (auto released = repository_.release_all_leases(); !released) return released;
   auto queued = repository_.count_queued();
   LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
@@ -94,12 +103,38 @@ Task<Status> Invoker::remove(std::string name) {
   auto removed = co_await repository_.delete_function(name);
   if (!removed) co_return removed;
   functions_.erase(name);
+  limiter_.clear_reserved(name);
   manager_.retire(name);
+  co_return ok_status();
+}
+
+Task<Status> Invoker::put_reserved_concurrency(std::string function_name, std::int64_t reserved) {
+  if (auto valid = limiter_.validate_reserved(function_name, reserved); !valid) co_return valid;
+  auto saved = co_await repository_.concurrency().put_reserved(function_name, reserved);
+  if (!saved) co_return saved;
+  // Checked again: another reservation may have been applied while the write ran.
+  if (auto valid = limiter_.validate_reserved(function_name, reserved); !valid) co_return valid;
+  limiter_.set_reserved(std::move(function_name), reserved);
+  co_return ok_status();
+}
+
+Task<Status> Invoker::delete_reserved_concurrency(std::string function_name) {
+  auto removed = co_await repository_.concurrency().delete_reserved(function_name);
+  if (!removed) co_return removed;
+  limiter_.clear_reserved(function_name);
   co_return ok_status();
 }
 
 Task<Result<runtime::InvokeResult>> Invoker::invoke(
     std::shared_ptr<const runtime::FunctionSpec> spec, runtime::InvokeRequest request) {
+  auto slot = limiter_.acquire(spec->config.name);
+  if (!slot) {
+    LOG_DEBUG("invoke", "throttled", "request_id={} function={} reason={}", request.request_id,
+              spec->config.name, slot.error().type);
+    co_return std::move(slot).error();
+  }
+  // The slot is held until the invocation returns, including while an environment starts.
+  auto held = std::move(slot).value();
   co_return co_await manager_.invoke(std::move(spec), std::move(request));
 }
 
@@ -138,6 +173,30 @@ Task<void> Invoker::dispatch_loop() {
   }
 }
 
+Task<Result<runtime::InvokeResult>> Invoker::invoke_when_free(
+    std::shared_ptr<const runtime::FunctionSpec> spec, runtime::InvokeRequest request) {
+  asio::steady_timer timer(manager_.context().executor);
+  auto backoff = std::chrono::seconds(1);
+  auto give_up = std::chrono::steady_clock::now() + kThrottleWaitMax;
+  for (;;) {
+    auto result = co_await invoke(spec, request);
+    bool throttled = !result && result.error().code == Errc::throttled;
+    // Reserved concurrency 0 never frees a slot: AWS fails such an event at once
+    // (condition ZeroReservedConcurrency) instead of retrying it.
+    bool disabled = limiter_.reserved(spec->config.name) == 0;
+    if (!throttled || disabled || std::chrono::steady_clock::now() + backoff > give_up) {
+      co_return result;
+    }
+    timer.expires_after(backoff);
+    co_await timer.async_wait(asio::use_awaitable);
+    backoff = std::min<std::chrono::seconds>(backoff * 2, kThrottleBackoffMax);
+    // A deleted or updated function is looked up again, as a new attempt would.
+    auto current = find(spec->config.name);
+    if (!current) co_return result;
+    spec = std::move(current);
+  }
+}
+
 Task<void> Invoker::run_event(store::AsyncEvent event) {
   struct Release {
     Invoker* self;
@@ -160,7 +219,14 @@ Task<void> Invoker::run_event(store::AsyncEvent event) {
                        event.request_id.substr(9, 4) + event.request_id.substr(14, 4) +
                        event.request_id.substr(19, 4) + event.request_id.substr(24, 12) +
                        ";Sampled=0";
-    auto result = co_await manager_.invoke(spec, std::move(request));
+    auto result = co_await invoke_when_free(spec, std::move(request));
+    bool disabled = limiter_.reserved(event.function_name) == 0;
+    if (!result && result.error().code == Errc::throttled && !disabled) {
+      // Left unacknowledged: the event runs again when its lease expires.
+      LOG_WARN("invoke", "async_event_throttled", "request_id={} function={} reason={}",
+               event.request_id, event.function_name, result.error().type);
+      co_return;
+    }
     if (!result) {
       LOG_WARN("invoke", "async_invoke_failed", "request_id={} function={} error=\"{}\"",
                event.request_id, event.function_name, result.error().message);

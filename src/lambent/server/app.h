@@ -18,6 +18,11 @@ struct Config {
   std::string account_id = "000000000000";
   std::chrono::seconds keep_alive{300};
   std::size_t max_environments = 256;
+  std::chrono::seconds max_lifetime{4 * 3600};
+  std::int64_t account_concurrency = 1000;
+  std::uint64_t host_memory_mb = 0;  // 0: half of physical memory
+  std::size_t max_starting = 0;      // 0: twice the CPUs, at least 4
+  double max_start_rate = 100;
   std::filesystem::path python = "/usr/bin/python3";
   std::filesystem::path node = "/usr/bin/node";
   std::filesystem::path runtime_dir;  // empty: next to the executable

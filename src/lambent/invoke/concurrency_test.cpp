@@ -54,11 +54,11 @@ TEST(ConcurrencyLimiter, UnreservedPoolIsSharedAndShrunk) {
   limiter.set_reserved("reserved", 2);
   EXPECT_EQ(limiter.unreserved_limit(), 3);
 
-  std::vector<Slot> held;
+  std::vector<Slot> slots;
   for (const char* name : {"a", "b", "a"}) {
     auto slot = limiter.acquire(name);
     ASSERT_TRUE(slot.ok()) << name;
-    held.push_back(std::move(slot).value());
+    slots.push_back(std::move(slot).value());
   }
   auto over = limiter.acquire("c");
   ASSERT_FALSE(over.ok());
@@ -67,7 +67,7 @@ TEST(ConcurrencyLimiter, UnreservedPoolIsSharedAndShrunk) {
   // The reservation stays available to its function while the pool is full.
   EXPECT_TRUE(limiter.acquire("reserved").ok());
 
-  held.pop_back();
+  slots.pop_back();
   EXPECT_EQ(limiter.unreserved_running(), 2);
   EXPECT_TRUE(limiter.acquire("c").ok());
 }

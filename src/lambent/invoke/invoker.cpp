@@ -10,7 +10,8 @@ namespace {
 constexpr std::int64_t kLeaseMs = 16 * 60 * 1000;
 // A throttled async event waits in the dispatcher for a free slot, backing off up to 30 s per
 // try, for up to 14 minutes. After that its lease runs out and a later dispatch round leases it
-// again, so a throttled event is delayed, never dropped.
+// again, so a throttled event is delayed, not dropped (unless the function's reserved
+// concurrency is 0).
 constexpr auto kThrottleBackoffMax = std::chrono::seconds(30);
 constexpr auto kThrottleWaitMax = std::chrono::minutes(14);
 constexpr int kLeaseBatch = 64;
@@ -110,10 +111,10 @@ Task<Status> Invoker::remove(std::string name) {
 
 Task<Status> Invoker::put_reserved_concurrency(std::string function_name, std::int64_t reserved) {
   if (auto valid = limiter_.validate_reserved(function_name, reserved); !valid) co_return valid;
+  // NOTE: callers serialize changes to reservations (LambdaService's mutation lock), so the
+  // check above still holds when the write completes.
   auto saved = co_await repository_.concurrency().put_reserved(function_name, reserved);
   if (!saved) co_return saved;
-  // Checked again: another reservation may have been applied while the write ran.
-  if (auto valid = limiter_.validate_reserved(function_name, reserved); !valid) co_return valid;
   limiter_.set_reserved(std::move(function_name), reserved);
   co_return ok_status();
 }
@@ -134,7 +135,7 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
     co_return std::move(slot).error();
   }
   // The slot is held until the invocation returns, including while an environment starts.
-  auto held = std::move(slot).value();
+  auto running_slot = std::move(slot).value();
   co_return co_await manager_.invoke(std::move(spec), std::move(request));
 }
 

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   lambent::server::Config config;
   std::string listen = env_or("LAMBENT_LISTEN", "127.0.0.1:4566");
   int keep_alive = 300;
+  int max_lifetime = 4 * 3600;
   auto* serve = app.add_subcommand("serve", "Run the platform");
   serve->add_option("--listen", listen, "Edge address HOST:PORT for every AWS API (default "
                                         "$LAMBENT_LISTEN, else 127.0.0.1:4566)");
@@ -77,6 +78,26 @@ int main(int argc, char** argv) {
                     "to 300 s) and maximum event ages; 1 keeps AWS's timing")
       ->capture_default_str()
       ->check(CLI::Range(0.0001, 1000.0));
+  serve->add_option("--account-concurrency", config.account_concurrency,
+                    "Concurrent executions allowed across all functions (the account limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  serve->add_option("--host-memory-mb", config.host_memory_mb,
+                    "Cap in MB on the sum of MemorySize of live environments (default: half of "
+                    "physical memory)")
+      ->check(CLI::Range(128, 100000000));
+  serve->add_option("--max-starting", config.max_starting,
+                    "Environments starting at once on this host (default: twice the CPUs, at "
+                    "least 4)")
+      ->check(CLI::Range(1, 10000));
+  serve->add_option("--max-start-rate", config.max_start_rate,
+                    "Environment starts per second on this host")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 100000.0));
+  serve->add_option("--max-lifetime", max_lifetime,
+                    "Seconds after which an environment is stopped once it is idle")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 604800));
   serve->add_option("--python", config.python, "Python interpreter for python3.x runtimes")
       ->capture_default_str();
   serve->add_option("--node", config.node, "Node.js interpreter for nodejs runtimes")
@@ -152,6 +173,7 @@ int main(int argc, char** argv) {
     config.data_dir = data_dir;
     config.auth = !no_auth;
     config.keep_alive = std::chrono::seconds(keep_alive);
+    config.max_lifetime = std::chrono::seconds(max_lifetime);
     return lambent::server::serve(config);
   }
   if (env->parsed()) return lambent::cli::print_env(client, env_listen);

@@ -19,6 +19,7 @@ Invoker::Invoker(runtime::Manager& manager, store::Repository& repository,
       options_(std::move(options)),
       version_store_(std::make_unique<store::VersionStore>(repository.db())),
       routing_random_(std::random_device{}()),
+      limiter_(options_.account_concurrency),
       work_(std::make_unique<Event>(manager.context().executor)),
       tasks_(manager.context().executor, "invoke") {}
 
@@ -58,6 +59,9 @@ Status Invoker::start() {
     event_invoke_configs_[std::move(key)] = std::move(config);
   }
   if (auto loaded = load_versions(); !loaded) return loaded;
+  auto reserved = repository_.concurrency().load_reserved();
+  if (!reserved) return std::move(reserved).error();
+  for (auto& [name, value] : *reserved) limiter_.set_reserved(name, value);
   if (auto released = repository_.release_all_leases(); !released) return released;
   auto queued = repository_.count_queued();
   LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
@@ -106,12 +110,38 @@ Task<Status> Invoker::remove(std::string name) {
   functions_.erase(name);
   std::erase_if(event_invoke_configs_, [&name](const auto& entry) { return entry.first.first == name; });
   published_.erase(name);
+  limiter_.clear_reserved(name);
   manager_.retire(name);
+  co_return ok_status();
+}
+
+Task<Status> Invoker::put_reserved_concurrency(std::string function_name, std::int64_t reserved) {
+  if (auto valid = limiter_.validate_reserved(function_name, reserved); !valid) co_return valid;
+  // NOTE: callers serialize changes to reservations (LambdaService's mutation lock), so the
+  // check above still holds when the write completes.
+  auto saved = co_await repository_.concurrency().put_reserved(function_name, reserved);
+  if (!saved) co_return saved;
+  limiter_.set_reserved(std::move(function_name), reserved);
+  co_return ok_status();
+}
+
+Task<Status> Invoker::delete_reserved_concurrency(std::string function_name) {
+  auto removed = co_await repository_.concurrency().delete_reserved(function_name);
+  if (!removed) co_return removed;
+  limiter_.clear_reserved(function_name);
   co_return ok_status();
 }
 
 Task<Result<runtime::InvokeResult>> Invoker::invoke(
     std::shared_ptr<const runtime::FunctionSpec> spec, runtime::InvokeRequest request) {
+  auto slot = limiter_.acquire(spec->config.name);
+  if (!slot) {
+    LOG_DEBUG("invoke", "throttled", "request_id={} function={} reason={}", request.request_id,
+              spec->config.name, slot.error().type);
+    co_return std::move(slot).error();
+  }
+  // The slot is held until the invocation returns, including while an environment starts.
+  auto running_slot = std::move(slot).value();
   co_return co_await manager_.invoke(std::move(spec), std::move(request));
 }
 

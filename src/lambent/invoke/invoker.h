@@ -2,6 +2,7 @@
 
 #include "lambent/base/async.h"
 #include "lambent/base/result.h"
+#include "lambent/invoke/concurrency.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/repository.h"
@@ -25,6 +26,7 @@ struct InvokerOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   std::size_t async_concurrency = 64;  // async events in flight at once
+  std::int64_t account_concurrency = 1000;  // AWS's default ConcurrentExecutions
   // Multiplies every async retry delay, backoff and maximum event age. A testing knob
   // (`serve --async-retry-scale`); 1 gives AWS's timing.
   double async_retry_scale = 1.0;
@@ -96,7 +98,8 @@ class Invoker {
   // True when $LATEST or a published version of any function uses the code package.
   bool code_in_use(std::string_view sha256_hex) const;
 
-  // Synchronous invoke of an existing function.
+  // Synchronous invoke of an existing function. Holds a concurrency slot while it runs and
+  // fails with Errc::throttled (Error::type = AWS's Reason) when none is free.
   Task<Result<runtime::InvokeResult>> invoke(std::shared_ptr<const runtime::FunctionSpec> spec,
                                              runtime::InvokeRequest request);
 
@@ -114,6 +117,12 @@ class Invoker {
 
   const AsyncStats& async_stats() const { return async_stats_; }
   const InvokerOptions& options() const { return options_; }
+
+  // Reserved concurrency (PutFunctionConcurrency). put validates against the minimum
+  // unreserved concurrency (Errc::invalid_parameter), persists, then applies the value.
+  const ConcurrencyLimiter& concurrency() const { return limiter_; }
+  Task<Status> put_reserved_concurrency(std::string function_name, std::int64_t reserved);
+  Task<Status> delete_reserved_concurrency(std::string function_name);
 
  private:
   // Published versions and aliases of one function.
@@ -154,6 +163,7 @@ class Invoker {
   std::map<std::pair<std::string, std::string>, store::EventInvokeConfig, std::less<>>
       event_invoke_configs_;
   AsyncStats async_stats_;
+  ConcurrencyLimiter limiter_;
   std::unique_ptr<Event> work_;
   TaskGroup tasks_;
 };

@@ -277,7 +277,7 @@ std::vector<std::string> Environment::build_env(std::uint16_t api_port,
       fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", c.memory_mb),
       "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + c.name,
       "AWS_LAMBDA_LOG_STREAM_NAME=" + log_stream_name_,
-      "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+      "AWS_LAMBDA_INITIALIZATION_TYPE=" + initialization_type_,
       "AWS_REGION=" + context_->region,
       "AWS_DEFAULT_REGION=" + context_->region,
       "AWS_ACCESS_KEY_ID=" + context_->access_key_id,
@@ -344,6 +344,8 @@ Task<Status> Environment::start() {
             spec_->config.name, id_, child_.pid);
   tasks_.spawn(read_output(), "output");
   tasks_.spawn(watch_exit(), "exit");
+  // stop() ran while the process was being spawned: end it now; watch_exit reaps it.
+  if (state_ == State::dead) sandbox::Spawner::kill_tree(child_.pid);
   co_return ok_status();
 }
 
@@ -503,6 +505,23 @@ void Environment::stop() {
   sandbox::Spawner::kill_tree(child_.pid);
   next_ready_.set();
   if (api_server_) api_server_->stop();
+}
+
+Task<bool> Environment::wait_initialized() {
+  auto self = shared_from_this();
+  if (!initialized_.is_set()) {
+    auto timeout = std::chrono::seconds(spec_->config.timeout_seconds);
+    auto init_budget =
+        std::max<std::chrono::steady_clock::duration>(context_->init_timeout, timeout);
+    co_await initialized_.wait_until(started_at_ + init_budget);
+  }
+  co_return initialized_.is_set() && !init_error_ && !exit_status_ && state_ != State::dead;
+}
+
+void Environment::mark_initialized_ahead() {
+  cold_ = false;
+  if (state_ == State::starting) state_ = State::idle;
+  last_used_ = std::chrono::steady_clock::now();
 }
 
 Task<InvokeResult> Environment::invoke(InvokeRequest request) {

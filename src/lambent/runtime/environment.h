@@ -91,6 +91,18 @@ class Environment : public std::enable_shared_from_this<Environment> {
   // background; the first invoke() waits for it.
   Task<Status> start();
 
+  // Waits until the runtime ends its init phase (its first /next), fails it, or runs past the
+  // init budget. Returns true when the environment is initialized and alive.
+  Task<bool> wait_initialized();
+
+  // Marks an initialized environment that no invocation waited for (started ahead of traffic):
+  // its first invocation is not a cold start, so its REPORT line has no Init Duration.
+  void mark_initialized_ahead();
+
+  // AWS_LAMBDA_INITIALIZATION_TYPE given to the runtime ("on-demand" by default, or
+  // "provisioned-concurrency"). Call before start().
+  void set_initialization_type(std::string type) { initialization_type_ = std::move(type); }
+
   // Runs one invocation to completion: result, function error, timeout, crash or OOM.
   Task<InvokeResult> invoke(InvokeRequest request);
 
@@ -137,6 +149,7 @@ class Environment : public std::enable_shared_from_this<Environment> {
   std::string tail_;  // current invocation's log text, capped
   bool capture_tail_ = false;
   bool cold_ = true;
+  std::string initialization_type_ = "on-demand";
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point init_done_at_;
   std::chrono::steady_clock::time_point last_used_;

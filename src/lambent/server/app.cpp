@@ -164,10 +164,15 @@ int serve(Config config) {
 
   runtime::Manager manager(context,
                            runtime::ManagerOptions{.keep_alive = config.keep_alive,
-                                                   .max_environments = config.max_environments});
+                                                   .max_lifetime = config.max_lifetime,
+                                                   .max_environments = config.max_environments,
+                                                   .host_memory_mb = config.host_memory_mb,
+                                                   .max_starting = config.max_starting,
+                                                   .max_start_rate = config.max_start_rate});
   invoke::Invoker invoker(manager, **repository, code,
                           invoke::InvokerOptions{.region = config.region,
                                                  .account_id = config.account_id,
+                                                 .account_concurrency = config.account_concurrency,
                                                  .async_retry_scale = config.async_retry_scale});
 
   services::EdgeOptions edge_options;
@@ -202,6 +207,13 @@ int serve(Config config) {
   }
   manager.start();
   server.start();
+  LOG_INFO("server", "limits",
+           "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
+           "max_start_rate={} keep_alive_s={} max_lifetime_s={}",
+           config.account_concurrency, manager.options().max_environments,
+           manager.options().host_memory_mb, manager.options().max_starting,
+           manager.options().max_start_rate, manager.options().keep_alive.count(),
+           manager.options().max_lifetime.count());
   LOG_INFO("server", "listening", "endpoint={} data_dir={} auth={} region={}", endpoint,
            config.data_dir.string(), config.auth ? "sigv4" : "off", config.region);
   if (!config.ready_file.empty()) {

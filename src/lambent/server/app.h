@@ -20,6 +20,11 @@ struct Config {
   std::size_t max_environments = 256;
   // Multiplies async retry delays, backoff and maximum event ages; a testing knob.
   double async_retry_scale = 1.0;
+  std::chrono::seconds max_lifetime{4 * 3600};
+  std::int64_t account_concurrency = 1000;
+  std::uint64_t host_memory_mb = 0;  // 0: half of physical memory
+  std::size_t max_starting = 0;      // 0: twice the CPUs, at least 4
+  double max_start_rate = 100;
   std::filesystem::path python = "/usr/bin/python3";
   std::filesystem::path node = "/usr/bin/node";
   std::filesystem::path runtime_dir;  // empty: next to the executable

@@ -101,7 +101,11 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::filesystem::path
   if (!schema) return std::move(schema).error();
   auto version_schema = (*db)->call_blocking(VersionStore::create_schema);
   if (!version_schema) return std::move(version_schema).error();
-  return std::unique_ptr<Repository>(new Repository(std::move(db).value()));
+  auto concurrency = ConcurrencyStore::open(**db);
+  if (!concurrency) return std::move(concurrency).error();
+  auto repository = std::unique_ptr<Repository>(new Repository(std::move(db).value()));
+  repository->concurrency_ = std::move(concurrency).value();
+  return repository;
 }
 
 std::string encode_function(const FunctionRecord& r) {
@@ -207,8 +211,11 @@ Task<Status> Repository::delete_function(std::string name) {
     st.bind(1, name);
     st.step();
     if (st.failed()) return st.error();
-    // The function's event invoke configs go in the same transaction.
-    return EventInvokeConfigStore::delete_function_configs(h, name);
+    // The function's event invoke configs and reservation go in the same transaction.
+    if (auto deleted = EventInvokeConfigStore::delete_function_configs(h, name); !deleted) {
+      return deleted;
+    }
+    return ConcurrencyStore::delete_for_function(h, name);
   };
   co_return co_await db_->call<Unit>(std::move(job));
 }

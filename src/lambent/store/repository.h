@@ -3,6 +3,7 @@
 #include "lambent/base/async.h"
 #include "lambent/base/result.h"
 #include "lambent/store/event_invoke_config_store.h"
+#include "lambent/store/concurrency_store.h"
 #include "lambent/store/records.h"
 #include "lambent/store/sqlite.h"
 
@@ -24,6 +25,7 @@ class Repository {
   // Functions. load_functions runs at start-up only (blocking).
   Result<std::vector<FunctionRecord>> load_functions();
   Task<Status> put_function(FunctionRecord record);
+  // Also deletes the function's reserved concurrency, in the same transaction.
   Task<Status> delete_function(std::string name);
 
   // Access keys (blocking; start-up and `lambent env`).
@@ -54,12 +56,14 @@ class Repository {
   EventInvokeConfigStore& event_invoke_configs() { return event_invoke_configs_; }
 
   Sqlite& db() { return *db_; }
+  ConcurrencyStore& concurrency() { return *concurrency_; }
 
  private:
   explicit Repository(std::unique_ptr<Sqlite> db)
       : db_(std::move(db)), event_invoke_configs_(*db_) {}
   std::unique_ptr<Sqlite> db_;
   EventInvokeConfigStore event_invoke_configs_;
+  std::unique_ptr<ConcurrencyStore> concurrency_;
 };
 
 std::string encode_function(const FunctionRecord& record);

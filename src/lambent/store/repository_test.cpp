@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -229,6 +230,37 @@ TEST_F(RepositoryTest, PutLoadDeleteFunction) {
   ASSERT_TRUE(loaded.ok());
   ASSERT_EQ(loaded->size(), 1u);
   expect_same_record((*loaded)[0], second);
+}
+
+TEST_F(RepositoryTest, ReservedConcurrencyPersists) {
+  ASSERT_TRUE(run(repo_->put_function(sample_record("reserved"))).ok());
+  ASSERT_TRUE(run(repo_->put_function(sample_record("other"))).ok());
+  ASSERT_TRUE(run(repo_->concurrency().put_reserved("reserved", 5)).ok());
+  ASSERT_TRUE(run(repo_->concurrency().put_reserved("other", 0)).ok());
+  // A second put replaces the value.
+  ASSERT_TRUE(run(repo_->concurrency().put_reserved("reserved", 7)).ok());
+
+  reopen();
+  auto loaded = repo_->concurrency().load_reserved();
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(*loaded, (std::map<std::string, std::int64_t>{{"other", 0}, {"reserved", 7}}));
+
+  ASSERT_TRUE(run(repo_->concurrency().delete_reserved("other")).ok());
+  // Deleting a function without a reservation is not an error.
+  EXPECT_TRUE(run(repo_->concurrency().delete_reserved("never-reserved")).ok());
+  loaded = repo_->concurrency().load_reserved();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(*loaded, (std::map<std::string, std::int64_t>{{"reserved", 7}}));
+}
+
+TEST_F(RepositoryTest, DeleteFunctionDeletesReservation) {
+  ASSERT_TRUE(run(repo_->put_function(sample_record("gone"))).ok());
+  ASSERT_TRUE(run(repo_->concurrency().put_reserved("gone", 3)).ok());
+  ASSERT_TRUE(run(repo_->delete_function("gone")).ok());
+
+  auto loaded = repo_->concurrency().load_reserved();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->empty());
 }
 
 TEST_F(RepositoryTest, CorruptStoredRecordFailsLoad) {

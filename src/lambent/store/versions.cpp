@@ -1,5 +1,6 @@
 #include "lambent/store/versions.h"
 
+#include "lambent/store/concurrency_store.h"
 #include "lambent/store/event_invoke_config_store.h"
 
 #include "lambent/store/repository.h"
@@ -180,7 +181,10 @@ Task<Status> VersionStore::delete_function(std::string function_name) {
       st.bind(1, name);
       if (auto done = run_statement(st); !done) return done;
     }
-    return EventInvokeConfigStore::delete_function_configs(h, name);
+    if (auto deleted = EventInvokeConfigStore::delete_function_configs(h, name); !deleted) {
+      return deleted;
+    }
+    return ConcurrencyStore::delete_for_function(h, name);
   };
   co_return co_await db_.call<Unit>(std::move(job));
 }

@@ -42,6 +42,8 @@ http::Response error_response(const Error& error, std::string_view request_id) {
   json::object body;
   if (error.code == Errc::throttled) {
     // For throttling, Error::type carries the Reason ("ConcurrentInvocationLimitExceeded").
+    // AWS sends no Retry-After header with a concurrency throttle, so the model's
+    // retryAfterSeconds stays unset.
     body["Reason"] = error.type.empty() ? "ConcurrentInvocationLimitExceeded" : error.type;
   } else if (!error.type.empty()) {
     type = error.type;
@@ -54,7 +56,6 @@ http::Response error_response(const Error& error, std::string_view request_id) {
   response.header("Content-Type", "application/json");
   response.header("x-amzn-RequestId", std::string(request_id));
   response.header("x-amzn-ErrorType", type);
-  if (error.code == Errc::throttled) response.header("Retry-After", "1");
   response.body = json::serialize(body);
   return response;
 }

@@ -166,6 +166,8 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
   } else if (path.starts_with(kEventInvokeConfigPrefix)) {
     auto response = co_await handle_event_invoke_config(invoker_, mutations_, request, request_id);
     if (response) co_return std::move(*response);
+  } else if (is_concurrency_route(path, method)) {
+    co_return co_await function_concurrency(request, request_id);
   } else if (path.starts_with(kFunctionsPrefix)) {
     std::string_view rest = path.substr(kFunctionsPrefix.size());
     if (rest.empty() || rest == "/") {
@@ -355,6 +357,9 @@ Task<http::Response> LambdaService::get_function(std::string_view raw_name,
       {"Code", json::object{{"RepositoryType", "S3"},
                             {"Location", code_location(spec->config.code_sha256_hex)}}},
   };
+  if (auto reserved = invoker_.concurrency().reserved(ref->name)) {
+    out["Concurrency"] = json::object{{"ReservedConcurrentExecutions", *reserved}};
+  }
   co_return json_response(200, out, request_id);
 }
 
@@ -610,8 +615,8 @@ http::Response LambdaService::account_settings(const std::string& request_id) {
        json::object{{"TotalCodeSize", 80530636800ull},
                     {"CodeSizeUnzipped", 262144000},
                     {"CodeSizeZipped", 52428800},
-                    {"ConcurrentExecutions", options_.account_concurrency},
-                    {"UnreservedConcurrentExecutions", options_.account_concurrency}}},
+                    {"ConcurrentExecutions", invoker_.concurrency().account_limit()},
+                    {"UnreservedConcurrentExecutions", invoker_.concurrency().unreserved_limit()}}},
       {"AccountUsage",
        json::object{{"TotalCodeSize", total_code}, {"FunctionCount", functions.size()}}},
   };

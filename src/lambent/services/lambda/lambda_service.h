@@ -19,7 +19,6 @@ namespace lambent::services::lambda {
 struct LambdaServiceOptions {
   std::string endpoint_url;  // where clients reach this server, for Code.Location
   std::string code_url_key;  // HMAC key for code download links
-  std::uint64_t account_concurrency = 1000;
 };
 
 class LambdaService {
@@ -77,6 +76,9 @@ class LambdaService {
   // Deletes one published version (DeleteFunction with a version number as Qualifier).
   Task<http::Response> delete_version(const std::string& name, const std::string& version,
                                       const std::string& request_id);
+  // Put/Get/DeleteFunctionConcurrency (concurrency_api.cpp).
+  static bool is_concurrency_route(std::string_view path, std::string_view method);
+  Task<http::Response> function_concurrency(http::Request& request, const std::string& request_id);
   std::string code_location(const std::string& sha256_hex) const;
   // Deletes a stored code package that no function uses any more.
   Task<void> release_code_if_unused(std::string sha256_hex);

@@ -1,11 +1,13 @@
 """Provisioned concurrency on versions and aliases, with the shapes AWS returns."""
 
+import json
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROLE, create_function, invoke_json, log_tail, make_zip, unique_name
+from conftest import (ROLE, create_function, invoke_json, log_tail, make_zip, signed_request,
+                      unique_name)
 
 HANDLER = {"app.py": "def handler(event, context):\n    return {'version': context.function_version}\n"}
 INIT_FAILS = {"app.py": "raise RuntimeError('init failed on purpose')\n"
@@ -18,12 +20,12 @@ def error_of(call, *args, **kwargs):
     return caught.value.response
 
 
-def wait_status(lam, name, qualifier, wanted, timeout=30):
-    """Polls GetProvisionedConcurrencyConfig until Status is `wanted`; returns the response."""
+def wait_status(lam, name, qualifier, expected, timeout=30):
+    """Polls GetProvisionedConcurrencyConfig until Status is `expected`; returns the response."""
     deadline = time.monotonic() + timeout
     while True:
         config = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)
-        if config["Status"] == wanted or time.monotonic() > deadline:
+        if config["Status"] == expected or time.monotonic() > deadline:
             return config
         time.sleep(0.05)
 
@@ -78,7 +80,7 @@ def test_put_on_alias_serves_warm_and_lists(lam):
     assert configs[0]["Status"] == "READY"
 
 
-def test_latest_and_missing_targets_are_rejected(lam):
+def test_latest_and_missing_targets_are_rejected(server, lam):
     name, version = published(lam)
     latest = error_of(lam.put_provisioned_concurrency_config, FunctionName=name,
                       Qualifier="$LATEST", ProvisionedConcurrentExecutions=1)
@@ -105,10 +107,13 @@ def test_latest_and_missing_targets_are_rejected(lam):
     assert none_yet["Error"]["Message"] == \
         "No Provisioned Concurrency Config found for this function"
 
-    zero = error_of(lam.put_provisioned_concurrency_config, FunctionName=name,
-                    Qualifier=version, ProvisionedConcurrentExecutions=0)
-    assert zero["Error"]["Code"] == "ValidationException"
-    assert zero["Error"]["Message"] == (
+    # botocore checks the minimum itself, so this request goes out signed by hand.
+    status, headers, body = signed_request(
+        server, "PUT", f"/2019-09-30/functions/{name}/provisioned-concurrency?Qualifier={version}",
+        json.dumps({"ProvisionedConcurrentExecutions": 0}).encode())
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == "ValidationException"
+    assert json.loads(body)["message"] == (
         "1 validation error detected: Value '0' at 'provisionedConcurrentExecutions' failed "
         "to satisfy constraint: Member must have value greater than or equal to 1")
 
@@ -202,6 +207,40 @@ def test_deleting_the_function_removes_settings(lam):
     lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
                         Role=ROLE, Code={"ZipFile": make_zip(HANDLER)})
     version = lam.publish_version(FunctionName=name)["Version"]
-    gone = error_of(lam.get_provisioned_concurrency_config, FunctionName=name,
-                    Qualifier=version)
-    assert gone["Error"]["Code"] == "ProvisionedConcurrencyConfigNotFoundException"
+    missing = error_of(lam.get_provisioned_concurrency_config, FunctionName=name,
+                       Qualifier=version)
+    assert missing["Error"]["Code"] == "ProvisionedConcurrencyConfigNotFoundException"
+
+
+def test_environments_move_with_alias(lam):
+    name, first = published(lam)
+    lam.update_function_code(FunctionName=name, ZipFile=make_zip(
+        {"app.py": "def handler(event, context):\n    return {'second': True}\n"}))
+    second = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=first)
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=1)
+    assert wait_status(lam, name, "live", "READY")["Status"] == "READY"
+
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion=second)
+    moved = wait_status(lam, name, "live", "READY")
+    assert moved["Status"] == "READY"
+    assert moved["AllocatedProvisionedConcurrentExecutions"] == 1
+    response, body = invoke_json(lam, name, Qualifier="live", LogType="Tail")
+    assert body == {"second": True}
+    assert response["ExecutedVersion"] == second
+    tail = log_tail(response)
+    assert "REPORT RequestId" in tail
+    assert "Init Duration" not in tail
+
+
+def test_deleting_the_alias_removes_its_setting(lam):
+    name, version = published(lam)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=1)
+    lam.delete_alias(FunctionName=name, Name="live")
+    missing = error_of(lam.get_provisioned_concurrency_config, FunctionName=name, Qualifier="live")
+    assert missing["Error"]["Code"] == "ResourceNotFoundException"
+    assert lam.list_provisioned_concurrency_configs(
+        FunctionName=name)["ProvisionedConcurrencyConfigs"] == []

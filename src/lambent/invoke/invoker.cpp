@@ -20,6 +20,7 @@ Invoker::Invoker(runtime::Manager& manager, store::Repository& repository,
       version_store_(std::make_unique<store::VersionStore>(repository.db())),
       routing_random_(std::random_device{}()),
       limiter_(options_.account_concurrency),
+      provisioned_store_(std::make_unique<store::ProvisionedStore>(repository.db())),
       work_(std::make_unique<Event>(manager.context().executor)),
       tasks_(manager.context().executor, "invoke") {}
 
@@ -62,6 +63,7 @@ Status Invoker::start() {
   auto reserved = repository_.concurrency().load_reserved();
   if (!reserved) return std::move(reserved).error();
   for (auto& [name, value] : *reserved) limiter_.set_reserved(name, value);
+  if (auto loaded = load_provisioned(); !loaded) return loaded;
   if (auto released = repository_.release_all_leases(); !released) return released;
   auto queued = repository_.count_queued();
   LOG_INFO("invoke", "started", "functions={} queued_async_events={}", functions_.size(),
@@ -111,6 +113,8 @@ Task<Status> Invoker::remove(std::string name) {
   std::erase_if(event_invoke_configs_, [&name](const auto& entry) { return entry.first.first == name; });
   published_.erase(name);
   limiter_.clear_reserved(name);
+  std::erase_if(provisioned_, [&name](const auto& entry) { return entry.first.first == name; });
+  provisioned_pools_.erase(name);
   manager_.retire(name);
   co_return ok_status();
 }

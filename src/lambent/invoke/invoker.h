@@ -5,6 +5,7 @@
 #include "lambent/invoke/concurrency.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/store/code_store.h"
+#include "lambent/store/provisioned_store.h"
 #include "lambent/store/repository.h"
 #include "lambent/store/versions.h"
 
@@ -18,14 +19,14 @@
 #include <vector>
 
 // Function catalog and invocation: the in-memory view of every function with its published
-// versions and aliases (backed by the repository), qualifier resolution, synchronous invokes, and the durable asynchronous queue with its dispatcher.
-// Confined to the control-plane executor.
+// versions and aliases (backed by the repository), qualifier resolution, synchronous invokes, and
+// the durable asynchronous queue with its dispatcher. Confined to the control-plane executor.
 namespace lambent::invoke {
 
 struct InvokerOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
-  std::size_t async_concurrency = 64;  // async events in flight at once
+  std::size_t async_concurrency = 64;       // async events in flight at once
   std::int64_t account_concurrency = 1000;  // AWS's default ConcurrentExecutions
   // Multiplies every async retry delay, backoff and maximum event age. A testing knob
   // (`serve --async-retry-scale`); 1 gives AWS's timing.
@@ -90,11 +91,25 @@ class Invoker {
   Task<Result<std::shared_ptr<const runtime::FunctionSpec>>> publish(
       std::string name, std::optional<std::string> description);
   Task<Status> delete_version(std::string name, std::string version);
-  std::optional<store::AliasRecord> find_alias(std::string_view name,
-                                               std::string_view alias) const;
+  std::optional<store::AliasRecord> find_alias(std::string_view name, std::string_view alias) const;
   std::vector<store::AliasRecord> list_aliases(std::string_view name) const;
   Task<Status> put_alias(store::AliasRecord alias);
   Task<Status> delete_alias(std::string name, std::string alias);
+  // Provisioned concurrency (invoke/provisioning.cpp). A setting names a version or an alias;
+  // an alias's environments belong to its primary version, and move when the alias does.
+  const store::ProvisionedRecord* provisioned(std::string_view name,
+                                              std::string_view qualifier) const;
+  std::vector<store::ProvisionedRecord> list_provisioned(std::string_view name) const;
+  // Sum of the function's settings, leaving out `except_qualifier`.
+  std::int64_t total_provisioned(std::string_view name,
+                                 std::string_view except_qualifier = {}) const;
+  // Sum of the settings of every function without reserved concurrency except `name`.
+  std::int64_t unreserved_provisioned(std::string_view except_name) const;
+  Task<Status> put_provisioned(store::ProvisionedRecord record);
+  Task<Status> delete_provisioned(std::string name, std::string qualifier);
+  runtime::ProvisionedStatus provisioned_status(std::string_view name,
+                                                std::string_view qualifier) const;
+
   // True when $LATEST or a published version of any function uses the code package.
   bool code_in_use(std::string_view sha256_hex) const;
 
@@ -132,6 +147,12 @@ class Invoker {
     int last_version = 0;
     std::string published_revision;  // $LATEST RevisionId right after the last publish
   };
+  // The version a provisioned setting's environments run, or null when its target is gone.
+  std::shared_ptr<const runtime::FunctionSpec> provisioned_target(std::string_view name,
+                                                                  std::string_view qualifier) const;
+  // Points the function's provisioned environments at the versions its settings name now.
+  void apply_provisioned(const std::string& name);
+  Status load_provisioned();
   Status load_versions();
   std::shared_ptr<runtime::FunctionSpec> make_version_spec(int number,
                                                            store::FunctionRecord config);
@@ -164,6 +185,12 @@ class Invoker {
       event_invoke_configs_;
   AsyncStats async_stats_;
   ConcurrencyLimiter limiter_;
+  std::unique_ptr<store::ProvisionedStore> provisioned_store_;
+  std::map<std::pair<std::string, std::string>, store::ProvisionedRecord, std::less<>> provisioned_;
+  // Per function: the pools given provisioned environments by apply_provisioned(), by pool key.
+  std::map<std::string, std::map<std::string, std::shared_ptr<const runtime::FunctionSpec>>,
+           std::less<>>
+      provisioned_pools_;
   std::unique_ptr<Event> work_;
   TaskGroup tasks_;
 };

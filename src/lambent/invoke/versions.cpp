@@ -197,6 +197,8 @@ Task<Status> Invoker::delete_version(std::string name, std::string version) {
   if (auto published = published_.find(name); published != published_.end()) {
     published->second.versions.erase(*number);
   }
+  // A version's provisioned setting goes with it.
+  if (auto dropped = co_await delete_provisioned(name, version); !dropped) co_return dropped;
   manager_.retire(name, version);
   LOG_INFO("invoke", "version_deleted", "function={} version={}", name, version);
   co_return ok_status();
@@ -225,6 +227,8 @@ Task<Status> Invoker::put_alias(store::AliasRecord alias) {
   std::string name = alias.function_name;
   std::string alias_name = alias.name;
   published_[name].aliases[alias_name] = std::move(alias);
+  // Provisioned environments of the alias move to its new version.
+  if (provisioned(name, alias_name)) apply_provisioned(name);
   co_return ok_status();
 }
 
@@ -234,7 +238,8 @@ Task<Status> Invoker::delete_alias(std::string name, std::string alias) {
   if (auto published = published_.find(name); published != published_.end()) {
     published->second.aliases.erase(alias);
   }
-  co_return ok_status();
+  // An alias's provisioned setting goes with it.
+  co_return co_await delete_provisioned(std::move(name), std::move(alias));
 }
 
 bool Invoker::code_in_use(std::string_view sha256_hex) const {

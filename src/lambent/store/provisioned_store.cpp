@@ -4,9 +4,8 @@
 
 namespace lambent::store {
 
-Status ProvisionedStore::create_schema() {
-  return db_.call_blocking([](sqlite3* h) {
-    return exec(h, R"sql(
+Status ProvisionedStore::create_schema(sqlite3* db) {
+  return exec(db, R"sql(
 CREATE TABLE IF NOT EXISTS provisioned_concurrency (
   function_name TEXT NOT NULL,
   qualifier TEXT NOT NULL,
@@ -15,7 +14,6 @@ CREATE TABLE IF NOT EXISTS provisioned_concurrency (
   PRIMARY KEY (function_name, qualifier)
 );
 )sql");
-  });
 }
 
 Result<std::vector<ProvisionedRecord>> ProvisionedStore::load() {
@@ -66,13 +64,17 @@ Task<Status> ProvisionedStore::remove(std::string function_name, std::string qua
 
 Task<Status> ProvisionedStore::remove_function(std::string function_name) {
   auto job = [function_name = std::move(function_name)](sqlite3* h) -> Status {
-    Statement st(h, "DELETE FROM provisioned_concurrency WHERE function_name = ?1");
-    st.bind(1, function_name);
-    st.step();
-    if (st.failed()) return st.error();
-    return ok_status();
+    return delete_for_function(h, function_name);
   };
   co_return co_await db_.call<Unit>(std::move(job));
+}
+
+Status ProvisionedStore::delete_for_function(sqlite3* db, const std::string& function_name) {
+  Statement st(db, "DELETE FROM provisioned_concurrency WHERE function_name = ?1");
+  st.bind(1, function_name);
+  st.step();
+  if (st.failed()) return st.error();
+  return ok_status();
 }
 
 }  // namespace lambent::store

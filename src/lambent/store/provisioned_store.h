@@ -22,8 +22,8 @@ class ProvisionedStore {
  public:
   explicit ProvisionedStore(Sqlite& db) : db_(db) {}
 
-  // Creates the table. Blocks, so it runs at start-up only.
-  Status create_schema();
+  // Creates the table; Repository::open runs it.
+  static Status create_schema(sqlite3* db);
   // Returns every setting, ordered by function and qualifier. Blocks, so it runs at start-up only.
   Result<std::vector<ProvisionedRecord>> load();
 
@@ -31,6 +31,8 @@ class ProvisionedStore {
   Task<Status> remove(std::string function_name, std::string qualifier);
   // Removes every setting of a function.
   Task<Status> remove_function(std::string function_name);
+  // Removes every setting of a function inside a caller's transaction on the writer thread.
+  static Status delete_for_function(sqlite3* db, const std::string& function_name);
 
  private:
   Sqlite& db_;

@@ -35,7 +35,7 @@ class ProvisionedStoreTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
     store_ = std::make_unique<ProvisionedStore>(*db_);
-    auto schema = store_->create_schema();
+    auto schema = db_->call_blocking(ProvisionedStore::create_schema);
     ASSERT_TRUE(schema.ok()) << schema.error().message;
   }
 

@@ -2,6 +2,7 @@
 
 #include "lambent/store/concurrency_store.h"
 #include "lambent/store/event_invoke_config_store.h"
+#include "lambent/store/provisioned_store.h"
 
 #include "lambent/store/repository.h"
 
@@ -184,6 +185,7 @@ Task<Status> VersionStore::delete_function(std::string function_name) {
     if (auto deleted = EventInvokeConfigStore::delete_function_configs(h, name); !deleted) {
       return deleted;
     }
+    if (auto deleted = ProvisionedStore::delete_for_function(h, name); !deleted) return deleted;
     return ConcurrencyStore::delete_for_function(h, name);
   };
   co_return co_await db_.call<Unit>(std::move(job));

@@ -119,6 +119,14 @@ Task<http::Response> LambdaService::function_concurrency(http::Request& request,
     co_return error_response(function_not_found(invoker_.function_arn(ref->name) + ":$LATEST"),
                              request_id);
   }
+  if (auto provisioned = invoker_.total_provisioned(ref->name); *reserved < provisioned) {
+    // AWS's message, spacing included.
+    co_return error_response(
+        invalid_parameter(fmt::format(" ReservedConcurrentExecutions  {} should not be lower "
+                                      "than function's total provisioned concurrency [{}].",
+                                      *reserved, provisioned)),
+        request_id);
+  }
   auto saved = co_await invoker_.put_reserved_concurrency(ref->name, *reserved);
   if (!saved) co_return error_response(saved.error(), request_id);
   LOG_INFO("lambda", "reserved_concurrency_set", "function={} reserved={}", ref->name, *reserved);

@@ -48,6 +48,8 @@ http::Response error_response(const Error& error, std::string_view request_id) {
   } else if (!error.type.empty()) {
     type = error.type;
   }
+  // AWS spells this not-found error's message field in lower case, unlike the others.
+  if (type == "ProvisionedConcurrencyConfigNotFoundException") shape.message_key = "message";
   if (!shape.kind.empty()) body["Type"] = shape.kind;
   body[shape.message_key] = error.message;
 

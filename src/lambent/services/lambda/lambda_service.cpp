@@ -5,6 +5,7 @@
 #include "lambent/services/lambda/errors.h"
 #include "lambent/services/lambda/event_invoke_config.h"
 #include "lambent/services/lambda/function_config.h"
+#include "lambent/services/lambda/provisioned_api.h"
 #include "lambent/services/lambda/service_common.h"
 #include "lambent/services/lambda/versions_api.h"
 
@@ -165,6 +166,9 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
     if (method == "GET") co_return account_settings(request_id);
   } else if (path.starts_with(kEventInvokeConfigPrefix)) {
     auto response = co_await handle_event_invoke_config(invoker_, mutations_, request, request_id);
+    if (response) co_return std::move(*response);
+  } else if (is_provisioned_route(path)) {
+    auto response = co_await handle_provisioned(invoker_, mutations_, request, request_id);
     if (response) co_return std::move(*response);
   } else if (is_concurrency_route(path, method)) {
     co_return co_await function_concurrency(request, request_id);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <ctime>
 #include <regex>
 
@@ -81,6 +82,32 @@ Status check_revision(const json::object& body, const store::FunctionRecord& rec
 std::string make_trace_id() {
   return fmt::format("Root=1-{:08x}-{};Sampled=0", static_cast<unsigned>(std::time(nullptr)),
                      random_hex(12));
+}
+
+Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t upper) {
+  auto param = http::query_param(request.query(), "MaxItems");
+  if (!param.found) return upper;
+  std::int64_t value = 0;
+  auto [end, ec] =
+      std::from_chars(param.value.data(), param.value.data() + param.value.size(), value);
+  if (ec != std::errc() || end != param.value.data() + param.value.size()) {
+    return validation_error({fmt::format(
+        "Value '{}' at 'maxItems' failed to satisfy constraint: Member must be a number",
+        param.value)});
+  }
+  if (value < 1) {
+    return validation_error(
+        {fmt::format("Value '{}' at 'maxItems' failed to satisfy constraint: "
+                     "Member must have value greater than or equal to 1",
+                     value)});
+  }
+  if (value > upper) {
+    return validation_error(
+        {fmt::format("Value '{}' at 'maxItems' failed to satisfy constraint: "
+                     "Member must have value less than or equal to {}",
+                     value, upper)});
+  }
+  return value;
 }
 
 }  // namespace lambent::services::lambda

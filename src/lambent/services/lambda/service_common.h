@@ -32,6 +32,9 @@ Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
 // Rejects a request whose RevisionId is not the function's current one.
 Status check_revision(const boost::json::object& body, const store::FunctionRecord& record);
 
+// Reads the MaxItems query parameter: 1 to `upper`, `upper` when absent.
+Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t upper);
+
 // An X-Ray style trace header for a new invocation.
 std::string make_trace_id();
 

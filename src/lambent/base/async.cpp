@@ -16,12 +16,13 @@ TaskGroup::~TaskGroup() {
 
 void TaskGroup::spawn(Task<void> task, std::string task_name) {
   if (stopped_) return;
-  auto it = tasks_.emplace(tasks_.end());
+  auto entry = std::make_shared<Entry>();
+  auto it = tasks_.insert(tasks_.end(), entry);
   asio::co_spawn(
       executor_, std::move(task),
       asio::bind_cancellation_slot(
-          it->signal.slot(),
-          [this, it, alive = alive_, group = name_, task_name = std::move(task_name)](
+          entry->signal.slot(),
+          [this, it, entry, alive = alive_, group = name_, task_name = std::move(task_name)](
               std::exception_ptr error) {
             if (error) {
               try {
@@ -42,7 +43,7 @@ void TaskGroup::spawn(Task<void> task, std::string task_name) {
 
 void TaskGroup::stop() {
   stopped_ = true;
-  for (auto& entry : tasks_) entry.signal.emit(asio::cancellation_type::all);
+  for (auto& entry : tasks_) entry->signal.emit(asio::cancellation_type::all);
 }
 
 Task<bool> Event::wait(std::chrono::steady_clock::duration timeout) {

@@ -52,7 +52,9 @@ class TaskGroup {
   };
   asio::any_io_executor executor_;
   std::string name_;
-  std::list<Entry> tasks_;
+  // Shared with each task's completion handler: a task's cancellation slot points into its
+  // signal, so the signal must outlive the group when the group is destroyed first.
+  std::list<std::shared_ptr<Entry>> tasks_;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -81,6 +81,30 @@ TEST(TaskGroup, ExceptionIsLoggedNotPropagated) {
   EXPECT_EQ(text.find("task=quiet"), std::string::npos) << text;
 }
 
+TEST(TaskGroup, DestroyedWhileTaskWaits) {
+  CapturedLog log;
+  asio::io_context ctx;
+  std::optional<boost::system::error_code> wait_result;
+
+  auto sleeper = [&wait_result]() -> Task<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(30s);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    wait_result = ec;
+  };
+  {
+    TaskGroup group(ctx.get_executor(), "short-lived");
+    group.spawn(sleeper(), "sleep");
+    ctx.poll();  // the task starts and waits on its timer
+  }
+  // The task finishes after its group is gone; its cancellation state must still be valid.
+  ctx.run_for(kRunLimit);
+
+  ASSERT_TRUE(wait_result.has_value()) << "the timer wait did not finish";
+  EXPECT_EQ(*wait_result, asio::error::operation_aborted);
+}
+
 TEST(TaskGroup, StopCancelsTimerWait) {
   CapturedLog log;
   asio::io_context ctx;

@@ -93,6 +93,16 @@ http::Response accepted() {
   return response;
 }
 
+// True when the function's environment sets a PYTHON* variable. The interpreter reads those
+// (PYTHONPATH, PYTHONHASHSEED, PYTHONWARNINGS and others) when it starts, which a zygote did
+// before the function existed, so such functions start by exec.
+bool sets_interpreter_variables(const store::FunctionRecord& config) {
+  for (const auto& [key, value] : config.environment) {
+    if (key.starts_with("PYTHON")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string make_log_stream_name(std::string_view version) {
@@ -317,6 +327,9 @@ Task<Status> Environment::start() {
   paths.bootstraps = context_->spawner->runtime_root(spawn);
   spawn.argv = runtime_command(spec_->family, paths, context_->spawner->task_root(spawn));
   spawn.env = build_env(*port, context_->spawner->task_root(spawn), paths.bootstraps);
+  if (context_->cold_start == ColdStart::zygote && !sets_interpreter_variables(spec_->config)) {
+    spawn.zygote_argv = zygote_command(spec_->family, context_->paths);
+  }
   spawn.env_id = id_;
   uid_ = context_->spawner->acquire_uid();
   spawn.uid = uid_;

@@ -1,11 +1,14 @@
 #pragma once
 
 #include "lambent/base/result.h"
+#include "lambent/sandbox/zygote.h"
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,6 +45,11 @@ struct SpawnSpec {
   // V8 reserves far more address space than it uses, so Node.js environments get none.
   std::uint64_t address_space_limit_bytes = 0;
   uid_t uid = 0;  // from acquire_uid(); 0 runs as the server's own uid (rlimit-only mode)
+  // When not empty, the environment is forked from the zygote started with this command (one
+  // zygote per distinct command) instead of exec'ing argv, which then only sets the runtime's
+  // sys.argv. When that zygote cannot start or stops answering, spawn() logs a warning and
+  // execs argv.
+  std::vector<std::string> zygote_argv;
 };
 
 struct Child {
@@ -64,6 +72,9 @@ struct SpawnerOptions {
   // The lambent-init program that becomes each environment's pid 1 (empty: next to the running
   // executable). Without it, pid 1 stays a copy of the server.
   std::filesystem::path init_path;
+  // liblambent_zygote.so, which zygotes load for namespaces and mounts (empty: next to the
+  // running executable).
+  std::filesystem::path zygote_library;
   // Folder for files the sandboxes share, such as the /etc/passwd and /etc/group they see;
   // empty leaves the host's files in place.
   std::filesystem::path state_dir;
@@ -87,7 +98,13 @@ class Spawner {
   std::filesystem::path task_root(const SpawnSpec& spec) const;
   std::filesystem::path runtime_root(const SpawnSpec& spec) const;
 
+  // Starts an environment: from spec.zygote_argv's zygote when set and running, else by
+  // clone and exec. Blocks for about a millisecond (zygote) to a few (exec).
   Result<Child> spawn(const SpawnSpec& spec);
+
+  // Starts the zygote for `argv` now instead of at its first spawn, so the first cold start
+  // does not wait for it. Returns the error when it cannot start.
+  Status start_zygote(const std::vector<std::string>& argv);
 
   // Reserves an unused uid for a new environment; returns 0 in rlimit-only mode, where
   // functions run as the server's user. Thread-safe.
@@ -106,6 +123,11 @@ class Spawner {
 
  private:
   void write_account_files();
+  Result<Child> spawn_with_exec(const SpawnSpec& spec);
+  // Fails with Errc::internal when the zygote is unavailable, so spawn() falls back to exec.
+  Result<Child> spawn_with_zygote(const SpawnSpec& spec);
+  Zygote* zygote_for(const std::vector<std::string>& argv, std::string& error);
+  Status create_cgroups(const SpawnSpec& spec, Child& child, std::vector<std::string>& procs);
   void remove_stale_cgroups();
 
   SpawnerOptions options_;
@@ -117,6 +139,11 @@ class Spawner {
   int init_fd_ = -1;  // O_PATH descriptor of lambent-init, kept for the server's lifetime
   std::filesystem::path passwd_file_;  // mounted at /etc/passwd inside environments
   std::filesystem::path group_file_;   // mounted at /etc/group
+  std::filesystem::path zygote_library_;
+  std::mutex zygotes_mutex_;
+  // Keyed by the zygote's command line joined with NUL characters.
+  std::map<std::string, std::unique_ptr<Zygote>> zygotes_;
+  bool zygote_fallback_logged_ = false;
   std::mutex uid_mutex_;
   std::vector<bool> uid_used_;
   std::size_t next_uid_ = 0;

@@ -1,0 +1,340 @@
+"""A pre-started Python runtime that forks execution environments on request.
+
+The server starts one zygote per Python interpreter. It imports the runtime's modules once,
+then waits on its control socket (descriptor 3, a SOCK_SEQPACKET Unix socket) for spawn
+requests. For each request it forks, and the fork isolates itself the way the exec path does
+(``src/lambent/sandbox/spawner.cpp``) before it runs ``loop.main`` for the function:
+
+- the first child joins the environment's cgroups, creates new mount, PID, IPC and UTS
+  namespaces, forks the environment's pid 1 and exits. The server is a child subreaper, so
+  pid 1 becomes the server's child, which the server watches and kills as on the exec path;
+- pid 1 mounts /var/task, /var/runtime, /etc/passwd, /etc/group, /tmp and /proc, forks the
+  runtime process and replaces itself with lambent-init, which reaps orphans and exits with
+  the runtime's status;
+- the runtime process redirects stdout and stderr into the output pipe that came with the
+  request, drops to the environment's uid, closes every other descriptor, sets rlimits and
+  the function's environment variables, then runs the runtime loop.
+
+The namespace, mount and credential calls come from liblambent_zygote.so through ctypes,
+because Python 3.11 has no os.unshare or os.mount.
+
+A request is one JSON message, with the write end of the environment's output pipe attached
+as SCM_RIGHTS. The reply is ``{"pid": N}`` (pid 1 of the environment, in the server's PID
+namespace), ``{"step": S, "errno": E, "pid": N}`` when set-up failed at step S (the numbers of
+``Step`` in ``src/lambent/sandbox/isolation.h``; pid is 0 when no pid 1 was started), or
+``{"error": TEXT}`` for a request the zygote could not read.
+
+The zygote holds no threads, and every descriptor it opens is close-on-exec and closed in the
+children. ``os.fork`` runs the at-fork hooks, so the ``random`` module is reseeded in every
+child; ``uuid.uuid4``, ``secrets`` and ``os.urandom`` read the kernel's random source on
+each call. The hash seed of str and bytes is fixed when the interpreter starts, so every
+environment of one zygote shares it.
+"""
+
+import ctypes
+import gc
+import json
+import os
+import select
+import struct
+import sys
+import time
+
+import _socket
+
+from . import loop
+
+CONTROL_FD = 3
+MAX_REQUEST_BYTES = 1 << 20
+
+# Values of Step in src/lambent/sandbox/isolation.h.
+STEP_CGROUP = 1
+STEP_FORK = 9
+STEP_CHDIR = 13
+STEP_EXEC = 14
+STEP_UNSHARE = 15
+STEP_EXEC_INIT = 16
+
+# Records on a spawn's report pipe: (kind, a, b) as three native ints.
+_RECORD = struct.Struct("iii")
+_RECORD_PID = 1  # a: pid 1 of the environment
+_RECORD_FAILURE = 2  # a: step, b: errno
+
+# The longest a spawn may take before the zygote gives up on it, in seconds. The exec path
+# waits as long.
+SPAWN_TIMEOUT_SECONDS = 30.0
+
+_library = None
+
+
+def _load_library(path):
+    library = ctypes.CDLL(path)
+    library.lambent_join_cgroup.argtypes = [ctypes.c_char_p]
+    library.lambent_unshare_namespaces.argtypes = []
+    library.lambent_mount_sandbox.argtypes = [ctypes.c_char_p] * 5 + [
+        ctypes.POINTER(ctypes.c_int)
+    ]
+    library.lambent_drop_credentials.argtypes = [
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.POINTER(ctypes.c_int),
+    ]
+    library.lambent_set_runtime_limits.argtypes = [ctypes.c_ulonglong]
+    library.lambent_set_runtime_limits.restype = None
+    library.lambent_close_all_except.argtypes = [ctypes.c_int]
+    library.lambent_close_all_except.restype = None
+    library.lambent_exec_init.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    library.lambent_die_with_parent.argtypes = [ctypes.c_int]
+    return library
+
+
+def _fail(report_fd, step, error):
+    """Report a failed set-up step to the zygote and end this child."""
+    try:
+        os.write(report_fd, _RECORD.pack(_RECORD_FAILURE, step, error or 0))
+    finally:
+        os._exit(127)
+
+
+def _exit_status(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _run_runtime(request, output_fd, report_fd):
+    """Become the environment's runtime process and run the runtime loop; never returns."""
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    step = ctypes.c_int(0)
+    error = _library.lambent_drop_credentials(request["uid"], request["gid"], ctypes.byref(step))
+    if error:
+        _fail(report_fd, step.value, error)
+    try:
+        os.chdir(request["chdir"])
+    except OSError as exc:
+        _fail(report_fd, STEP_CHDIR, exc.errno)
+    _library.lambent_close_all_except(report_fd)
+    _library.lambent_set_runtime_limits(request["address_space_limit"])
+
+    os.environ.clear()
+    for entry in request["env"]:
+        key, _, value = entry.partition("=")
+        os.environ[key] = value
+    sys.argv = _script_argv(request["argv"])
+    # The report pipe reaches end-of-file here, which tells the zygote that set-up is done,
+    # as exec does on the exec path.
+    os.close(report_fd)
+
+    status = 1
+    try:
+        status = loop.main()
+    except SystemExit as exc:
+        status = _exit_status(exc)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        # What interpreter shutdown would do for an exec'd runtime: join non-daemon threads
+        # and run atexit handlers.
+        try:
+            threading = sys.modules.get("threading")
+            if threading is not None:
+                threading._shutdown()
+            import atexit
+
+            atexit._run_exitfuncs()
+            loop.flush_stdio()
+        finally:
+            os._exit(status if isinstance(status, int) else 1)
+
+
+def _script_argv(argv):
+    """Return sys.argv for an interpreter command line: the script and its arguments."""
+    for index in range(1, len(argv)):
+        if not argv[index].startswith("-"):
+            return list(argv[index:])
+    return [""]
+
+
+def _run_environment_init(request, output_fd, report_fd, init_fd):
+    """Become pid 1 of the environment: mount, fork the runtime, exec lambent-init."""
+    if request["namespaces"]:
+        step = ctypes.c_int(0)
+        error = _library.lambent_mount_sandbox(
+            request["code_dir"].encode(),
+            request["runtime_dir"].encode(),
+            request["passwd_file"].encode(),
+            request["group_file"].encode(),
+            request["tmp_options"].encode(),
+            ctypes.byref(step),
+        )
+        if error:
+            _fail(report_fd, step.value, error)
+    os.setsid()
+    try:
+        runtime = os.fork()
+    except OSError as exc:
+        _fail(report_fd, STEP_FORK, exc.errno)
+    if runtime == 0:
+        _run_runtime(request, output_fd, report_fd)
+
+    os.close(output_fd)
+    for fd in (0, 1, 2):
+        os.close(fd)
+    if init_fd >= 0:
+        error = _library.lambent_exec_init(init_fd, request["init_path"].encode(), runtime)
+        _fail(report_fd, STEP_EXEC_INIT, error)
+    # Without lambent-init this copy of the zygote stays pid 1 and reaps.
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == runtime:
+            if os.WIFEXITED(status):
+                os._exit(os.WEXITSTATUS(status))
+            os._exit(128 + os.WTERMSIG(status))
+
+
+def _run_first_child(request, output_fd, report_fd, init_fd):
+    """Join the cgroups, create the namespaces, fork pid 1, report its pid and exit."""
+    for procs in request["cgroup_procs"]:
+        error = _library.lambent_join_cgroup(procs.encode())
+        if error:
+            _fail(report_fd, STEP_CGROUP, error)
+    if request["namespaces"]:
+        error = _library.lambent_unshare_namespaces()
+        if error:
+            _fail(report_fd, STEP_UNSHARE, error)
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        _fail(report_fd, STEP_FORK, exc.errno)
+    if pid == 0:
+        _run_environment_init(request, output_fd, report_fd, init_fd)
+    os.write(report_fd, _RECORD.pack(_RECORD_PID, pid, 0))
+    os._exit(0)
+
+
+def _in_child(function, *args):
+    """Run function in a forked child; whatever happens, the child never returns to the loop."""
+    try:
+        function(*args)
+    except BaseException:
+        try:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(127)
+    os._exit(127)
+
+
+def _read_report(report_fd):
+    """Read the report pipe to end-of-file and return (pid, step, errno)."""
+    pid, step, error = 0, 0, 0
+    data = b""
+    deadline = time.monotonic() + SPAWN_TIMEOUT_SECONDS
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return pid, STEP_EXEC, 110  # ETIMEDOUT
+        ready, _, _ = select.select([report_fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(report_fd, 4096)
+        if not chunk:
+            return pid, step, error
+        data += chunk
+        while len(data) >= _RECORD.size:
+            kind, a, b = _RECORD.unpack_from(data)
+            data = data[_RECORD.size:]
+            if kind == _RECORD_PID:
+                pid = a
+            elif kind == _RECORD_FAILURE and step == 0:
+                step, error = a, b
+
+
+def spawn(request, output_fd, init_fd):
+    """Start one environment and return the reply for the server."""
+    report_read, report_write = os.pipe()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            first = os.fork()
+        except OSError as exc:
+            return {"step": STEP_FORK, "errno": exc.errno, "pid": 0}
+        if first == 0:
+            os.close(report_read)
+            _in_child(_run_first_child, request, output_fd, report_write, init_fd)
+        os.close(report_write)
+        report_write = -1
+        pid, step, error = _read_report(report_read)
+        os.waitpid(first, 0)
+    finally:
+        os.close(report_read)
+        if report_write >= 0:
+            os.close(report_write)
+    if step:
+        return {"step": step, "errno": error, "pid": pid}
+    if pid == 0:
+        return {"step": STEP_FORK, "errno": 0, "pid": 0}
+    return {"pid": pid}
+
+
+def _receive(control):
+    """Return (request, output_fd) from the next message, or None at end-of-file."""
+    fds_size = _socket.CMSG_SPACE(4)
+    data, ancillary, flags, _ = control.recvmsg(MAX_REQUEST_BYTES, fds_size,
+                                                _socket.MSG_CMSG_CLOEXEC)
+    if not data:
+        return None
+    output_fd = -1
+    for level, kind, payload in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS and len(payload) >= 4:
+            output_fd = struct.unpack_from("i", payload)[0]
+    return json.loads(data), output_fd
+
+
+def serve():
+    """Serve spawn requests until the control socket closes; return the exit status."""
+    global _library
+    library_path = os.environ.pop("LAMBENT_ZYGOTE_LIBRARY", "")
+    parent = int(os.environ.pop("LAMBENT_ZYGOTE_PARENT", "0"))
+    _library = _load_library(library_path)
+    if _library.lambent_die_with_parent(parent) != 0:
+        return 1
+    # Descriptors the server left open without close-on-exec must not reach environments.
+    _library.lambent_close_all_except(CONTROL_FD)
+    os.set_inheritable(CONTROL_FD, False)
+    control = _socket.socket(fileno=CONTROL_FD)
+    init_fds = {}
+    # Objects that exist now are never collected, so the collector does not touch (and copy)
+    # the pages the children share with the zygote.
+    gc.freeze()
+    control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
+    while True:
+        received = _receive(control)
+        if received is None:
+            return 0
+        request, output_fd = received
+        try:
+            if output_fd < 0:
+                reply = {"error": "the request carried no output descriptor"}
+            else:
+                init_path = request.get("init_path", "")
+                if init_path and init_path not in init_fds:
+                    init_fds[init_path] = os.open(init_path, os.O_PATH | os.O_CLOEXEC)
+                reply = spawn(request, output_fd, init_fds.get(init_path, -1))
+        except (KeyError, TypeError, ValueError, OSError) as exc:
+            reply = {"error": f"spawn request failed: {exc!r}"}
+        finally:
+            if output_fd >= 0:
+                os.close(output_fd)
+        control.send(json.dumps(reply).encode())

@@ -291,8 +291,45 @@ Result<Child> Spawner::spawn(const SpawnSpec& spec) {
 
 Status Spawner::start_zygote(const std::vector<std::string>& argv) {
   std::string error;
-  if (zygote_for(argv, error) == nullptr) return make_error(Errc::internal, error);
+  Zygote* zygote = zygote_for(argv, error);
+  if (zygote == nullptr) return make_error(Errc::internal, error);
+  prepare_spare(*zygote);
   return ok_status();
+}
+
+void Spawner::prepare_spare(Zygote& zygote) {
+  Child cgroups;
+  std::vector<std::string> procs;
+  std::string name;
+  {
+    std::lock_guard lock(zygotes_mutex_);
+    name = fmt::format("env-spare-{}-{}", ::getpid(), ++spare_count_);
+  }
+  if (auto created = create_cgroups(name, 0, cgroups, procs); !created) {
+    LOG_WARN("sandbox", "zygote_spare_failed", "error=\"{}\"", created.error().message);
+    return;
+  }
+  boost::json::object request;
+  request["kind"] = "prepare";
+  request["namespaces"] = isolation_ == Isolation::full;
+  request["cgroup_procs"] = boost::json::value_from(procs);
+  request["init_path"] = init_path_.string();
+  auto spare = zygote.prepare(boost::json::serialize(request));
+  if (!spare) {
+    cleanup(cgroups);
+    LOG_WARN("sandbox", "zygote_spare_failed", "error=\"{}\"", spare.error().message);
+    return;
+  }
+  std::lock_guard lock(zygotes_mutex_);
+  auto& slot = spares_[&zygote];
+  cleanup(slot.cgroups);
+  slot = Spare{zygote.pid(), std::move(cgroups)};
+}
+
+Spawner::~Spawner() {
+  std::lock_guard lock(zygotes_mutex_);
+  for (auto& [key, zygote] : zygotes_) zygote->stop();
+  for (auto& [zygote, spare] : spares_) cleanup(spare.cgroups);
 }
 
 Zygote* Spawner::zygote_for(const std::vector<std::string>& argv, std::string& error) {
@@ -345,11 +382,30 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   request["address_space_limit"] = memory_root_.empty() ? spec.address_space_limit_bytes : 0;
   request["init_path"] = init_path_.string();
 
+  // A spare forked by the zygote ahead of time is already in its cgroups and namespaces.
   Child child;
   std::vector<std::string> procs;
-  if (auto created = create_cgroups(spec, child, procs); !created) {
+  bool use_spare = false;
+  {
+    std::lock_guard lock(zygotes_mutex_);
+    auto spare = spares_.find(zygote);
+    if (spare != spares_.end()) {
+      use_spare = spare->second.zygote_pid == zygote->pid();
+      if (use_spare) {
+        child = spare->second.cgroups;
+      } else {
+        cleanup(spare->second.cgroups);
+      }
+      spares_.erase(spare);
+    }
+  }
+  if (use_spare) {
+    set_memory_limit(child, spec.memory_limit_bytes);
+  } else if (auto created = create_cgroups(spec.env_id, spec.memory_limit_bytes, child, procs);
+             !created) {
     return std::move(created).error();
   }
+  request["spare"] = use_spare;
   request["cgroup_procs"] = boost::json::value_from(procs);
   std::string text = boost::json::serialize(request);
 
@@ -359,6 +415,7 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
     return make_error(Errc::io, std::string("pipe failed: ") + std::strerror(errno));
   }
   auto reply = zygote->spawn(text, output[1]);
+  if (reply) prepare_spare(*zygote);
   if (!reply) {
     // The zygote died or hung; it is stopped now and the next spawn starts a new one.
     ::close(output[0]);
@@ -410,7 +467,8 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec) {
   p.address_space_limit = memory_root_.empty() ? spec.address_space_limit_bytes : 0;
 
   Child child;
-  if (auto created = create_cgroups(spec, child, p.cgroup_procs); !created) {
+  if (auto created = create_cgroups(spec.env_id, spec.memory_limit_bytes, child, p.cgroup_procs);
+      !created) {
     return std::move(created).error();
   }
 
@@ -489,39 +547,43 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec) {
   return child;
 }
 
-Status Spawner::create_cgroups(const SpawnSpec& spec, Child& child,
-                               std::vector<std::string>& procs) {
-  if (!memory_root_.empty()) {
-    fs::path dir = memory_root_ / spec.env_id;
-    std::error_code ec;
-    fs::create_directory(dir, ec);
-    if (ec) {
-      return make_error(Errc::io, "cannot create cgroup " + dir.string() + ": " + ec.message());
-    }
-    std::string limit = std::to_string(spec.memory_limit_bytes);
-    std::string pids = std::to_string(options_.max_pids);
-    if (cgroup_v2_) {
-      write_file(dir / "memory.max", limit);
-      write_file(dir / "memory.swap.max", "0");
-      write_file(dir / "pids.max", pids);
-    } else {
-      write_file(dir / "memory.limit_in_bytes", limit);
-      write_file(dir / "memory.memsw.limit_in_bytes", limit);
-    }
-    procs.push_back((dir / "cgroup.procs").string());
-    child.cgroup = dir.string();
-    if (!pids_root_.empty()) {
-      fs::path pdir = pids_root_ / spec.env_id;
-      fs::create_directory(pdir, ec);
-      if (!ec) {
-        write_file(pdir / "pids.max", pids);
-        procs.push_back((pdir / "cgroup.procs").string());
-        child.cgroup += "\n" + pdir.string();
-      }
+Status Spawner::create_cgroups(const std::string& name, std::uint64_t memory_limit_bytes,
+                               Child& child, std::vector<std::string>& procs) {
+  if (memory_root_.empty()) return ok_status();
+  fs::path dir = memory_root_ / name;
+  std::error_code ec;
+  fs::create_directory(dir, ec);
+  if (ec) {
+    return make_error(Errc::io, "cannot create cgroup " + dir.string() + ": " + ec.message());
+  }
+  std::string pids = std::to_string(options_.max_pids);
+  if (cgroup_v2_) write_file(dir / "pids.max", pids);
+  procs.push_back((dir / "cgroup.procs").string());
+  child.cgroup = dir.string();
+  if (memory_limit_bytes != 0) set_memory_limit(child, memory_limit_bytes);
+  if (!pids_root_.empty()) {
+    fs::path pdir = pids_root_ / name;
+    fs::create_directory(pdir, ec);
+    if (!ec) {
+      write_file(pdir / "pids.max", pids);
+      procs.push_back((pdir / "cgroup.procs").string());
+      child.cgroup += "\n" + pdir.string();
     }
   }
-
   return ok_status();
+}
+
+void Spawner::set_memory_limit(const Child& child, std::uint64_t bytes) {
+  if (child.cgroup.empty()) return;
+  fs::path dir = child.cgroup.substr(0, child.cgroup.find('\n'));
+  std::string limit = std::to_string(bytes);
+  if (cgroup_v2_) {
+    write_file(dir / "memory.max", limit);
+    write_file(dir / "memory.swap.max", "0");
+  } else {
+    write_file(dir / "memory.limit_in_bytes", limit);
+    write_file(dir / "memory.memsw.limit_in_bytes", limit);
+  }
 }
 
 fs::path Spawner::task_root(const SpawnSpec& spec) const {

@@ -88,6 +88,8 @@ void set_command_line_area(int argc, char** argv);
 class Spawner {
  public:
   explicit Spawner(SpawnerOptions options);
+  // Stops the zygotes and removes the cgroups of their spares.
+  ~Spawner();
 
   // Probes what this host allows (root, namespaces, cgroup version) and prepares /var/task and
   // /var/runtime as mount points. Returns a human-readable summary for the start-up log.
@@ -127,7 +129,12 @@ class Spawner {
   // Fails with Errc::internal when the zygote is unavailable, so spawn() falls back to exec.
   Result<Child> spawn_with_zygote(const SpawnSpec& spec);
   Zygote* zygote_for(const std::vector<std::string>& argv, std::string& error);
-  Status create_cgroups(const SpawnSpec& spec, Child& child, std::vector<std::string>& procs);
+  // Creates the cgroups named `name` with the PID limit and, unless memory_limit_bytes is 0,
+  // the memory limit. Appends their cgroup.procs files to `procs`.
+  Status create_cgroups(const std::string& name, std::uint64_t memory_limit_bytes, Child& child,
+                        std::vector<std::string>& procs);
+  void set_memory_limit(const Child& child, std::uint64_t bytes);
+  void prepare_spare(Zygote& zygote);
   void remove_stale_cgroups();
 
   SpawnerOptions options_;
@@ -144,6 +151,14 @@ class Spawner {
   // Keyed by the zygote's command line joined with NUL characters.
   std::map<std::string, std::unique_ptr<Zygote>> zygotes_;
   bool zygote_fallback_logged_ = false;
+  // The cgroups of each zygote's spare (see Zygote::prepare), created without a memory limit,
+  // which the spawn that uses them sets.
+  struct Spare {
+    pid_t zygote_pid = 0;  // the zygote process that forked it; a restarted zygote has none
+    Child cgroups;
+  };
+  std::map<Zygote*, Spare> spares_;
+  std::uint64_t spare_count_ = 0;
   std::mutex uid_mutex_;
   std::vector<bool> uid_used_;
   std::size_t next_uid_ = 0;

@@ -83,6 +83,7 @@ Status Zygote::start(std::chrono::milliseconds start_timeout) {
     pid_ = -1;
     ::close(socket_);
     socket_ = -1;
+    reap_spare_locked();
   }
 
   int pair[2];
@@ -142,9 +143,8 @@ Status Zygote::start(std::chrono::milliseconds start_timeout) {
   return ok_status();
 }
 
-Result<ZygoteReply> Zygote::spawn(const std::string& request, int output_fd,
-                                  std::chrono::milliseconds reply_timeout) {
-  std::lock_guard lock(mutex_);
+Result<boost::json::object> Zygote::exchange_locked(const std::string& request, int fd,
+                                                    std::chrono::milliseconds reply_timeout) {
   if (pid_ <= 0) return make_error(Errc::internal, "zygote is not running");
 
   msghdr message{};
@@ -152,13 +152,15 @@ Result<ZygoteReply> Zygote::spawn(const std::string& request, int output_fd,
   message.msg_iov = &data;
   message.msg_iovlen = 1;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(header), &output_fd, sizeof(int));
+  if (fd >= 0) {
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  }
   ssize_t sent;
   do {
     sent = ::sendmsg(socket_, &message, MSG_NOSIGNAL);
@@ -166,7 +168,7 @@ Result<ZygoteReply> Zygote::spawn(const std::string& request, int output_fd,
   if (sent != static_cast<ssize_t>(request.size())) {
     std::string reason = sent < 0 ? std::strerror(errno) : "short write";
     stop_locked();
-    return make_error(Errc::internal, "sending a spawn request to the zygote failed: " + reason);
+    return make_error(Errc::internal, "sending a request to the zygote failed: " + reason);
   }
 
   std::string reply = receive(socket_, reply_timeout);
@@ -180,19 +182,39 @@ Result<ZygoteReply> Zygote::spawn(const std::string& request, int output_fd,
                                   reply.empty() ? (error == 0 ? "it exited" : std::strerror(error))
                                                 : "invalid JSON"));
   }
-  const auto& object = parsed.as_object();
+  auto& object = parsed.as_object();
   if (const auto* text = object.if_contains("error"); text && text->is_string()) {
     return make_error(Errc::internal,
-                      "zygote rejected the spawn request: " + std::string(text->as_string()));
+                      "zygote rejected the request: " + std::string(text->as_string()));
   }
+  return std::move(object);
+}
+
+Result<ZygoteReply> Zygote::spawn(const std::string& request, int output_fd,
+                                  std::chrono::milliseconds reply_timeout) {
+  std::lock_guard lock(mutex_);
+  auto object = exchange_locked(request, output_fd, reply_timeout);
+  // Whatever the outcome, the zygote has used up or dropped its spare.
+  spare_pid_ = 0;
+  if (!object) return std::move(object).error();
   ZygoteReply result;
-  result.pid = static_cast<pid_t>(int_field(object, "pid"));
-  result.step = static_cast<int>(int_field(object, "step"));
-  result.error = static_cast<int>(int_field(object, "errno"));
+  result.pid = static_cast<pid_t>(int_field(*object, "pid"));
+  result.step = static_cast<int>(int_field(*object, "step"));
+  result.error = static_cast<int>(int_field(*object, "errno"));
   if (result.step == 0 && result.pid <= 0) {
     return make_error(Errc::internal, "zygote reply names no process");
   }
   return result;
+}
+
+Result<pid_t> Zygote::prepare(const std::string& request) {
+  std::lock_guard lock(mutex_);
+  auto object = exchange_locked(request, -1, std::chrono::seconds(35));
+  if (!object) return std::move(object).error();
+  auto pid = static_cast<pid_t>(int_field(*object, "spare"));
+  if (pid <= 0) return make_error(Errc::internal, "zygote reply names no spare");
+  spare_pid_ = pid;
+  return pid;
 }
 
 void Zygote::stop() {
@@ -212,6 +234,17 @@ void Zygote::stop_locked() {
     }
     pid_ = -1;
   }
+  reap_spare_locked();
+}
+
+void Zygote::reap_spare_locked() {
+  if (spare_pid_ <= 0) return;
+  // The zygote is gone, so its spare is the server's child now, or was reaped already.
+  ::kill(spare_pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(spare_pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  spare_pid_ = 0;
 }
 
 }  // namespace lambent::sandbox

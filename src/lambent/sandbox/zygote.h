@@ -2,6 +2,8 @@
 
 #include "lambent/base/result.h"
 
+#include <boost/json/object.hpp>
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -44,7 +46,13 @@ class Zygote {
   Result<ZygoteReply> spawn(const std::string& request, int output_fd,
                             std::chrono::milliseconds reply_timeout = std::chrono::seconds(35));
 
-  // Kills and reaps the process. Idempotent.
+  // Asks the zygote to fork a spare for the next spawn: a child that joins the cgroups and
+  // creates the namespaces a prepare request names ({"kind":"prepare",...}) ahead of time.
+  // A later spawn request with "spare": true hands its environment to that child. Returns the
+  // spare's pid; fails like spawn().
+  Result<pid_t> prepare(const std::string& request);
+
+  // Kills and reaps the process and its spare. Idempotent.
   void stop();
 
   bool running();
@@ -52,12 +60,18 @@ class Zygote {
 
  private:
   void stop_locked();
+  void reap_spare_locked();
+  Result<boost::json::object> exchange_locked(const std::string& request, int fd,
+                                              std::chrono::milliseconds reply_timeout);
 
   std::vector<std::string> argv_;
   std::vector<std::string> env_;
   std::mutex mutex_;
   pid_t pid_ = -1;
   int socket_ = -1;
+  // The spare forked by the last prepare(), until a spawn uses it. It is the zygote's child,
+  // and becomes the server's (a child subreaper) when the zygote dies, so stop() reaps it.
+  pid_t spare_pid_ = 0;
 };
 
 }  // namespace lambent::sandbox

@@ -59,6 +59,7 @@ STEP_EXEC_INIT = 16
 _RECORD = struct.Struct("iii")
 _RECORD_PID = 1  # a: pid 1 of the environment
 _RECORD_FAILURE = 2  # a: step, b: errno
+_RECORD_REAPED = 3  # a: pid 1, which its parent reaped, so the server must not wait for it
 
 # The longest a spawn may take before the zygote gives up on it, in seconds. The exec path
 # waits as long.
@@ -192,7 +193,11 @@ def _run_environment_init(request, output_fd, report_fd, init_fd):
     if init_fd >= 0:
         error = _library.lambent_exec_init(init_fd, request["init_path"].encode(), runtime)
         _fail(report_fd, STEP_EXEC_INIT, error)
-    # Without lambent-init this copy of the zygote stays pid 1 and reaps.
+    _reap_until(runtime)
+
+
+def _reap_until(runtime):
+    """Reap children, as pid 1 without lambent-init, and exit with the runtime's status."""
     while True:
         pid, status = os.waitpid(-1, 0)
         if pid == runtime:
@@ -246,7 +251,10 @@ def _in_child(function, *args):
 
 
 def _read_report(report_fd):
-    """Read the report pipe to end-of-file and return (pid, step, errno)."""
+    """Read the report pipe to end-of-file and return (pid, step, errno).
+
+    pid is -1 when the report says that the environment's pid 1 was reaped already.
+    """
     pid, step, error = 0, 0, 0
     data = b""
     deadline = time.monotonic() + SPAWN_TIMEOUT_SECONDS
@@ -266,36 +274,125 @@ def _read_report(report_fd):
             data = data[_RECORD.size:]
             if kind == _RECORD_PID:
                 pid = a
+            elif kind == _RECORD_REAPED:
+                pid = -1
             elif kind == _RECORD_FAILURE and step == 0:
                 step, error = a, b
 
 
 class Spare:
-    """A first child forked ahead of a request, already in its cgroups and namespaces.
+    """An environment forked ahead of its spawn request, waiting in its cgroups and namespaces.
 
     Joining a cgroup waits for an RCU grace period in the kernel (about 10 ms measured on this
-    project's cgroup v1 build hosts), and the fork costs a millisecond or more, so the server
-    asks for a spare after each spawn and the next spawn skips both.
+    project's cgroup v1 build hosts), and each fork of the interpreter costs a millisecond or
+    more, so the server asks for a spare after each spawn and the next spawn skips all that.
+    A spare is three processes:
+
+    - the first child, which created the namespaces and stays the parent of pid 1, so a spare
+      that is never used is reaped by the zygote, not by the server;
+    - pid 1, which joined the cgroups and waits on the channel for the spawn request. It then
+      mounts, hands the request to the runtime process, tells the first child to exit (pid 1
+      becomes the server's child) and execs lambent-init;
+    - the runtime process, which waits for the request from pid 1.
+
+    Closing the channel ends an unused spare: pid 1 exits, which ends the namespace.
     """
 
-    def __init__(self, pid, channel, report_fd):
-        self.pid = pid
-        self.channel = channel  # the zygote's end of a socket pair to the spare
+    def __init__(self, pid, environment_pid, channel, report_fd):
+        self.pid = pid  # the first child
+        self.environment_pid = environment_pid  # pid 1, in the server's PID namespace
+        self.channel = channel  # the zygote's end of a socket pair to pid 1
         self.report_fd = report_fd
 
     def close(self):
+        """Close the zygote's descriptors, which ends the spare unless it was used."""
         self.channel.close()
         os.close(self.report_fd)
 
 
-def _run_spare(request, channel, report_fd, init_fd):
-    """Isolate, then wait for a spawn request from the zygote and start its environment."""
-    _isolate_first_child(request, report_fd)
+def _run_spare_runtime(channel, report_fd):
+    """Wait for the spawn request from pid 1, then become the runtime process."""
     received = _receive(channel)
     if received is None:
         os._exit(0)
-    spawn_request, output_fd = received
-    _fork_environment(spawn_request, output_fd, report_fd, init_fd)
+    request, output_fd = received
+    _run_runtime(request, output_fd, report_fd)
+
+
+def _run_spare_init(prepare_request, channel, go_fd, report_fd, init_fd):
+    """Run as pid 1 of a spare: join the cgroups, fork the runtime, wait for the request."""
+    for procs in prepare_request["cgroup_procs"]:
+        error = _library.lambent_join_cgroup(procs.encode())
+        if error:
+            _fail(report_fd, STEP_CGROUP, error)
+    os.setsid()
+    init_end, runtime_end = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    try:
+        runtime = os.fork()
+    except OSError as exc:
+        _fail(report_fd, STEP_FORK, exc.errno)
+    if runtime == 0:
+        init_end.close()
+        channel.close()
+        os.close(go_fd)
+        _run_spare_runtime(runtime_end, report_fd)
+    runtime_end.close()
+
+    received = _receive(channel)
+    if received is None:
+        os._exit(0)
+    request, output_fd = received
+    if request["namespaces"]:
+        step = ctypes.c_int(0)
+        error = _library.lambent_mount_sandbox(
+            request["code_dir"].encode(),
+            request["runtime_dir"].encode(),
+            request["passwd_file"].encode(),
+            request["group_file"].encode(),
+            request["tmp_options"].encode(),
+            ctypes.byref(step),
+        )
+        if error:
+            _fail(report_fd, step.value, error)
+    # The first child exits now, so this process becomes the server's child.
+    os.write(go_fd, b"1")
+    os.close(go_fd)
+    data = json.dumps(request).encode()
+    fds = struct.pack("i", output_fd)
+    init_end.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+    os.close(output_fd)
+    for fd in (0, 1, 2):
+        os.close(fd)
+    if init_fd >= 0:
+        error = _library.lambent_exec_init(init_fd, request["init_path"].encode(), runtime)
+        _fail(report_fd, STEP_EXEC_INIT, error)
+    _reap_until(runtime)
+
+
+def _run_spare_first_child(prepare_request, channel, report_fd, init_fd):
+    """Create the namespaces, fork the spare's pid 1 and stay its parent until it is used."""
+    if prepare_request["namespaces"]:
+        error = _library.lambent_unshare_namespaces()
+        if error:
+            _fail(report_fd, STEP_UNSHARE, error)
+    go_read, go_write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        _fail(report_fd, STEP_FORK, exc.errno)
+    if pid == 0:
+        os.close(go_read)
+        _run_spare_init(prepare_request, channel, go_write, report_fd, init_fd)
+    os.close(go_write)
+    channel.close()
+    os.write(report_fd, _RECORD.pack(_RECORD_PID, pid, 0))
+    if os.read(go_read, 1):
+        os._exit(0)
+    # pid 1 exited unused or failed before it was handed over: reap it here, so it never
+    # becomes a zombie of the server.
+    os.waitpid(pid, 0)
+    os.write(report_fd, _RECORD.pack(_RECORD_REAPED, pid, 0))
+    os._exit(0)
 
 
 def prepare_spare(request, init_fd):
@@ -315,10 +412,26 @@ def prepare_spare(request, init_fd):
     if pid == 0:
         os.close(report_read)
         zygote_end.close()
-        _in_child(_run_spare, request, spare_end, report_write, init_fd)
+        _in_child(_run_spare_first_child, request, spare_end, report_write, init_fd)
     os.close(report_write)
     spare_end.close()
-    return Spare(pid, zygote_end, report_read)
+    spare = Spare(pid, 0, zygote_end, report_read)
+    # The first record is pid 1's pid, or the failure to create the namespaces.
+    ready, _, _ = select.select([report_read], [], [], SPAWN_TIMEOUT_SECONDS)
+    record = os.read(report_read, _RECORD.size) if ready else b""
+    if len(record) == _RECORD.size:
+        kind, a, _ = _RECORD.unpack(record)
+        if kind == _RECORD_PID:
+            spare.environment_pid = a
+            return spare
+    discard_spare(spare)
+    raise OSError("the spare did not start its pid 1")
+
+
+def discard_spare(spare):
+    """End an unused Spare and reap its first child, which reaps pid 1."""
+    spare.close()
+    os.waitpid(spare.pid, 0)
 
 
 def spawn_with_spare(spare, request, output_fd):
@@ -328,14 +441,16 @@ def spawn_with_spare(spare, request, output_fd):
         fds = struct.pack("i", output_fd)
         spare.channel.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
     except OSError:
-        # A spare that failed to isolate has reported why and exited: the report says so.
+        # A spare that failed to set up has reported why and exited: the report says so.
         pass
     try:
         pid, step, error = _read_report(spare.report_fd)
         os.waitpid(spare.pid, 0)
     finally:
         spare.close()
-    return _reply(pid, step, error)
+    if pid == 0:
+        pid = spare.environment_pid
+    return _reply(max(pid, 0), step, error)
 
 
 def _reply(pid, step, error):
@@ -416,8 +531,7 @@ def serve():
         try:
             if request.get("kind") == "prepare":
                 if spare is not None:
-                    spare.close()
-                    os.waitpid(spare.pid, 0)
+                    discard_spare(spare)
                     spare = None
                 spare = prepare_spare(request, open_init(request.get("init_path", "")))
                 reply = {"spare": spare.pid}

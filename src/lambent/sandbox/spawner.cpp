@@ -301,12 +301,20 @@ void Spawner::prepare_spare(Zygote& zygote) {
   Child cgroups;
   std::vector<std::string> procs;
   std::string name;
+  pid_t zygote_pid = zygote.pid();
   {
+    // One spare per zygote: skip when one exists or another thread is preparing it.
     std::lock_guard lock(zygotes_mutex_);
+    auto& slot = spares_[&zygote];
+    if (slot.zygote_pid == zygote_pid) return;
+    cleanup(slot.cgroups);
+    slot = Spare{zygote_pid, {}, false};
     name = fmt::format("env-spare-{}-{}", ::getpid(), ++spare_count_);
   }
   if (auto created = create_cgroups(name, 0, cgroups, procs); !created) {
     LOG_WARN("sandbox", "zygote_spare_failed", "error=\"{}\"", created.error().message);
+    std::lock_guard lock(zygotes_mutex_);
+    spares_.erase(&zygote);
     return;
   }
   boost::json::object request;
@@ -318,12 +326,12 @@ void Spawner::prepare_spare(Zygote& zygote) {
   if (!spare) {
     cleanup(cgroups);
     LOG_WARN("sandbox", "zygote_spare_failed", "error=\"{}\"", spare.error().message);
+    std::lock_guard lock(zygotes_mutex_);
+    spares_.erase(&zygote);
     return;
   }
   std::lock_guard lock(zygotes_mutex_);
-  auto& slot = spares_[&zygote];
-  cleanup(slot.cgroups);
-  slot = Spare{zygote.pid(), std::move(cgroups)};
+  spares_[&zygote] = Spare{zygote_pid, std::move(cgroups), true};
 }
 
 Spawner::~Spawner() {
@@ -389,7 +397,7 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   {
     std::lock_guard lock(zygotes_mutex_);
     auto spare = spares_.find(zygote);
-    if (spare != spares_.end()) {
+    if (spare != spares_.end() && spare->second.ready) {
       use_spare = spare->second.zygote_pid == zygote->pid();
       if (use_spare) {
         child = spare->second.cgroups;

@@ -156,6 +156,7 @@ class Spawner {
   struct Spare {
     pid_t zygote_pid = 0;  // the zygote process that forked it; a restarted zygote has none
     Child cgroups;
+    bool ready = false;  // false while prepare() runs
   };
   std::map<Zygote*, Spare> spares_;
   std::uint64_t spare_count_ = 0;

@@ -239,9 +239,19 @@ void Zygote::stop_locked() {
 
 void Zygote::reap_spare_locked() {
   if (spare_pid_ <= 0) return;
-  // The zygote is gone, so its spare is the server's child now, or was reaped already.
-  ::kill(spare_pid_, SIGKILL);
+  // The zygote is gone, so the spare's first child is the server's child now. It exits by
+  // itself once it has reaped the spare's pid 1, which sees the zygote's end of its channel
+  // close; a first child that takes longer than a second is killed.
   int status = 0;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    pid_t done = ::waitpid(spare_pid_, &status, WNOHANG);
+    if (done != 0) {
+      spare_pid_ = 0;
+      return;
+    }
+    ::usleep(10000);
+  }
+  ::kill(spare_pid_, SIGKILL);
   while (::waitpid(spare_pid_, &status, 0) < 0 && errno == EINTR) {
   }
   spare_pid_ = 0;

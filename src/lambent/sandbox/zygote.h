@@ -48,8 +48,8 @@ class Zygote {
 
   // Asks the zygote to fork a spare for the next spawn: a child that joins the cgroups and
   // creates the namespaces a prepare request names ({"kind":"prepare",...}) ahead of time.
-  // A later spawn request with "spare": true hands its environment to that child. Returns the
-  // spare's pid; fails like spawn().
+  // A later spawn request with "spare": true hands its environment to that spare. Returns the
+  // pid of the spare's first child; fails like spawn().
   Result<pid_t> prepare(const std::string& request);
 
   // Kills and reaps the process and its spare. Idempotent.
@@ -69,8 +69,9 @@ class Zygote {
   std::mutex mutex_;
   pid_t pid_ = -1;
   int socket_ = -1;
-  // The spare forked by the last prepare(), until a spawn uses it. It is the zygote's child,
-  // and becomes the server's (a child subreaper) when the zygote dies, so stop() reaps it.
+  // The first child of the spare forked by the last prepare(), until a spawn uses it. It is
+  // the zygote's child, and becomes the server's (a child subreaper) when the zygote dies, so
+  // stop() reaps it.
   pid_t spare_pid_ = 0;
 };
 

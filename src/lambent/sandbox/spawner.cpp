@@ -5,12 +5,18 @@
 
 #include <boost/json.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -62,6 +68,13 @@ struct ChildFailure {
 
 char* g_command_line = nullptr;
 std::size_t g_command_line_size = 0;
+
+// The cgroup directory of environment `name`: "env-<server pid>-<name>", so a server that
+// starts removes only the leftovers of servers that are gone (see remove_stale_cgroups).
+std::string cgroup_name(std::string_view name) {
+  if (name.starts_with("env-")) name.remove_prefix(4);
+  return fmt::format("env-{}-{}", ::getpid(), name);
+}
 
 [[noreturn]] void fail_child(int report_fd, int step) {
   ChildFailure failure{step, errno};
@@ -309,7 +322,7 @@ void Spawner::prepare_spare(Zygote& zygote) {
     if (slot.zygote_pid == zygote_pid) return;
     cleanup(slot.cgroups);
     slot = Spare{zygote_pid, {}, false};
-    name = fmt::format("env-spare-{}-{}", ::getpid(), ++spare_count_);
+    name = fmt::format("spare-{}", ++spare_count_);
   }
   if (auto created = create_cgroups(name, 0, cgroups, procs); !created) {
     LOG_WARN("sandbox", "zygote_spare_failed", "error=\"{}\"", created.error().message);
@@ -558,7 +571,7 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec) {
 Status Spawner::create_cgroups(const std::string& name, std::uint64_t memory_limit_bytes,
                                Child& child, std::vector<std::string>& procs) {
   if (memory_root_.empty()) return ok_status();
-  fs::path dir = memory_root_ / name;
+  fs::path dir = memory_root_ / cgroup_name(name);
   std::error_code ec;
   fs::create_directory(dir, ec);
   if (ec) {
@@ -570,7 +583,7 @@ Status Spawner::create_cgroups(const std::string& name, std::uint64_t memory_lim
   child.cgroup = dir.string();
   if (memory_limit_bytes != 0) set_memory_limit(child, memory_limit_bytes);
   if (!pids_root_.empty()) {
-    fs::path pdir = pids_root_ / name;
+    fs::path pdir = pids_root_ / cgroup_name(name);
     fs::create_directory(pdir, ec);
     if (!ec) {
       write_file(pdir / "pids.max", pids);
@@ -604,14 +617,19 @@ fs::path Spawner::runtime_root(const SpawnSpec& spec) const {
 }
 
 void Spawner::remove_stale_cgroups() {
-  // Environments of a server that was killed leave their cgroups behind. rmdir only succeeds
-  // on a cgroup without processes, so live environments (of any server) are never touched.
+  // Environments of a server that was killed leave their cgroups behind. Names start with
+  // "env-<server pid>-", and only those of servers that are no longer running are removed:
+  // another server on this host may have created an empty cgroup that its environment is
+  // about to join. rmdir only succeeds on a cgroup without processes.
   std::size_t removed = 0;
   for (const auto& root : {memory_root_, pids_root_}) {
     if (root.empty()) continue;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(root, ec)) {
-      if (!entry.is_directory() || !entry.path().filename().string().starts_with("env-")) continue;
+      std::string name = entry.path().filename().string();
+      if (!entry.is_directory() || !name.starts_with("env-")) continue;
+      long owner = std::strtol(name.c_str() + 4, nullptr, 10);
+      if (owner > 0 && (::kill(static_cast<pid_t>(owner), 0) == 0 || errno == EPERM)) continue;
       if (::rmdir(entry.path().c_str()) == 0) ++removed;
     }
   }
@@ -671,7 +689,69 @@ void Spawner::release_uid(uid_t uid) {
   if (slot < uid_used_.size()) uid_used_[slot] = false;
 }
 
+namespace {
+
+// Asks the kernel's sock_diag interface for the TCP socket 127.0.0.1:client_port ->
+// 127.0.0.1:server_port. Returns its uid; nullopt when there is no such socket; or -1 when the
+// query itself failed (no NETLINK_SOCK_DIAG), so the caller can read /proc/net/tcp instead.
+// One exact lookup takes microseconds, where reading /proc/net/tcp walks the kernel's whole
+// socket hash table (about 6 ms measured on the 2-core build hosts).
+std::optional<long> sock_diag_peer_uid(std::uint16_t client_port, std::uint16_t server_port) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return -1;
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 request;
+  } query{};
+  query.header.nlmsg_len = sizeof query;
+  query.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  query.header.nlmsg_flags = NLM_F_REQUEST;
+  query.request.sdiag_family = AF_INET;
+  query.request.sdiag_protocol = IPPROTO_TCP;
+  query.request.idiag_states = ~0u;
+  query.request.id.idiag_sport = htons(client_port);
+  query.request.id.idiag_dport = htons(server_port);
+  query.request.id.idiag_src[0] = htonl(INADDR_LOOPBACK);
+  query.request.id.idiag_dst[0] = htonl(INADDR_LOOPBACK);
+  query.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  query.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd, &query, sizeof query, 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof kernel) != static_cast<ssize_t>(sizeof query)) {
+    ::close(fd);
+    return -1;
+  }
+  alignas(nlmsghdr) char buffer[8192];
+  ssize_t n;
+  do {
+    n = ::recv(fd, buffer, sizeof buffer, 0);
+  } while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n < static_cast<ssize_t>(sizeof(nlmsghdr))) return -1;
+  auto* reply = reinterpret_cast<nlmsghdr*>(buffer);
+  if (!NLMSG_OK(reply, static_cast<unsigned>(n))) return -1;
+  if (reply->nlmsg_type == NLMSG_ERROR) {
+    auto* error = static_cast<nlmsgerr*>(NLMSG_DATA(reply));
+    // ENOENT: no such socket. Anything else means the lookup did not work.
+    if (error->error == -ENOENT) return std::nullopt;
+    return -1;
+  }
+  if (reply->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+      reply->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) {
+    return -1;
+  }
+  auto* message = static_cast<inet_diag_msg*>(NLMSG_DATA(reply));
+  return static_cast<long>(message->idiag_uid);
+}
+
+}  // namespace
+
 std::optional<uid_t> loopback_peer_uid(std::uint16_t client_port, std::uint16_t server_port) {
+  auto diag = sock_diag_peer_uid(client_port, server_port);
+  if (!diag) return std::nullopt;
+  if (*diag >= 0) return static_cast<uid_t>(*diag);
+
   // Lines read "sl local_address rem_address st ... uid timeout inode", with addresses as
   // hex IPv4 in host byte order and hex ports: 127.0.0.1:80 is 0100007F:0050.
   std::string local = fmt::format("0100007F:{:04X}", client_port);

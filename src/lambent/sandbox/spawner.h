@@ -38,7 +38,7 @@ struct SpawnSpec {
   std::vector<std::string> env;   // "KEY=VALUE"
   std::filesystem::path code_dir;  // mounted read-only at /var/task
   std::filesystem::path runtime_dir;  // mounted read-only at /var/runtime (empty: none)
-  std::string env_id;              // names the cgroup; [a-z0-9-] only
+  std::string env_id;              // names the cgroup, with the server pid; [a-z0-9-] only
   std::uint64_t memory_limit_bytes = 128ull << 20;
   std::uint64_t tmp_size_bytes = 512ull << 20;
   // Without a memory cgroup, RLIMIT_AS of this many bytes replaces the memory limit (0: none).
@@ -59,7 +59,8 @@ struct Child {
 };
 
 // Returns the uid that owns the TCP socket connected from 127.0.0.1:client_port to
-// 127.0.0.1:server_port, read from /proc/net/tcp, or nullopt when there is none.
+// 127.0.0.1:server_port, or nullopt when there is none. Asks the kernel through
+// NETLINK_SOCK_DIAG, and reads /proc/net/tcp where that is not available.
 std::optional<uid_t> loopback_peer_uid(std::uint16_t client_port, std::uint16_t server_port);
 
 struct SpawnerOptions {
@@ -129,8 +130,8 @@ class Spawner {
   // Fails with Errc::internal when the zygote is unavailable, so spawn() falls back to exec.
   Result<Child> spawn_with_zygote(const SpawnSpec& spec);
   Zygote* zygote_for(const std::vector<std::string>& argv, std::string& error);
-  // Creates the cgroups named `name` with the PID limit and, unless memory_limit_bytes is 0,
-  // the memory limit. Appends their cgroup.procs files to `procs`.
+  // Creates the cgroups of environment `name` with the PID limit and, unless
+  // memory_limit_bytes is 0, the memory limit. Appends their cgroup.procs files to `procs`.
   Status create_cgroups(const std::string& name, std::uint64_t memory_limit_bytes, Child& child,
                         std::vector<std::string>& procs);
   void set_memory_limit(const Child& child, std::uint64_t bytes);

@@ -4,7 +4,10 @@
 
 #include <sstream>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -359,6 +362,33 @@ TEST_F(SpawnerTest, CleanupRemovesCgroup) {
   EXPECT_FALSE(fs::exists(first_dir)) << first_dir;
 }
 
+
+TEST(LoopbackPeerUid, FindsConnectedSocketOwner) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::uint16_t server_port = ntohs(address.sin_port);
+
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  sockaddr_in local{};
+  length = sizeof local;
+  ASSERT_EQ(::getsockname(client, reinterpret_cast<sockaddr*>(&local), &length), 0);
+  std::uint16_t client_port = ntohs(local.sin_port);
+
+  EXPECT_EQ(loopback_peer_uid(client_port, server_port), std::optional<uid_t>(::geteuid()));
+  EXPECT_EQ(loopback_peer_uid(client_port, static_cast<std::uint16_t>(server_port + 1)),
+            std::nullopt);
+  ::close(client);
+  ::close(listener);
+}
 
 // ---- the Python zygote path ----
 

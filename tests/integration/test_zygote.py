@@ -12,8 +12,8 @@ import pytest
 
 from conftest import Server, create_function, invoke_json, log_tail
 
-# A handler that reports what an environment sees of itself. It writes a file named after its
-# invocation to /tmp first, so a second environment can show that it does not see it.
+# A handler that returns facts about its environment. It first writes a file named after its
+# invocation to /tmp, so a second environment can show that the file is not visible there.
 PROBE = '''
 import json, os, random, sys, time, uuid
 

@@ -1,28 +1,35 @@
 """A pre-started Python runtime that forks execution environments on request.
 
 The server starts one zygote per Python interpreter. It imports the runtime's modules once,
-then waits on its control socket (descriptor 3, a SOCK_SEQPACKET Unix socket) for spawn
-requests. For each request it forks, and the fork isolates itself the way the exec path does
+then waits on its control socket (descriptor 3, a SOCK_SEQPACKET Unix socket) for requests.
+Each environment is a tree of forks that isolates itself the way the exec path does
 (``src/lambent/sandbox/spawner.cpp``) before it runs ``loop.main`` for the function:
 
-- the first child joins the environment's cgroups, creates new mount, PID, IPC and UTS
-  namespaces, forks the environment's pid 1 and exits. The server is a child subreaper, so
-  pid 1 becomes the server's child, which the server watches and kills as on the exec path;
-- pid 1 mounts /var/task, /var/runtime, /etc/passwd, /etc/group, /tmp and /proc, forks the
-  runtime process and replaces itself with lambent-init, which reaps orphans and exits with
-  the runtime's status;
+- the first child creates new mount, PID, IPC and UTS namespaces and forks the environment's
+  pid 1. It exits when the environment is handed over, and because the server is a child
+  subreaper, pid 1 then becomes the server's child, which the server watches and kills as on
+  the exec path;
+- pid 1 joins the cgroups (the first child does, before the fork, when there is no spare),
+  mounts /var/task, /var/runtime, /etc/passwd, /etc/group, /tmp and /proc, forks the runtime
+  process and replaces itself with lambent-init, which reaps orphans and exits with the
+  runtime's status;
 - the runtime process redirects stdout and stderr into the output pipe that came with the
   request, drops to the environment's uid, closes every other descriptor, sets rlimits and
   the function's environment variables, then runs the runtime loop.
 
-The namespace, mount and credential calls come from liblambent_zygote.so through ctypes,
-because Python 3.11 has no os.unshare or os.mount.
+A prepare request (``{"kind": "prepare", ...}``) forks such a tree ahead of time as a Spare,
+which the next spawn request with ``"spare": true`` uses. The namespace, mount and credential
+calls come from liblambent_zygote.so through ctypes, because Python 3.11 has no os.unshare or
+os.mount.
 
-A request is one JSON message, with the write end of the environment's output pipe attached
-as SCM_RIGHTS. The reply is ``{"pid": N}`` (pid 1 of the environment, in the server's PID
-namespace), ``{"step": S, "errno": E, "pid": N}`` when set-up failed at step S (the numbers of
-``Step`` in ``src/lambent/sandbox/isolation.h``; pid is 0 when no pid 1 was started), or
-``{"error": TEXT}`` for a request the zygote could not read.
+A spawn request is one JSON message, with the write end of the environment's output pipe
+attached as SCM_RIGHTS. The reply is one of:
+
+- ``{"pid": N}``: pid 1 of the environment, in the server's PID namespace;
+- ``{"step": S, "errno": E, "pid": N}``: set-up failed at step S, a value of ``Step`` in
+  ``src/lambent/sandbox/isolation.h``. pid is 0 when no pid 1 is left for the server to reap;
+- ``{"spare": N}``: the pid of a prepared spare's first child;
+- ``{"error": TEXT}``: the zygote could not read or serve the request.
 
 The zygote holds no threads, and every descriptor it opens is close-on-exec and closed in the
 children. ``os.fork`` runs the at-fork hooks, so the ``random`` module is reseeded in every
@@ -61,8 +68,8 @@ _RECORD_PID = 1  # a: pid 1 of the environment
 _RECORD_FAILURE = 2  # a: step, b: errno
 _RECORD_REAPED = 3  # a: pid 1, which its parent reaped, so the server must not wait for it
 
-# The longest a spawn may take before the zygote gives up on it, in seconds. The exec path
-# waits as long.
+# The maximum time a spawn may take before the zygote gives up on it, in seconds. The exec
+# path waits as long.
 SPAWN_TIMEOUT_SECONDS = 30.0
 
 _library = None
@@ -129,7 +136,7 @@ def _run_runtime(request, output_fd, report_fd):
         key, _, value = entry.partition("=")
         os.environ[key] = value
     sys.argv = _script_argv(request["argv"])
-    # The report pipe reaches end-of-file here, which tells the zygote that set-up is done,
+    # The report pipe reaches end-of-file here, which signals the zygote that set-up is done,
     # as exec does on the exec path.
     os.close(report_fd)
 
@@ -237,7 +244,7 @@ def _fork_environment(request, output_fd, report_fd, init_fd):
 
 
 def _in_child(function, *args):
-    """Run function in a forked child; whatever happens, the child never returns to the loop."""
+    """Run function in a forked child, which exits instead of returning to the loop."""
     try:
         function(*args)
     except BaseException:
@@ -253,7 +260,7 @@ def _in_child(function, *args):
 def _read_report(report_fd):
     """Read the report pipe to end-of-file and return (pid, step, errno).
 
-    pid is -1 when the report says that the environment's pid 1 was reaped already.
+    pid is -1 when the report records that the environment's pid 1 was reaped already.
     """
     pid, step, error = 0, 0, 0
     data = b""
@@ -285,7 +292,7 @@ class Spare:
 
     Joining a cgroup waits for an RCU grace period in the kernel (about 10 ms measured on this
     project's cgroup v1 build hosts), and each fork of the interpreter costs a millisecond or
-    more, so the server asks for a spare after each spawn and the next spawn skips all that.
+    more, so the server requests a spare after each spawn and the next spawn skips all that.
     A spare is three processes:
 
     - the first child, which created the namespaces and stays the parent of pid 1, so a spare
@@ -441,7 +448,7 @@ def spawn_with_spare(spare, request, output_fd):
         fds = struct.pack("i", output_fd)
         spare.channel.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
     except OSError:
-        # A spare that failed to set up has reported why and exited: the report says so.
+        # A spare that failed to set up has written the failed step to the report and exited.
         pass
     try:
         pid, step, error = _read_report(spare.report_fd)

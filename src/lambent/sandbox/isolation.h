@@ -36,8 +36,8 @@ enum Step : int {
 // Returns the step's description for error messages ("mount /tmp").
 const char* step_name(int step);
 
-// What mount_sandbox() mounts. Every path is a NUL-terminated string; an empty runtime_dir
-// or passwd_file skips that mount.
+// The sources of mount_sandbox()'s mounts, as NUL-terminated strings. An empty runtime_dir or
+// passwd_file skips that mount.
 struct MountPlan {
   const char* code_dir = "";     // bind-mounted read-only at /var/task
   const char* runtime_dir = "";  // bind-mounted read-only at /var/runtime

@@ -691,9 +691,9 @@ void Spawner::release_uid(uid_t uid) {
 
 namespace {
 
-// Asks the kernel's sock_diag interface for the TCP socket 127.0.0.1:client_port ->
-// 127.0.0.1:server_port. Returns its uid; nullopt when there is no such socket; or -1 when the
-// query itself failed (no NETLINK_SOCK_DIAG), so the caller can read /proc/net/tcp instead.
+// Looks up the TCP socket 127.0.0.1:client_port -> 127.0.0.1:server_port through the kernel's
+// sock_diag interface and returns its uid, or nullopt when there is no such socket. Returns -1
+// when the query itself failed (no NETLINK_SOCK_DIAG), so the caller reads /proc/net/tcp.
 // One exact lookup takes microseconds, where reading /proc/net/tcp walks the kernel's whole
 // socket hash table (about 6 ms measured on the 2-core build hosts).
 std::optional<long> sock_diag_peer_uid(std::uint16_t client_port, std::uint16_t server_port) {

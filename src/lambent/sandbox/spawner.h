@@ -47,7 +47,7 @@ struct SpawnSpec {
   uid_t uid = 0;  // from acquire_uid(); 0 runs as the server's own uid (rlimit-only mode)
   // When not empty, the environment is forked from the zygote started with this command (one
   // zygote per distinct command) instead of exec'ing argv, which then only sets the runtime's
-  // sys.argv. When that zygote cannot start or stops answering, spawn() logs a warning and
+  // sys.argv. When that zygote cannot start or stops responding, spawn() logs a warning and
   // execs argv.
   std::vector<std::string> zygote_argv;
 };

@@ -23,7 +23,7 @@ constexpr int kControlFd = 3;  // the zygote's end of the control socket
 constexpr std::size_t kMaxReplyBytes = 64 * 1024;
 
 // Waits for a message until `timeout`, then receives it. Returns the bytes, or "" on
-// end-of-file, a timeout or an error (errno tells which; 0 for end-of-file).
+// end-of-file, a timeout or an error, with errno set to the cause (0 for end-of-file).
 std::string receive(int socket, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -240,8 +240,8 @@ void Zygote::stop_locked() {
 void Zygote::reap_spare_locked() {
   if (spare_pid_ <= 0) return;
   // The zygote is gone, so the spare's first child is the server's child now. It exits by
-  // itself once it has reaped the spare's pid 1, which sees the zygote's end of its channel
-  // close; a first child that takes longer than a second is killed.
+  // itself once it has reaped the spare's pid 1, which exits when the zygote's end of its
+  // channel closes. A first child that takes longer than a second is killed.
   int status = 0;
   for (int attempt = 0; attempt < 100; ++attempt) {
     pid_t done = ::waitpid(spare_pid_, &status, WNOHANG);

@@ -20,7 +20,7 @@
 // from a worker thread. Every member is thread-safe; requests are served one at a time.
 namespace lambent::sandbox {
 
-// The zygote's answer to a spawn request.
+// The zygote's reply to a spawn request.
 struct ZygoteReply {
   pid_t pid = 0;  // pid 1 of the environment in the server's PID namespace; 0 when none
   int step = 0;   // the Step that failed, or 0 on success
@@ -35,13 +35,13 @@ class Zygote {
   Zygote(const Zygote&) = delete;
   Zygote& operator=(const Zygote&) = delete;
 
-  // Starts the process, if it is not running, and waits up to start_timeout for it to report
-  // that it is ready. Fails with Errc::internal, after logging nothing, when it cannot start.
+  // Starts the process, if it is not running, and waits up to start_timeout for its ready
+  // message. Fails with Errc::internal when it cannot start; the caller logs the error.
   Status start(std::chrono::milliseconds start_timeout = std::chrono::seconds(10));
 
   // Sends a spawn request (a JSON object) with output_fd, the write end of the environment's
   // output pipe, attached. Fails with Errc::internal when the zygote is not running, dies or
-  // sends no valid reply within reply_timeout; the zygote is then stopped, so the next call to
+  // sends no valid reply within reply_timeout. The zygote is then stopped, so the next call to
   // start() starts a new one.
   Result<ZygoteReply> spawn(const std::string& request, int output_fd,
                             std::chrono::milliseconds reply_timeout = std::chrono::seconds(35));

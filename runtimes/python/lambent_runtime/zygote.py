@@ -200,6 +200,9 @@ def _run_environment_init(request, output_fd, report_fd, init_fd):
     if init_fd >= 0:
         error = _library.lambent_exec_init(init_fd, request["init_path"].encode(), runtime)
         _fail(report_fd, STEP_EXEC_INIT, error)
+    # Without lambent-init this process stays pid 1. Its copy of the report pipe must close
+    # here, as exec would have closed it.
+    os.close(report_fd)
     _reap_until(runtime)
 
 
@@ -373,6 +376,9 @@ def _run_spare_init(prepare_request, channel, go_fd, report_fd, init_fd):
     if init_fd >= 0:
         error = _library.lambent_exec_init(init_fd, request["init_path"].encode(), runtime)
         _fail(report_fd, STEP_EXEC_INIT, error)
+    # Without lambent-init this process stays pid 1. Its copy of the report pipe must close
+    # here, as exec would have closed it.
+    os.close(report_fd)
     _reap_until(runtime)
 
 

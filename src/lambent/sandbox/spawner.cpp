@@ -386,6 +386,19 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   Zygote* zygote = zygote_for(spec.zygote_argv, error);
   if (zygote == nullptr) return make_error(Errc::internal, error);
 
+  bool used_spare = false;
+  auto child = spawn_from_zygote(zygote, spec, SpareUse::allowed, used_spare);
+  if (child || !used_spare || child.error().code != Errc::io) return child;
+  // A spare's cgroup may have been removed before its pid 1 joined it (by a server of an older
+  // version starting on this host, which removed every empty cgroup), so the spawn is tried
+  // once more with cgroups of its own.
+  LOG_WARN("sandbox", "zygote_spare_failed", "env_id={} error=\"{}\"", spec.env_id,
+           child.error().message);
+  return spawn_from_zygote(zygote, spec, SpareUse::never, used_spare);
+}
+
+Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec,
+                                         SpareUse spare_use, bool& used_spare) {
   boost::json::object request;
   bool namespaces = isolation_ == Isolation::full;
   request["argv"] = boost::json::value_from(spec.argv);
@@ -410,7 +423,7 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   {
     std::lock_guard lock(zygotes_mutex_);
     auto spare = spares_.find(zygote);
-    if (spare != spares_.end() && spare->second.ready) {
+    if (spare != spares_.end() && spare->second.ready && spare_use == SpareUse::allowed) {
       use_spare = spare->second.zygote_pid == zygote->pid();
       if (use_spare) {
         child = spare->second.cgroups;
@@ -426,6 +439,7 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
              !created) {
     return std::move(created).error();
   }
+  used_spare = use_spare;
   request["spare"] = use_spare;
   request["cgroup_procs"] = boost::json::value_from(procs);
   std::string text = boost::json::serialize(request);

@@ -22,10 +22,12 @@
 // /var/runtime. It gets a private size-limited tmpfs at /tmp, its own /proc and its own
 // unprivileged uid. A cgroup (v2, or v1 where only v1 controllers are mounted) limits its
 // memory and PIDs. Inside the new PID namespace a small init (pid 1) reaps orphans and exits
-// with the runtime's status, so killing it ends the whole tree.
+// with the runtime's status, so killing it ends the whole tree. A spawn either clones the
+// server and execs the runtime, or asks a zygote (zygote.h) to fork the environment. The
+// server is then a child subreaper, so the environment's pid 1 is its child on both paths.
 //
-// spawn() blocks for about a millisecond (fork, mounts, exec handshake): call it from a worker
-// thread, not from the event loop. Other members are cheap and thread-safe.
+// spawn() blocks for a few milliseconds (fork, mounts, exec or zygote handshake): call it from
+// a worker thread, not from the event loop. Other members are cheap and thread-safe.
 namespace lambent::sandbox {
 
 enum class Isolation {
@@ -102,7 +104,7 @@ class Spawner {
   std::filesystem::path runtime_root(const SpawnSpec& spec) const;
 
   // Starts an environment: from spec.zygote_argv's zygote when set and running, else by
-  // clone and exec. Blocks for about a millisecond (zygote) to a few (exec).
+  // clone and exec. Blocks for a few milliseconds: call it from a worker thread.
   Result<Child> spawn(const SpawnSpec& spec);
 
   // Starts the zygote for `argv` now instead of at its first spawn, so the first cold start
@@ -129,6 +131,10 @@ class Spawner {
   Result<Child> spawn_with_exec(const SpawnSpec& spec);
   // Fails with Errc::internal when the zygote is unavailable, so spawn() falls back to exec.
   Result<Child> spawn_with_zygote(const SpawnSpec& spec);
+  enum class SpareUse { allowed, never };
+  // Sends one spawn request to `zygote`, and sets used_spare when its spare served it.
+  Result<Child> spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec, SpareUse spare_use,
+                                  bool& used_spare);
   Zygote* zygote_for(const std::vector<std::string>& argv, std::string& error);
   // Creates the cgroups of environment `name` with the PID limit and, unless
   // memory_limit_bytes is 0, the memory limit. Appends their cgroup.procs files to `procs`.

@@ -9,10 +9,10 @@ Each environment is a tree of forks that isolates itself the way the exec path d
   pid 1. It exits when the environment is handed over, and because the server is a child
   subreaper, pid 1 then becomes the server's child, which the server watches and kills as on
   the exec path;
-- pid 1 joins the cgroups (the first child does, before the fork, when there is no spare),
-  mounts /var/task, /var/runtime, /etc/passwd, /etc/group, /tmp and /proc, forks the runtime
-  process and replaces itself with lambent-init, which reaps orphans and exits with the
-  runtime's status;
+- pid 1 joins the cgroups (the first child does, before the fork, when there is no spare).
+  It mounts /var/task, /var/runtime, /etc/passwd, /etc/group, /tmp and /proc and forks the
+  runtime process. Then it replaces itself with lambent-init, which reaps orphans and exits
+  with the runtime's status;
 - the runtime process redirects stdout and stderr into the output pipe that came with the
   request, drops to the environment's uid, closes every other descriptor, sets rlimits and
   the function's environment variables, then runs the runtime loop.
@@ -295,7 +295,7 @@ class Spare:
 
     Joining a cgroup waits for an RCU grace period in the kernel (about 10 ms measured on this
     project's cgroup v1 build hosts), and each fork of the interpreter costs a millisecond or
-    more, so the server requests a spare after each spawn and the next spawn skips all that.
+    more. So the server requests a spare after each spawn, and the next spawn skips all that.
     A spare is three processes:
 
     - the first child, which created the namespaces and stays the parent of pid 1, so a spare

@@ -389,9 +389,9 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   bool used_spare = false;
   auto child = spawn_from_zygote(zygote, spec, SpareUse::allowed, used_spare);
   if (child || !used_spare || child.error().code != Errc::io) return child;
-  // A spare's cgroup may have been removed before its pid 1 joined it (by a server of an older
-  // version starting on this host, which removed every empty cgroup), so the spawn is tried
-  // once more with cgroups of its own.
+  // A server of an older version that starts on this host removes every empty cgroup, which
+  // can include a spare's cgroup before its pid 1 joins it. The spawn is then tried once more
+  // with cgroups of its own.
   LOG_WARN("sandbox", "zygote_spare_failed", "env_id={} error=\"{}\"", spec.env_id,
            child.error().message);
   return spawn_from_zygote(zygote, spec, SpareUse::never, used_spare);

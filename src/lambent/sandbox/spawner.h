@@ -23,8 +23,9 @@
 // unprivileged uid. A cgroup (v2, or v1 where only v1 controllers are mounted) limits its
 // memory and PIDs. Inside the new PID namespace a small init (pid 1) reaps orphans and exits
 // with the runtime's status, so killing it ends the whole tree. A spawn either clones the
-// server and execs the runtime, or asks a zygote (zygote.h) to fork the environment. The
-// server is then a child subreaper, so the environment's pid 1 is its child on both paths.
+// server and execs the runtime, or sends a request to a zygote (zygote.h), which forks the
+// environment. The server is then a child subreaper, so the environment's pid 1 is its child
+// on both paths.
 //
 // spawn() blocks for a few milliseconds (fork, mounts, exec or zygote handshake): call it from
 // a worker thread, not from the event loop. Other members are cheap and thread-safe.

@@ -318,7 +318,6 @@ Task<Status> Environment::start() {
       std::make_shared<RuntimeApi>(weak_from_this()));
   auto port = api_server_->listen();
   if (!port) co_return std::move(port).error();
-  api_server_->start();
 
   sandbox::SpawnSpec spawn;
   spawn.code_dir = spec_->code_dir;
@@ -351,6 +350,10 @@ Task<Status> Environment::start() {
     co_return std::move(child).error();
   }
   child_ = std::move(child).value();
+  // Accepting starts only now: a server started before a failed spawn would still have its
+  // accept loop pending when the failed environment is destroyed. The runtime's first
+  // connection waits in the listen backlog until then.
+  api_server_->start();
   output_fd_ = child_.output_fd;
   ::fcntl(output_fd_, F_SETFL, ::fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
   LOG_DEBUG("runtime", "environment_started", "function={} env_id={} pid={}",

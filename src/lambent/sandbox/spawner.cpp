@@ -386,19 +386,20 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   Zygote* zygote = zygote_for(spec.zygote_argv, error);
   if (zygote == nullptr) return make_error(Errc::internal, error);
 
-  bool used_spare = false;
-  auto child = spawn_from_zygote(zygote, spec, SpareUse::allowed, used_spare);
-  if (child || !used_spare || child.error().code != Errc::io) return child;
+  bool retryable = false;
+  auto child = spawn_from_zygote(zygote, spec, SpareUse::allowed, retryable);
+  if (child || !retryable) return child;
   // A server of an older version that starts on this host removes every empty cgroup, which
-  // can include a spare's cgroup before its pid 1 joins it. The spawn is then tried once more
-  // with cgroups of its own.
-  LOG_WARN("sandbox", "zygote_spare_failed", "env_id={} error=\"{}\"", spec.env_id,
+  // can include a spare's cgroup, or a new environment's, before its process joins it. The
+  // spawn is then tried once more with new cgroups of its own.
+  LOG_WARN("sandbox", "spawn_retried", "env_id={} error=\"{}\"", spec.env_id,
            child.error().message);
-  return spawn_from_zygote(zygote, spec, SpareUse::never, used_spare);
+  return spawn_from_zygote(zygote, spec, SpareUse::never, retryable);
 }
 
 Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec,
-                                         SpareUse spare_use, bool& used_spare) {
+                                         SpareUse spare_use, bool& retryable) {
+  retryable = false;
   boost::json::object request;
   bool namespaces = isolation_ == Isolation::full;
   request["argv"] = boost::json::value_from(spec.argv);
@@ -439,7 +440,6 @@ Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec,
              !created) {
     return std::move(created).error();
   }
-  used_spare = use_spare;
   request["spare"] = use_spare;
   request["cgroup_procs"] = boost::json::value_from(procs);
   std::string text = boost::json::serialize(request);
@@ -467,6 +467,7 @@ Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec,
     }
     ::close(output[0]);
     cleanup(child);
+    retryable = use_spare || (reply->step == kStepCgroup && reply->error == ENOENT);
     return make_error(Errc::io, fmt::format("environment {} failed to {}: {}", spec.env_id,
                                             step_name(reply->step), std::strerror(reply->error)));
   }
@@ -479,7 +480,7 @@ Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec,
   return child;
 }
 
-Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec) {
+Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec, int attempt) {
   Prepared p;
   std::vector<std::string> argv_storage = spec.argv;
   std::vector<std::string> env_storage = spec.env;
@@ -563,6 +564,12 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec) {
     ::waitpid(pid, &status, 0);
     ::close(output[0]);
     cleanup(child);
+    if (failure.step == kStepCgroup && failure.error == ENOENT && attempt == 0) {
+      // Another server removed the new, still empty cgroup (see spawn_with_zygote).
+      LOG_WARN("sandbox", "spawn_retried", "env_id={} error=\"cgroup removed before the "
+               "environment joined it\"", spec.env_id);
+      return spawn_with_exec(spec, attempt + 1);
+    }
     Error error{Errc::io, fmt::format("environment {} failed to {}: {}", spec.env_id,
                                       step_name(failure.step), std::strerror(failure.error))};
     // A missing or non-executable entry point is the function's fault, not the host's.

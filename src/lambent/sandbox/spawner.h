@@ -129,13 +129,15 @@ class Spawner {
 
  private:
   void write_account_files();
-  Result<Child> spawn_with_exec(const SpawnSpec& spec);
+  // attempt counts retries after a cgroup vanished before the environment joined it.
+  Result<Child> spawn_with_exec(const SpawnSpec& spec, int attempt = 0);
   // Fails with Errc::internal when the zygote is unavailable, so spawn() falls back to exec.
   Result<Child> spawn_with_zygote(const SpawnSpec& spec);
   enum class SpareUse { allowed, never };
-  // Sends one spawn request to `zygote`, and sets used_spare when its spare served it.
+  // Sends one spawn request to `zygote`. On failure, sets retryable when a new attempt with
+  // new cgroups may succeed (the spare failed, or the cgroup vanished before it was joined).
   Result<Child> spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec, SpareUse spare_use,
-                                  bool& used_spare);
+                                  bool& retryable);
   Zygote* zygote_for(const std::vector<std::string>& argv, std::string& error);
   // Creates the cgroups of environment `name` with the PID limit and, unless
   // memory_limit_bytes is 0, the memory limit. Appends their cgroup.procs files to `procs`.

@@ -404,7 +404,10 @@ def _run_spare_first_child(prepare_request, channel, report_fd, init_fd):
     # pid 1 exited unused or failed before it was handed over: reap it here, so it never
     # becomes a zombie of the server.
     os.waitpid(pid, 0)
-    os.write(report_fd, _RECORD.pack(_RECORD_REAPED, pid, 0))
+    try:
+        os.write(report_fd, _RECORD.pack(_RECORD_REAPED, pid, 0))
+    except BrokenPipeError:
+        pass  # The zygote is gone, so no spawn waits for this report.
     os._exit(0)
 
 

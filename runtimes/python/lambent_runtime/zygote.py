@@ -31,7 +31,7 @@ attached as SCM_RIGHTS. The reply is one of:
 - ``{"spare": N}``: the pid of a prepared spare's first child;
 - ``{"error": TEXT}``: the zygote could not read or serve the request.
 
-The zygote holds no threads, and every descriptor it opens is close-on-exec and closed in the
+The zygote has no threads, and every descriptor it opens is close-on-exec and closed in the
 children. ``os.fork`` runs the at-fork hooks, so the ``random`` module is reseeded in every
 child; ``uuid.uuid4``, ``secrets`` and ``os.urandom`` read the kernel's random source on
 each call. The hash seed of str and bytes is fixed when the interpreter starts, so every
@@ -301,7 +301,7 @@ class Spare:
     - the first child, which created the namespaces and stays the parent of pid 1, so a spare
       that is never used is reaped by the zygote, not by the server;
     - pid 1, which joined the cgroups and waits on the channel for the spawn request. It then
-      mounts, hands the request to the runtime process, tells the first child to exit (pid 1
+      mounts, hands the request to the runtime process, signals the first child to exit (pid 1
       becomes the server's child) and execs lambent-init;
     - the runtime process, which waits for the request from pid 1.
 

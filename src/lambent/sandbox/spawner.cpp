@@ -330,6 +330,7 @@ void Spawner::prepare_spare(Zygote& zygote) {
     spares_.erase(&zygote);
     return;
   }
+
   boost::json::object request;
   request["kind"] = "prepare";
   request["namespaces"] = isolation_ == Isolation::full;
@@ -736,6 +737,7 @@ std::optional<long> sock_diag_peer_uid(std::uint16_t client_port, std::uint16_t 
   query.request.id.idiag_dst[0] = htonl(INADDR_LOOPBACK);
   query.request.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
   query.request.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd, &query, sizeof query, 0, reinterpret_cast<sockaddr*>(&kernel),
@@ -749,6 +751,7 @@ std::optional<long> sock_diag_peer_uid(std::uint16_t client_port, std::uint16_t 
     n = ::recv(fd, buffer, sizeof buffer, 0);
   } while (n < 0 && errno == EINTR);
   ::close(fd);
+
   if (n < static_cast<ssize_t>(sizeof(nlmsghdr))) return -1;
   auto* reply = reinterpret_cast<nlmsghdr*>(buffer);
   if (!NLMSG_OK(reply, static_cast<unsigned>(n))) return -1;

@@ -3,9 +3,11 @@
 // The sandbox starts the runtime process, then replaces itself (a copy of the whole server)
 // with this small program, so an idle environment does not keep a private copy of the
 // server's memory. It reaps every process that exits in the namespace and exits with the
-// runtime's status, or 128 + the signal number when a signal ended the runtime.
+// runtime's status, or 128 + the signal number when a signal ended the runtime. Outside a PID
+// namespace (rlimit-only mode) it is a child subreaper, so it still reaps the runtime's orphans.
 //
 //   lambent-init RUNTIME_PID
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@ int main(int argc, char** argv) {
   char* end = nullptr;
   long runtime = std::strtol(argv[1], &end, 10);
   if (end == argv[1] || *end != '\0' || runtime <= 0) return 127;
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
   for (;;) {
     int status = 0;

@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--runtime-dir", config.runtime_dir,
                     "Folder with the runtime bootstraps (default: next to the binary)");
+  serve->add_option("--cold-start", config.cold_start,
+                    "How Python environments start: zygote (fork a pre-started interpreter; "
+                    "exec when it cannot run) or exec")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"zygote", "exec"}));
   serve->add_option("--log-level", config.log_level, "debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

@@ -46,7 +46,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--listen", f"127.0.0.1:{port}",
              "--data-dir", str(self.data_dir), "--ready-file", str(ready),
-             "--log-level", "debug", *self.extra_args],
+             "--log-level", "debug", *self.cold_start_args(), *self.extra_args],
             stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -57,6 +57,13 @@ class Server:
                 raise RuntimeError(f"lambent serve exited early:\n{self.log()}")
             time.sleep(0.02)
         raise RuntimeError(f"lambent serve did not start in 20 s:\n{self.log()}")
+
+    def cold_start_args(self):
+        """`--cold-start` from $LAMBENT_TEST_COLD_START, so the suite can run on either path."""
+        mode = os.environ.get("LAMBENT_TEST_COLD_START")
+        if not mode or "--cold-start" in self.extra_args:
+            return []
+        return ["--cold-start", mode]
 
     def stop(self, sig=signal.SIGTERM):
         if self.process and self.process.poll() is None:

@@ -322,10 +322,12 @@ def test_environment_init_is_small(server, lam):
             with open(f"/proc/{child}/stat") as stat:
                 parent = int(stat.read().rsplit(")", 1)[1].split()[1])
             with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                program = cmdline.read().split(b"\0")[0]
+                arguments = cmdline.read().split(b"\0")
         except OSError:
             continue
-        if parent == server_pid:
+        program = arguments[0]
+        # The Python zygote is the server's child too, but it is no environment.
+        if parent == server_pid and not any(a.endswith(b"/zygote.py") for a in arguments):
             inits.append(program)
 
     assert inits, "no environment process found"

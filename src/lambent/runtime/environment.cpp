@@ -93,6 +93,16 @@ http::Response accepted() {
   return response;
 }
 
+// True when the function's environment sets a PYTHON* variable. The interpreter reads those
+// (PYTHONPATH, PYTHONHASHSEED, PYTHONWARNINGS and others) when it starts, which a zygote did
+// before the function existed, so such functions start by exec.
+bool sets_interpreter_variables(const store::FunctionRecord& config) {
+  for (const auto& [key, value] : config.environment) {
+    if (key.starts_with("PYTHON")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string make_log_stream_name(std::string_view version) {
@@ -308,7 +318,6 @@ Task<Status> Environment::start() {
       std::make_shared<RuntimeApi>(weak_from_this()));
   auto port = api_server_->listen();
   if (!port) co_return std::move(port).error();
-  api_server_->start();
 
   sandbox::SpawnSpec spawn;
   spawn.code_dir = spec_->code_dir;
@@ -317,6 +326,9 @@ Task<Status> Environment::start() {
   paths.bootstraps = context_->spawner->runtime_root(spawn);
   spawn.argv = runtime_command(spec_->family, paths, context_->spawner->task_root(spawn));
   spawn.env = build_env(*port, context_->spawner->task_root(spawn), paths.bootstraps);
+  if (context_->cold_start == ColdStart::zygote && !sets_interpreter_variables(spec_->config)) {
+    spawn.zygote_argv = zygote_command(spec_->family, context_->paths);
+  }
   spawn.env_id = id_;
   uid_ = context_->spawner->acquire_uid();
   spawn.uid = uid_;
@@ -338,6 +350,10 @@ Task<Status> Environment::start() {
     co_return std::move(child).error();
   }
   child_ = std::move(child).value();
+  // Accepting starts only now: a server started before a failed spawn would still have its
+  // accept loop pending when the failed environment is destroyed. The runtime's first
+  // connection waits in the listen backlog until then.
+  api_server_->start();
   output_fd_ = child_.output_fd;
   ::fcntl(output_fd_, F_SETFL, ::fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
   LOG_DEBUG("runtime", "environment_started", "function={} env_id={} pid={}",

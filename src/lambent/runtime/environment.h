@@ -77,6 +77,7 @@ struct EnvironmentContext {
   std::string access_key_id;
   std::string secret_access_key;
   std::chrono::milliseconds init_timeout{10000};
+  ColdStart cold_start = ColdStart::zygote;
 };
 
 class Environment : public std::enable_shared_from_this<Environment> {

@@ -46,4 +46,9 @@ std::vector<std::string> runtime_command(RuntimeFamily family, const RuntimePath
   return {};
 }
 
+std::vector<std::string> zygote_command(RuntimeFamily family, const RuntimePaths& paths) {
+  if (family != RuntimeFamily::python) return {};
+  return {paths.python.string(), "-u", (paths.bootstraps / "python" / "zygote.py").string()};
+}
+
 }  // namespace lambent::runtime

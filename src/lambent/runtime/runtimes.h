@@ -11,6 +11,10 @@ namespace lambent::runtime {
 
 enum class RuntimeFamily { python, nodejs, provided };
 
+// How a new environment starts: forked from a zygote (Python only; other runtimes exec), or
+// by exec'ing the interpreter.
+enum class ColdStart { zygote, exec };
+
 struct RuntimePaths {
   std::filesystem::path python = "/usr/bin/python3";
   std::filesystem::path node = "/usr/bin/node";
@@ -26,5 +30,9 @@ std::optional<RuntimeFamily> runtime_family(std::string_view runtime);
 // The argv that starts a runtime in an environment whose code is mounted at task_root.
 std::vector<std::string> runtime_command(RuntimeFamily family, const RuntimePaths& paths,
                                          const std::filesystem::path& task_root);
+
+// The argv of the zygote that forks environments of `family` (bootstraps on the host's paths),
+// or an empty vector when the family has no zygote.
+std::vector<std::string> zygote_command(RuntimeFamily family, const RuntimePaths& paths);
 
 }  // namespace lambent::runtime

@@ -4,7 +4,10 @@
 
 #include <sstream>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -357,6 +360,179 @@ TEST_F(SpawnerTest, CleanupRemovesCgroup) {
   EXPECT_EQ(r.exit_status, 0);
   spawner_.cleanup(*child_);
   EXPECT_FALSE(fs::exists(first_dir)) << first_dir;
+}
+
+
+TEST(LoopbackPeerUid, FindsConnectedSocketOwner) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::uint16_t server_port = ntohs(address.sin_port);
+
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  sockaddr_in local{};
+  length = sizeof local;
+  ASSERT_EQ(::getsockname(client, reinterpret_cast<sockaddr*>(&local), &length), 0);
+  std::uint16_t client_port = ntohs(local.sin_port);
+
+  EXPECT_EQ(loopback_peer_uid(client_port, server_port), std::optional<uid_t>(::geteuid()));
+  EXPECT_EQ(loopback_peer_uid(client_port, static_cast<std::uint16_t>(server_port + 1)),
+            std::nullopt);
+  ::close(client);
+  ::close(listener);
+}
+
+// ---- the Python zygote path ----
+
+// The build copies runtimes/ and builds liblambent_zygote.so next to this test program.
+fs::path build_dir() { return fs::read_symlink("/proc/self/exe").parent_path(); }
+
+std::vector<std::string> zygote_command() {
+  return {"/usr/bin/python3", "-u", (build_dir() / "runtimes" / "python" / "zygote.py").string()};
+}
+
+class ZygoteSpawnTest : public SpawnerTest {
+ protected:
+  void SetUp() override {
+    SpawnerTest::SetUp();
+    if (IsSkipped()) return;
+    if (!fs::exists(zygote_command()[2]) || !fs::exists(build_dir() / "liblambent_zygote.so")) {
+      GTEST_SKIP() << "build the lambent_runtimes and lambent_zygote targets first";
+    }
+  }
+
+  // An environment whose handler module runs `module_code` when the runtime imports it.
+  SpawnSpec python_spec(const std::string& module_code) {
+    std::ofstream(code_dir_ / "app.py") << module_code;
+    fs::permissions(code_dir_ / "app.py", fs::perms(0644));
+    SpawnSpec spec = shell_spec("");
+    spec.argv = {"/usr/bin/python3", "-u", "/var/runtime/python/bootstrap.py"};
+    // Port 1 on loopback refuses connections; the tests' modules exit before connecting.
+    spec.env = {"PATH=/usr/bin:/bin", "_HANDLER=app.handler", "LAMBDA_TASK_ROOT=/var/task",
+                "AWS_LAMBDA_RUNTIME_API=127.0.0.1:1", "GREETING=hello from env"};
+    spec.runtime_dir = build_dir() / "runtimes";
+    spec.zygote_argv = zygote_command();
+    return spec;
+  }
+};
+
+constexpr std::string_view kSandboxFacts =
+    "import os, socket, sys\n"
+    "print('zygote', 'lambent_runtime.zygote' in sys.modules)\n"
+    "print('pid', os.getpid(), os.getppid())\n"
+    "print('uid', os.getuid(), os.getgid(), os.getgroups())\n"
+    "print('host', socket.gethostname())\n"
+    "print('tmp', os.listdir('/tmp'))\n"
+    "print('cwd', os.getcwd(), os.environ['GREETING'])\n"
+    "print('fds', sorted(os.listdir('/proc/self/fd')))\n"
+    "print('argv', sys.argv)\n"
+    "try:\n"
+    "    open('/var/task/new.txt', 'w')\n"
+    "except OSError as exc:\n"
+    "    print('task', exc.errno)\n"
+    "os._exit(7)\n";
+
+TEST_F(ZygoteSpawnTest, RuntimeRunsIsolated) {
+  ASSERT_TRUE(start(python_spec(std::string(kSandboxFacts))));
+  Finished r = finish();
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_status, 7) << r.output;
+  EXPECT_NE(r.output.find("zygote True\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pid 2 1\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("host lambent-sandbox\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tmp []\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cwd /var/task hello from env\n"), std::string::npos) << r.output;
+  // stdin, the shared stdout/stderr pipe, and listdir's own descriptor.
+  EXPECT_NE(r.output.find("fds ['0', '1', '2', '3']\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("argv ['/var/runtime/python/bootstrap.py']\n"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("task 30\n"), std::string::npos) << r.output;  // EROFS
+  std::size_t at = r.output.find("uid ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  std::istringstream ids(r.output.substr(at + 4));
+  long uid = -1, gid = -1;
+  ids >> uid >> gid;
+  EXPECT_GE(uid, 60000);
+  EXPECT_EQ(gid, uid);
+  EXPECT_EQ(r.output.find(" []\n", at), r.output.find('\n', at) - 3) << "supplementary groups: " << r.output;
+}
+
+TEST_F(ZygoteSpawnTest, SignalExitIs128Plus) {
+  ASSERT_TRUE(start(python_spec("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")));
+  Finished r = finish();
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_status, 128 + SIGKILL) << r.output;
+}
+
+TEST_F(ZygoteSpawnTest, FailureNamesTheStep) {
+  SpawnSpec spec = python_spec("");
+  spec.code_dir = base_ / "missing-code";
+  auto child = spawner_.spawn(spec);
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(child.error().code, Errc::io);
+  EXPECT_EQ(child.error().message, "environment " + spec.env_id +
+                                       " failed to bind-mount code at /var/task: No such file or "
+                                       "directory");
+}
+
+TEST_F(ZygoteSpawnTest, MissingZygoteFallsBackToExec) {
+  SpawnSpec spec = shell_spec("echo \"$GREETING\"");
+  spec.zygote_argv = {"/nonexistent/python3", "zygote.py"};
+  ASSERT_TRUE(start(spec));
+  Finished r = finish();
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_EQ(r.output, "hello from env\n");
+}
+
+TEST_F(ZygoteSpawnTest, RandomStateDiffersBetweenChildren) {
+  std::string code = "import random, uuid\nprint(random.random(), uuid.uuid4())\n";
+  ASSERT_TRUE(start(python_spec(code)));
+  Finished first = finish();
+  ASSERT_TRUE(start(python_spec(code)));
+  Finished second = finish();
+  EXPECT_FALSE(first.output.empty());
+  EXPECT_NE(first.output, second.output);
+}
+
+TEST(Zygote, MissingProgramFailsToStart) {
+  Zygote zygote({"/nonexistent/python3", "zygote.py"}, {});
+  auto started = zygote.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, Errc::internal);
+  EXPECT_FALSE(zygote.running());
+}
+
+TEST(Zygote, StartsAgainAfterKill) {
+  if (!fs::exists(zygote_command()[2]) || !fs::exists(build_dir() / "liblambent_zygote.so")) {
+    GTEST_SKIP() << "build the lambent_runtimes and lambent_zygote targets first";
+  }
+  Zygote zygote(zygote_command(),
+                {"LAMBENT_ZYGOTE_LIBRARY=" + (build_dir() / "liblambent_zygote.so").string()});
+  ASSERT_TRUE(zygote.start().ok());
+  pid_t first = zygote.pid();
+  ASSERT_GT(first, 0);
+
+  ::kill(first, SIGKILL);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  auto reply = zygote.spawn("{}", pipe_fds[1]);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, Errc::internal);
+  EXPECT_FALSE(zygote.running());
+
+  ASSERT_TRUE(zygote.start().ok());
+  EXPECT_NE(zygote.pid(), first);
+  EXPECT_TRUE(zygote.running());
 }
 
 }  // namespace

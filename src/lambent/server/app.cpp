@@ -161,6 +161,17 @@ int serve(Config config) {
   context.region = config.region;
   context.access_key_id = credentials.access_key_id;
   context.secret_access_key = credentials.secret_access_key;
+  context.cold_start =
+      config.cold_start == "exec" ? runtime::ColdStart::exec : runtime::ColdStart::zygote;
+  if (context.cold_start == runtime::ColdStart::zygote) {
+    // Started now, so the first cold start does not wait for the interpreter. When it cannot
+    // start, each spawn tries again and falls back to exec.
+    auto zygote = runtime::zygote_command(runtime::RuntimeFamily::python, context.paths);
+    if (auto started = spawner.start_zygote(zygote); !started) {
+      LOG_WARN("server", "zygote_start_failed", "runtime=python error=\"{}\" effect=\"Python "
+               "environments start by exec\"", started.error().message);
+    }
+  }
 
   runtime::Manager manager(context,
                            runtime::ManagerOptions{.keep_alive = config.keep_alive,
@@ -214,8 +225,9 @@ int serve(Config config) {
            manager.options().host_memory_mb, manager.options().max_starting,
            manager.options().max_start_rate, manager.options().keep_alive.count(),
            manager.options().max_lifetime.count());
-  LOG_INFO("server", "listening", "endpoint={} data_dir={} auth={} region={}", endpoint,
-           config.data_dir.string(), config.auth ? "sigv4" : "off", config.region);
+  LOG_INFO("server", "listening", "endpoint={} data_dir={} auth={} region={} cold_start={}",
+           endpoint, config.data_dir.string(), config.auth ? "sigv4" : "off", config.region,
+           config.cold_start);
   if (!config.ready_file.empty()) {
     // Written to a temporary name and renamed, so a reader never sees a partial port number.
     std::string temporary = config.ready_file + ".tmp";

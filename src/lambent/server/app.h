@@ -28,6 +28,9 @@ struct Config {
   std::filesystem::path python = "/usr/bin/python3";
   std::filesystem::path node = "/usr/bin/node";
   std::filesystem::path runtime_dir;  // empty: next to the executable
+  // "zygote": fork Python environments from a pre-started interpreter; "exec": start every
+  // environment by exec'ing its interpreter.
+  std::string cold_start = "zygote";
   std::string log_level = "info";
   std::string ready_file;  // written with the bound port once listening (tests use it)
 };

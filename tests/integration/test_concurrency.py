@@ -64,7 +64,7 @@ def assert_throttled(error, reason):
 
 
 def environment_processes(srv):
-    """Pids of the server's living child processes: one per execution environment."""
+    """Pids of the server's living environments (each one's pid 1 is the server's child)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -74,7 +74,14 @@ def environment_processes(srv):
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[1]) == srv.process.pid:
+        if fields[0] == "Z" or int(fields[1]) != srv.process.pid:
+            continue
+        # The Python zygote is the server's child too, but it is no environment.
+        try:
+            arguments = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if not any(argument.endswith(b"/zygote.py") for argument in arguments):
             found.append(int(entry))
     return found
 

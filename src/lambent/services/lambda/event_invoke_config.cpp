@@ -7,8 +7,8 @@
 #include "lambent/services/lambda/function_config.h"
 #include "lambent/services/lambda/service_common.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <regex>
 
@@ -63,11 +63,9 @@ Result<std::optional<int>> bounded_int(const json::object& body, std::string_vie
     return std::optional<int>();
   }
   if (number > max) {
-    violations.push_back(constraint(v.is_uint64() ? std::to_string(v.as_uint64())
-                                                  : std::to_string(number),
-                                    field,
-                                    fmt::format("Member must have value less than or equal to {}",
-                                                max)));
+    violations.push_back(
+        constraint(v.is_uint64() ? std::to_string(v.as_uint64()) : std::to_string(number), field,
+                   fmt::format("Member must have value less than or equal to {}", max)));
     return std::optional<int>();
   }
   return std::optional<int>(static_cast<int>(number));
@@ -76,8 +74,7 @@ Result<std::optional<int>> bounded_int(const json::object& body, std::string_vie
 // Reads DestinationConfig.<key>.Destination. Returns nullopt when <key> is absent and "" when
 // it names no destination.
 Result<std::optional<std::string>> destination_field(const json::object& destinations,
-                                                     std::string_view key,
-                                                     std::string_view field,
+                                                     std::string_view key, std::string_view field,
                                                      std::vector<std::string>& violations) {
   auto it = destinations.find(key);
   if (it == destinations.end() || it->value().is_null()) return std::optional<std::string>();
@@ -102,8 +99,8 @@ Result<std::optional<std::string>> destination_field(const json::object& destina
 Result<ConfigChange> parse_change(const json::object& body) {
   ConfigChange change;
   std::vector<std::string> violations;
-  auto retries = bounded_int(body, "MaximumRetryAttempts", "maximumRetryAttempts", 0, 2,
-                             violations);
+  auto retries =
+      bounded_int(body, "MaximumRetryAttempts", "maximumRetryAttempts", 0, 2, violations);
   if (!retries) return std::move(retries).error();
   change.maximum_retry_attempts = *retries;
   auto age = bounded_int(body, "MaximumEventAgeInSeconds", "maximumEventAgeInSeconds", 60, 21600,
@@ -177,17 +174,13 @@ json::object render(const invoke::Invoker& invoker, const store::EventInvokeConf
   return out;
 }
 
-Error function_does_not_exist() {
-  return Error{Errc::not_found, "The function doesn't exist."};
-}
+Error function_does_not_exist() { return Error{Errc::not_found, "The function doesn't exist."}; }
 
 Error config_not_found(const invoke::Invoker& invoker, std::string_view name,
                        std::string_view qualifier) {
-  return Error{Errc::not_found,
-               fmt::format("The function {}:{} doesn't have an EventInvokeConfig",
-                           invoker.function_arn(name), qualifier)};
+  return Error{Errc::not_found, fmt::format("The function {}:{} doesn't have an EventInvokeConfig",
+                                            invoker.function_arn(name), qualifier)};
 }
-
 
 enum class Write { put, update };
 
@@ -234,52 +227,25 @@ Task<http::Response> write_config(invoke::Invoker& invoker, AsyncMutex& mutation
   config.last_modified_ms = epoch_ms();
   auto saved = co_await invoker.put_event_invoke_config(config);
   if (!saved) co_return error_response(saved.error(), request_id);
-  LOG_INFO("lambda", "event_invoke_config_saved", "function={} qualifier={}", ref.name,
-           qualifier);
+  LOG_INFO("lambda", "event_invoke_config_saved", "function={} qualifier={}", ref.name, qualifier);
   co_return json_response(200, render(invoker, config), request_id);
 }
 
 Task<http::Response> list_configs(invoke::Invoker& invoker, const http::Request& request,
                                   const FunctionRef& ref, std::string request_id) {
-  std::int64_t max_items = 50;
-  auto max_param = http::query_param(request.query(), "MaxItems");
-  if (max_param.found) {
-    try {
-      std::size_t used = 0;
-      max_items = std::stoll(max_param.value, &used);
-      if (used != max_param.value.size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      co_return error_response(
-          validation_error({constraint(max_param.value, "maxItems", "Member must be a number")}),
-          request_id);
-    }
-    if (max_items < 1 || max_items > 50) {
-      co_return error_response(
-          validation_error({constraint(
-              std::to_string(max_items), "maxItems",
-              max_items < 1 ? "Member must have value greater than or equal to 1"
-                            : "Member must have value less than or equal to 50")}),
-          request_id);
-    }
-  }
+  auto max_items = parse_max_items(request, 50, 50);
+  if (!max_items) co_return error_response(max_items.error(), request_id);
   if (!invoker.find(ref.name)) co_return error_response(function_does_not_exist(), request_id);
 
   // The marker is the base64 of the last qualifier returned.
-  std::string after;
-  auto marker = http::query_param(request.query(), "Marker");
-  if (marker.found && !marker.value.empty()) {
-    auto decoded = base64_decode(marker.value);
-    if (!decoded) {
-      co_return error_response(invalid_parameter("Invalid marker: " + marker.value), request_id);
-    }
-    after = *decoded;
-  }
+  auto after = parse_marker(request);
+  if (!after) co_return error_response(after.error(), request_id);
   json::array configs;
   std::string last;
   bool more = false;
   for (const auto& config : invoker.event_invoke_configs(ref.name)) {
-    if (!after.empty() && config.qualifier <= after) continue;
-    if (static_cast<std::int64_t>(configs.size()) == max_items) {
+    if (!after->empty() && config.qualifier <= *after) continue;
+    if (static_cast<std::int64_t>(configs.size()) == *max_items) {
       more = true;
       break;
     }
@@ -306,8 +272,7 @@ Task<std::optional<http::Response>> handle_event_invoke_config(invoke::Invoker& 
   bool single = tail == "/event-invoke-config" || tail == "/event-invoke-config/";
   const std::string& method = request.method;
   if (!(list && method == "GET") &&
-      !(single && (method == "PUT" || method == "POST" || method == "GET" ||
-                   method == "DELETE"))) {
+      !(single && (method == "PUT" || method == "POST" || method == "GET" || method == "DELETE"))) {
     co_return std::nullopt;
   }
 
@@ -321,8 +286,7 @@ Task<std::optional<http::Response>> handle_event_invoke_config(invoke::Invoker& 
 
   if (method == "PUT" || method == "POST") {
     Write mode = method == "PUT" ? Write::put : Write::update;
-    co_return co_await write_config(invoker, mutations, request, *ref, qualifier, mode,
-                                    request_id);
+    co_return co_await write_config(invoker, mutations, request, *ref, qualifier, mode, request_id);
   }
   const auto* config = invoker.event_invoke_config(ref->name, qualifier);
   if (!config) {

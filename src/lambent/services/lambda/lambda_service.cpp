@@ -311,8 +311,7 @@ Task<http::Response> LambdaService::create_function(http::Request& request,
     auto published = co_await invoker_.publish(name, std::move(keep_description));
     if (!published) co_return error_response(published.error(), request_id);
     // AWS returns version 1's configuration here, with the unqualified FunctionArn.
-    co_return json_response(201,
-                            render_configuration(**published, invoker_.options().region),
+    co_return json_response(201, render_configuration(**published, invoker_.options().region),
                             request_id);
   }
   auto spec = invoker_.find(name);
@@ -369,40 +368,11 @@ Task<http::Response> LambdaService::get_function(std::string_view raw_name,
 
 Task<http::Response> LambdaService::list_functions(const http::Request& request,
                                                    const std::string& request_id) {
-  std::int64_t max_items = 50;
-  auto max_param = http::query_param(request.query(), "MaxItems");
-  if (max_param.found) {
-    try {
-      std::size_t used = 0;
-      max_items = std::stoll(max_param.value, &used);
-      if (used != max_param.value.size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      co_return error_response(
-          validation_error({fmt::format("Value '{}' at 'maxItems' failed to satisfy "
-                                        "constraint: Member must be a number",
-                                        max_param.value)}),
-          request_id);
-    }
-    if (max_items < 1 || max_items > 10000) {
-      co_return error_response(
-          validation_error({fmt::format(
-              "Value '{}' at 'maxItems' failed to satisfy "
-              "constraint: Member must have value {} 1",
-              max_items,
-              max_items < 1 ? "greater than or equal to" : "less than or equal to 10000, and")}),
-          request_id);
-    }
-  }
+  auto max_items = parse_max_items(request, 10000, 50);
+  if (!max_items) co_return error_response(max_items.error(), request_id);
   // The marker is the base64 of the last name returned; names sort in byte order.
-  std::string after;
-  auto marker = http::query_param(request.query(), "Marker");
-  if (marker.found && !marker.value.empty()) {
-    auto decoded = base64_decode(marker.value);
-    if (!decoded) {
-      co_return error_response(invalid_parameter("Invalid marker: " + marker.value), request_id);
-    }
-    after = *decoded;
-  }
+  auto after = parse_marker(request);
+  if (!after) co_return error_response(after.error(), request_id);
   auto version_param = http::query_param(request.query(), "FunctionVersion");
   if (version_param.found && version_param.value != "ALL") {
     co_return error_response(
@@ -425,15 +395,14 @@ Task<http::Response> LambdaService::list_functions(const http::Request& request,
     for (const auto& spec : entries) {
       std::string key = spec->config.name;
       if (all_versions) key += ":" + spec->version;
-      if (!after.empty() && listing_position(key) <= listing_position(after)) continue;
-      if (static_cast<std::int64_t>(functions.size()) == max_items) {
+      if (!after->empty() && listing_position(key) <= listing_position(*after)) continue;
+      if (static_cast<std::int64_t>(functions.size()) == *max_items) {
         more = true;
         break;
       }
       if (all_versions) {
         functions.push_back(render_with_arn(*spec, spec->function_arn + ":" + spec->version,
-                                            invoker_.options().region,
-                                            ConfigurationView::listing));
+                                            invoker_.options().region, ConfigurationView::listing));
       } else {
         functions.push_back(
             render_configuration(*spec, invoker_.options().region, ConfigurationView::listing));

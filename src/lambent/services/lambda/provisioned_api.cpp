@@ -150,26 +150,19 @@ Status check_limits(const invoke::Invoker& invoker, std::string_view name,
 
 Task<http::Response> list_configs(invoke::Invoker& invoker, const http::Request& request,
                                   const std::string& name, const std::string& request_id) {
-  auto max_items = parse_max_items(request, 50);
+  auto max_items = parse_max_items(request, 50, 50);
   if (!max_items) co_return error_response(max_items.error(), request_id);
   if (!invoker.find(name)) {
     co_return error_response(function_not_found(invoker.function_arn(name)), request_id);
   }
   // The marker is the base64 of the last qualifier returned.
-  std::string after;
-  auto marker = http::query_param(request.query(), "Marker");
-  if (marker.found && !marker.value.empty()) {
-    auto decoded = base64_decode(marker.value);
-    if (!decoded) {
-      co_return error_response(invalid_parameter("Invalid marker: " + marker.value), request_id);
-    }
-    after = *decoded;
-  }
+  auto after = parse_marker(request);
+  if (!after) co_return error_response(after.error(), request_id);
   json::array configs;
   std::string last;
   bool more = false;
   for (const auto& record : invoker.list_provisioned(name)) {
-    if (!after.empty() && record.qualifier <= after) continue;
+    if (!after->empty() && record.qualifier <= *after) continue;
     if (static_cast<std::int64_t>(configs.size()) == *max_items) {
       more = true;
       break;

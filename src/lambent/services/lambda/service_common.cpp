@@ -84,9 +84,10 @@ std::string make_trace_id() {
                      random_hex(12));
 }
 
-Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t upper) {
+Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t upper,
+                                     std::int64_t fallback) {
   auto param = http::query_param(request.query(), "MaxItems");
-  if (!param.found) return upper;
+  if (!param.found) return fallback;
   std::int64_t value = 0;
   auto [end, ec] =
       std::from_chars(param.value.data(), param.value.data() + param.value.size(), value);
@@ -108,6 +109,14 @@ Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t 
                      value, upper)});
   }
   return value;
+}
+
+Result<std::string> parse_marker(const http::Request& request) {
+  auto marker = http::query_param(request.query(), "Marker");
+  if (!marker.found || marker.value.empty()) return std::string();
+  auto decoded = base64_decode(marker.value);
+  if (!decoded || decoded->empty()) return invalid_parameter("Invalid marker: " + marker.value);
+  return *decoded;
 }
 
 }  // namespace lambent::services::lambda

@@ -32,8 +32,12 @@ Result<std::optional<std::string>> resolve_qualifier(const FunctionRef& ref,
 // Rejects a request whose RevisionId is not the function's current one.
 Status check_revision(const boost::json::object& body, const store::FunctionRecord& record);
 
-// Reads the MaxItems query parameter: 1 to `upper`, `upper` when absent.
-Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t upper);
+// Reads the MaxItems query parameter: 1 to `upper`, or `fallback` when it is absent.
+Result<std::int64_t> parse_max_items(const http::Request& request, std::int64_t upper,
+                                     std::int64_t fallback);
+
+// Decodes the Marker query parameter (the base64 of the last key returned); empty when absent.
+Result<std::string> parse_marker(const http::Request& request);
 
 // An X-Ray style trace header for a new invocation.
 std::string make_trace_id();

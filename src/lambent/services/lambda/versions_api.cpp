@@ -42,8 +42,7 @@ bool is_version_or_latest(std::string_view version) {
 
 void check_alias_name(std::string_view name, std::vector<std::string>& errors) {
   if (name.size() > 128) {
-    errors.push_back(
-        constraint(name, "name", "Member must have length less than or equal to 128"));
+    errors.push_back(constraint(name, "name", "Member must have length less than or equal to 128"));
   }
   if (!is_alias_name(name)) {
     errors.push_back(constraint(
@@ -149,38 +148,6 @@ Result<RoutingInput> parse_routing(const json::object& body, std::vector<std::st
   return out;
 }
 
-// Reads MaxItems (1-10000) from the query string.
-Result<std::optional<std::int64_t>> parse_max_items(const http::Request& request) {
-  auto param = http::query_param(request.query(), "MaxItems");
-  if (!param.found) return std::optional<std::int64_t>();
-  std::int64_t value = 0;
-  try {
-    std::size_t used = 0;
-    value = std::stoll(param.value, &used);
-    if (used != param.value.size()) throw std::invalid_argument("trailing text");
-  } catch (const std::exception&) {
-    return validation_error({constraint(param.value, "maxItems", "Member must be a number")});
-  }
-  if (value < 1) {
-    return validation_error(
-        {constraint(param.value, "maxItems", "Member must have value greater than or equal to 1")});
-  }
-  if (value > 10000) {
-    return validation_error({constraint(param.value, "maxItems",
-                                        "Member must have value less than or equal to 10000")});
-  }
-  return std::optional<std::int64_t>(value);
-}
-
-// Decodes a Marker (base64 of the last key returned); empty when none was given.
-Result<std::string> parse_marker(const http::Request& request) {
-  auto marker = http::query_param(request.query(), "Marker");
-  if (!marker.found || marker.value.empty()) return std::string();
-  auto decoded = base64_decode(marker.value);
-  if (!decoded || decoded->empty()) return invalid_parameter("Invalid marker: " + marker.value);
-  return *decoded;
-}
-
 http::Response no_content(const std::string& request_id) {
   http::Response response;
   response.status = 204;
@@ -255,8 +222,7 @@ Task<http::Response> LambdaService::publish_version(std::string_view raw_name,
   if (!published) co_return error_response(published.error(), request_id);
   const auto& spec = **published;
   co_return json_response(
-      201,
-      render_with_arn(spec, spec.function_arn + ":" + spec.version, invoker_.options().region),
+      201, render_with_arn(spec, spec.function_arn + ":" + spec.version, invoker_.options().region),
       request_id);
 }
 
@@ -265,7 +231,7 @@ Task<http::Response> LambdaService::list_versions(std::string_view raw_name,
                                                   const std::string& request_id) {
   auto ref = parse_function_name(raw_name, NameContext::other);
   if (!ref) co_return error_response(ref.error(), request_id);
-  auto max_items = parse_max_items(request);
+  auto max_items = parse_max_items(request, 10000, 50);
   if (!max_items) co_return error_response(max_items.error(), request_id);
   auto marker = parse_marker(request);
   if (!marker) co_return error_response(marker.error(), request_id);
@@ -284,7 +250,7 @@ Task<http::Response> LambdaService::list_versions(std::string_view raw_name,
       if (specs[i]->version == *marker) start = i + 1;
     }
   }
-  std::size_t limit = max_items->value_or(50);
+  auto limit = static_cast<std::size_t>(*max_items);
   json::array versions;
   std::optional<std::string> next;
   for (std::size_t i = start; i < specs.size(); ++i) {
@@ -339,10 +305,12 @@ Status check_alias_targets(const invoke::Invoker& invoker, const std::string& na
                            const std::vector<std::pair<std::string, double>>& weights) {
   std::string arn = invoker.function_arn(name);
   if (weights.size() > 1) {
-    return invalid_parameter("Number of items in AdditionalVersionWeights cannot be greater than 1");
+    return invalid_parameter(
+        "Number of items in AdditionalVersionWeights cannot be greater than 1");
   }
   if (function_version == "$LATEST" && !weights.empty()) {
-    return invalid_parameter("$LATEST is not supported for an alias pointing to more than 1 version");
+    return invalid_parameter(
+        "$LATEST is not supported for an alias pointing to more than 1 version");
   }
   if (function_version != "$LATEST" && !invoker.find_version(name, function_version)) {
     return function_not_found(arn + ":" + function_version);
@@ -405,8 +373,8 @@ Task<http::Response> LambdaService::create_alias(std::string_view raw_name,
   if (!targets_ok) co_return error_response(targets_ok.error(), request_id);
   if (invoker_.find_alias(ref->name, **alias_name)) {
     co_return error_response(
-        Error{Errc::conflict, "Alias already exists: " + invoker_.function_arn(ref->name) + ":" +
-                                  **alias_name},
+        Error{Errc::conflict,
+              "Alias already exists: " + invoker_.function_arn(ref->name) + ":" + **alias_name},
         request_id);
   }
 
@@ -523,7 +491,7 @@ Task<http::Response> LambdaService::list_aliases(std::string_view raw_name,
                                                  const std::string& request_id) {
   auto ref = parse_function_name(raw_name, NameContext::other);
   if (!ref) co_return error_response(ref.error(), request_id);
-  auto max_items = parse_max_items(request);
+  auto max_items = parse_max_items(request, 10000, 50);
   if (!max_items) co_return error_response(max_items.error(), request_id);
   auto marker = parse_marker(request);
   if (!marker) co_return error_response(marker.error(), request_id);
@@ -537,7 +505,7 @@ Task<http::Response> LambdaService::list_aliases(std::string_view raw_name,
     co_return error_response(function_not_found(invoker_.function_arn(ref->name)), request_id);
   }
 
-  std::size_t limit = max_items->value_or(50);
+  auto limit = static_cast<std::size_t>(*max_items);
   std::string arn = invoker_.function_arn(ref->name);
   json::array aliases;
   std::optional<std::string> next;

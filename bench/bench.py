@@ -171,7 +171,7 @@ def run_phase(title, phase, build, server_args, code, args, results, suffix=""):
     out of the table, so the other phases still run."""
     log(f"lambent{suffix}: {title}")
     try:
-        server = LambentServer(build, server_args)
+        server = LambentServer(build, [*server_args, *args.serve_arg])
     except (OSError, RuntimeError, subprocess.SubprocessError) as error:
         log(f"lambent{suffix}: {title} failed: {error}")
         return
@@ -319,6 +319,9 @@ def main():
     parser.add_argument("--async-concurrency", type=int, default=32,
                         help="connections sending Event invokes")
     parser.add_argument("--skip-offline", action="store_true", help="measure Lambent only")
+    parser.add_argument("--serve-arg", action="append", default=[],
+                        help="an extra `lambent serve` argument for every phase (repeatable), "
+                             "e.g. --serve-arg=--max-starting=16")
     args = parser.parse_args()
 
     build = (ROOT / args.build_dir).resolve()

@@ -159,10 +159,10 @@ int run_warm(const Options& options, const http::Endpoint& endpoint) {
                            .add("errors", static_cast<double>(run.errors))
                            .str());
   } else {
-    fmt::print("warm  concurrency={:<3} requests={:<8} throughput={:>9.0f}/s  p50={:>8.1f} us  "
-               "p90={:>8.1f} us  p99={:>8.1f} us  max={:>9.1f} us  errors={}\n",
-               options.concurrency, count, count / run.window_seconds, p50, p90, p99, max,
-               run.errors);
+    fmt::print(
+        "warm  concurrency={:<3} requests={:<8} throughput={:>9.0f}/s  p50={:>8.1f} us  "
+        "p90={:>8.1f} us  p99={:>8.1f} us  max={:>9.1f} us  errors={}\n",
+        options.concurrency, count, count / run.window_seconds, p50, p90, p99, max, run.errors);
   }
   return run.errors == 0 ? 0 : 1;
 }
@@ -185,10 +185,11 @@ void print_cold(const Options& options, const char* label, std::vector<double>& 
                            .str());
     return;
   }
-  fmt::print("{} starts={:<4} end-to-end p50={:>7.2f} ms p99={:>7.2f} ms   init duration "
-             "p50={:>7.2f} ms p99={:>7.2f} ms (n={})  {:.0f}/s  errors={}\n",
-             label, end_to_end_ms.size(), end_to_end_p50, end_to_end_p99, init_p50, init_p99,
-             init_ms.size(), rate_per_s, errors);
+  fmt::print(
+      "{} starts={:<4} end-to-end p50={:>7.2f} ms p99={:>7.2f} ms   init duration "
+      "p50={:>7.2f} ms p99={:>7.2f} ms (n={})  {:.0f}/s  errors={}\n",
+      label, end_to_end_ms.size(), end_to_end_p50, end_to_end_p99, init_p50, init_p99,
+      init_ms.size(), rate_per_s, errors);
 }
 
 // Measures cold starts of one function. A configuration update before each invoke retires the
@@ -239,9 +240,9 @@ int run_first(const Options& options, const http::Endpoint& endpoint) {
   run_threads(options.concurrency, errors, [&](int index) {
     Connection connection(endpoint);
     for (int i = next++; i < options.first; i = next++) {
-      auto request = signed_request(endpoint, "POST",
-                                    invocations_target(options.prefix + std::to_string(i)),
-                                    options.payload, {{"x-amz-log-type", "Tail"}});
+      auto request =
+          signed_request(endpoint, "POST", invocations_target(options.prefix + std::to_string(i)),
+                         options.payload, {{"x-amz-log-type", "Tail"}});
       auto begin = Clock::now();
       auto response = connection.exchange(request);
       latencies[static_cast<std::size_t>(index)].push_back(elapsed_us(begin, Clock::now()) / 1000);
@@ -280,8 +281,8 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
       std::optional<HttpRequest> request;
       try {
         connection.emplace(endpoint);
-        request = signed_request(endpoint, "POST", invocations_target(function),
-                                 options.payload, {});
+        request =
+            signed_request(endpoint, "POST", invocations_target(function), options.payload, {});
       } catch (...) {
         ready.count_down();
         throw;
@@ -290,7 +291,13 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
       auto begin = Clock::now();
       auto response = connection->exchange(*request);
       latencies[static_cast<std::size_t>(index)] = elapsed_us(begin, Clock::now()) / 1000;
-      if (!succeeded(response)) ++errors;
+      if (!succeeded(response)) {
+        // The first failure of a round is printed, so a failed burst says why.
+        if (errors.fetch_add(1) == 0) {
+          std::cerr << "invoke_bench: " << function << " answered " << response.result_int() << ": "
+                    << response.body().substr(0, 300) << "\n";
+        }
+      }
     });
     for (double latency : latencies) {
       if (latency >= 0) all_ms.push_back(latency);
@@ -310,9 +317,10 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
                            .add("max_ms", max)
                            .str());
   } else {
-    fmt::print("burst size={} rounds={} succeeded={}/{}  p50={:.2f} ms p99={:.2f} ms "
-               "max={:.2f} ms\n",
-               options.burst, options.rounds, succeeded_count, total, p50, p99, max);
+    fmt::print(
+        "burst size={} rounds={} succeeded={}/{}  p50={:.2f} ms p99={:.2f} ms "
+        "max={:.2f} ms\n",
+        options.burst, options.rounds, succeeded_count, total, p50, p99, max);
   }
   return succeeded_count == total ? 0 : 1;
 }
@@ -337,10 +345,10 @@ int run_async(const Options& options, const http::Endpoint& endpoint) {
                            .add("errors", static_cast<double>(run.errors))
                            .str());
   } else {
-    fmt::print("async concurrency={:<3} accepted={:<8} rate={:>9.0f}/s  p50={:>8.1f} us  "
-               "p99={:>8.1f} us  errors={}\n",
-               options.concurrency, accepted, accepted / run.window_seconds, p50, p99,
-               run.errors);
+    fmt::print(
+        "async concurrency={:<3} accepted={:<8} rate={:>9.0f}/s  p50={:>8.1f} us  "
+        "p99={:>8.1f} us  errors={}\n",
+        options.concurrency, accepted, accepted / run.window_seconds, p50, p99, run.errors);
   }
   return run.errors == 0 ? 0 : 1;
 }
@@ -363,14 +371,14 @@ int run_create(const Options& options, const http::Endpoint& endpoint) {
     create.method = "POST";
     create.target = "/2015-03-31/functions";
     create.headers.emplace_back("content-type", "application/json");
-    create.body = fmt::format(
-        R"({{"FunctionName":"{}{}","Runtime":"{}","Handler":"{}",)"
-        R"("Role":"arn:aws:iam::000000000000:role/bench","Code":{{"ZipFile":"{}"}}}})",
-        options.prefix, i, options.runtime, options.handler, zip_base64);
+    create.body =
+        fmt::format(R"({{"FunctionName":"{}{}","Runtime":"{}","Handler":"{}",)"
+                    R"("Role":"arn:aws:iam::000000000000:role/bench","Code":{{"ZipFile":"{}"}}}})",
+                    options.prefix, i, options.runtime, options.handler, zip_base64);
     auto response = http::send(endpoint, create, credentials);
     if (!response || (response->status != 201 && response->status != 409)) {
-      std::cerr << "invoke_bench: CreateFunction " << options.prefix << i << " failed: "
-                << (response ? response->body : response.error().message) << "\n";
+      std::cerr << "invoke_bench: CreateFunction " << options.prefix << i
+                << " failed: " << (response ? response->body : response.error().message) << "\n";
       return 1;
     }
   }

@@ -4,10 +4,11 @@
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
 
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <fmt/format.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,11 +32,21 @@ std::string json_escape(std::string_view text) {
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -55,16 +66,26 @@ std::string error_payload(std::string_view type, std::string_view message) {
 // Signal names as the Go runtime prints them, which is how AWS words exit errors.
 std::string_view signal_name(int sig) {
   switch (sig) {
-    case SIGKILL: return "killed";
-    case SIGSEGV: return "segmentation fault";
-    case SIGABRT: return "aborted";
-    case SIGTERM: return "terminated";
-    case SIGBUS: return "bus error";
-    case SIGFPE: return "floating point exception";
-    case SIGILL: return "illegal instruction";
-    case SIGINT: return "interrupt";
-    case SIGPIPE: return "broken pipe";
-    default: return "unknown signal";
+    case SIGKILL:
+      return "killed";
+    case SIGSEGV:
+      return "segmentation fault";
+    case SIGABRT:
+      return "aborted";
+    case SIGTERM:
+      return "terminated";
+    case SIGBUS:
+      return "bus error";
+    case SIGFPE:
+      return "floating point exception";
+    case SIGILL:
+      return "illegal instruction";
+    case SIGINT:
+      return "interrupt";
+    case SIGPIPE:
+      return "broken pipe";
+    default:
+      return "unknown signal";
   }
 }
 
@@ -268,14 +289,19 @@ Environment::~Environment() {
 }
 
 std::vector<std::string> Environment::build_env(std::uint16_t api_port,
-                                               const std::filesystem::path& task_root,
-                                               const std::filesystem::path& runtime_dir) const {
+                                                const std::filesystem::path& task_root,
+                                                const std::filesystem::path& runtime_dir) const {
   const auto& c = spec_->config;
   std::string exec_env;
   switch (spec_->family) {
-    case RuntimeFamily::python: exec_env = "AWS_Lambda_" + c.runtime; break;
-    case RuntimeFamily::nodejs: exec_env = "AWS_Lambda_" + c.runtime; break;
-    case RuntimeFamily::provided: break;
+    case RuntimeFamily::python:
+      exec_env = "AWS_Lambda_" + c.runtime;
+      break;
+    case RuntimeFamily::nodejs:
+      exec_env = "AWS_Lambda_" + c.runtime;
+      break;
+    case RuntimeFamily::provided:
+      break;
   }
   std::vector<std::string> env = {
       "_HANDLER=" + c.handler,
@@ -311,11 +337,13 @@ Task<Status> Environment::start() {
   log_stream_name_ = make_log_stream_name(spec_->version);
   log_ = context_->logs->open_stream(spec_->config.name, log_stream_name_);
 
-  api_server_ = std::make_unique<http::Server>(
-      context_->executor, http::ServerOptions{.address = "127.0.0.1", .port = 0,
-                                              .idle_timeout = std::chrono::seconds(900),
-                                              .name = "runtime-api"},
-      std::make_shared<RuntimeApi>(weak_from_this()));
+  api_server_ =
+      std::make_unique<http::Server>(context_->executor,
+                                     http::ServerOptions{.address = "127.0.0.1",
+                                                         .port = 0,
+                                                         .idle_timeout = std::chrono::seconds(900),
+                                                         .name = "runtime-api"},
+                                     std::make_shared<RuntimeApi>(weak_from_this()));
   auto port = api_server_->listen();
   if (!port) co_return std::move(port).error();
 
@@ -356,8 +384,8 @@ Task<Status> Environment::start() {
   api_server_->start();
   output_fd_ = child_.output_fd;
   ::fcntl(output_fd_, F_SETFL, ::fcntl(output_fd_, F_GETFL) | O_NONBLOCK);
-  LOG_DEBUG("runtime", "environment_started", "function={} env_id={} pid={}",
-            spec_->config.name, id_, child_.pid);
+  LOG_DEBUG("runtime", "environment_started", "function={} env_id={} pid={}", spec_->config.name,
+            id_, child_.pid);
   tasks_.spawn(read_output(), "output");
   tasks_.spawn(watch_exit(), "exit");
   // stop() ran while the process was being spawned: end it now; watch_exit reaps it.
@@ -439,9 +467,42 @@ Task<void> Environment::watch_exit() {
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child_.pid, 0));
   if (pidfd >= 0) {
     asio::posix::stream_descriptor watcher(context_->executor, pidfd);
-    boost::system::error_code ec;
-    co_await watcher.async_wait(asio::posix::stream_descriptor::wait_read,
-                                asio::redirect_error(asio::use_awaitable, ec));
+    // The status is read through the pidfd, which names this process even after its pid is
+    // reused, and never with a blocking wait: the event loop must not stop for a process that
+    // has not exited (a cancelled wait, or a pidfd that woke early).
+    asio::steady_timer poll(context_->executor);
+    bool killed = false;
+    for (int round = 0;; ++round) {
+      boost::system::error_code ec;
+      if (round == 0) {
+        co_await watcher.async_wait(asio::posix::stream_descriptor::wait_read,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+      } else {
+        poll.expires_after(std::chrono::milliseconds(10));
+        co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      siginfo_t info{};
+      int waited = ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG);
+      if (waited == 0 && info.si_pid != 0) {
+        status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        break;
+      }
+      if (waited != 0) {
+        // Not this server's child (ECHILD): its exit status cannot be read.
+        status = 128 + SIGKILL;
+        break;
+      }
+      if (!killed) {
+        // A cancelled wait ends the process instead of waiting for it.
+        co_await asio::this_coro::reset_cancellation_state();
+        LOG_WARN("runtime", "environment_exit_wait_early", "function={} env_id={} pid={}",
+                 spec_->config.name, id_, child_.pid);
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        killed = true;
+      }
+    }
+    on_exit(status);
+    co_return;
   } else {
     // Kernels before 5.3 have no pidfd: poll.
     asio::steady_timer timer(context_->executor);
@@ -453,8 +514,6 @@ Task<void> Environment::watch_exit() {
     on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     co_return;
   }
-  ::waitpid(child_.pid, &status, 0);
-  on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 void Environment::on_exit(int status) {
@@ -482,21 +541,21 @@ void Environment::complete_after_exit() {
   if (init_error_) {
     complete(Outcome::function_error, *init_error_);
   } else if (context_->spawner->oom_killed(child_)) {
-    complete_with_log("Runtime.OutOfMemory",
-                      fmt::format("RequestId: {} Error: Runtime exited with error: signal: killed",
-                                  id));
+    complete_with_log(
+        "Runtime.OutOfMemory",
+        fmt::format("RequestId: {} Error: Runtime exited with error: signal: killed", id));
   } else if (status == 0) {
-    complete_with_log("Runtime.ExitError",
-                      fmt::format("RequestId: {} Error: Runtime exited without providing a reason",
-                                  id));
+    complete_with_log(
+        "Runtime.ExitError",
+        fmt::format("RequestId: {} Error: Runtime exited without providing a reason", id));
   } else if (status > 128) {
     complete_with_log("Runtime.ExitError",
                       fmt::format("RequestId: {} Error: Runtime exited with error: signal: {}", id,
                                   signal_name(status - 128)));
   } else {
-    complete_with_log("Runtime.ExitError",
-                      fmt::format("RequestId: {} Error: Runtime exited with error: exit status {}",
-                                  id, status));
+    complete_with_log(
+        "Runtime.ExitError",
+        fmt::format("RequestId: {} Error: Runtime exited with error: exit status {}", id, status));
   }
 }
 
@@ -564,7 +623,8 @@ Task<InvokeResult> Environment::invoke(InvokeRequest request) {
   // A cold environment finishes its init phase first: up to the init timeout (10 s on AWS), or
   // the function timeout when that is longer.
   if (!initialized_.is_set()) {
-    auto init_budget = std::max<std::chrono::steady_clock::duration>(context_->init_timeout, timeout);
+    auto init_budget =
+        std::max<std::chrono::steady_clock::duration>(context_->init_timeout, timeout);
     co_await initialized_.wait_until(started_at_ + init_budget);
   }
 
@@ -610,17 +670,18 @@ Task<InvokeResult> Environment::invoke(InvokeRequest request) {
 
   double duration_ms = std::chrono::duration<double, std::milli>(end - begin).count();
   auto billed_ms = static_cast<long long>(std::ceil(duration_ms));
-  auto peak_mb = (exit_status_ ? peak_memory_bytes_ : context_->spawner->peak_memory_bytes(child_)) >> 20;
+  auto peak_mb =
+      (exit_status_ ? peak_memory_bytes_ : context_->spawner->peak_memory_bytes(child_)) >> 20;
   write_log_line(fmt::format("END RequestId: {}", request_id));
-  std::string report =
-      fmt::format("REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory "
-                  "Size: {} MB\tMax Memory Used: {} MB",
-                  request_id, duration_ms, std::max(billed_ms, 1LL), config.memory_mb,
-                  std::max<std::uint64_t>(peak_mb, 1));
+  std::string report = fmt::format(
+      "REPORT RequestId: {}\tDuration: {:.2f} ms\tBilled Duration: {} ms\tMemory "
+      "Size: {} MB\tMax Memory Used: {} MB",
+      request_id, duration_ms, std::max(billed_ms, 1LL), config.memory_mb,
+      std::max<std::uint64_t>(peak_mb, 1));
   if (cold_ && initialized_.is_set() && init_done_at_ > started_at_) {
-    report += fmt::format("\tInit Duration: {:.2f} ms",
-                          std::chrono::duration<double, std::milli>(init_done_at_ - started_at_)
-                              .count());
+    report +=
+        fmt::format("\tInit Duration: {:.2f} ms",
+                    std::chrono::duration<double, std::milli>(init_done_at_ - started_at_).count());
   }
   write_log_line(report);
   if (log_) log_->flush();

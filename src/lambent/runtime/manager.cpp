@@ -178,6 +178,9 @@ void Manager::offer(Pool& pool, std::shared_ptr<Environment> env) {
     waiter->done = true;
     waiter->env = std::move(env);
     waiter->ready.set();
+    // The environment starting for this waiter may still wait for a permit: wake it to cancel.
+    start_freed_->set();
+    start_freed_->reset();
     return;
   }
   pool.idle.push_back(std::move(env));
@@ -216,10 +219,12 @@ void Manager::retire(std::string_view function_name, std::string_view version) {
   }
 }
 
-Task<Status> Manager::acquire_start_permit() {
+Task<Status> Manager::acquire_start_permit(const Waiter* waiter) {
   const auto deadline = Clock::now() + kPermitWaitMax;
   const double burst = static_cast<double>(options_.max_starting);
   for (;;) {
+    if (waiter && waiter->done)
+      co_return make_error(Errc::conflict, "served by another environment");
     auto now = Clock::now();
     double elapsed = std::chrono::duration<double>(now - tokens_at_).count();
     start_tokens_ = std::min(burst, start_tokens_ + elapsed * options_.max_start_rate);
@@ -256,8 +261,8 @@ Task<Result<InvokeResult>> Manager::invoke(std::shared_ptr<const FunctionSpec> s
   if (!env) {
     auto fresh = admit(spec);
     if (!fresh) {
-      LOG_DEBUG("runtime", "host_limit_reached", "function={} environments={} memory_mb={}",
-                key, live_.size(), memory_in_use_mb_);
+      LOG_DEBUG("runtime", "host_limit_reached", "function={} environments={} memory_mb={}", key,
+                live_.size(), memory_in_use_mb_);
       co_return host_limit_error();
     }
     // The request waits for its own environment, or for one that frees up first. start_for
@@ -305,7 +310,7 @@ Task<void> Manager::start_for(std::shared_ptr<const FunctionSpec> spec,
     waiter->ready.set();
   };
 
-  auto permit = co_await acquire_start_permit();
+  auto permit = co_await acquire_start_permit(waiter.get());
   if (!permit || waiter->done) {
     // Throttled, or the request took an environment that freed up before this one started.
     release(env);
@@ -382,8 +387,8 @@ Task<void> Manager::start_provisioned(std::shared_ptr<const FunctionSpec> spec,
   }
   env->mark_initialized_ahead();
   pool.provisioned.insert(env.get());
-  LOG_DEBUG("runtime", "provisioned_ready", "function={} env_id={} allocated={}/{}", key,
-            env->id(), pool.provisioned.size(), pool.provisioned_target);
+  LOG_DEBUG("runtime", "provisioned_ready", "function={} env_id={} allocated={}/{}", key, env->id(),
+            pool.provisioned.size(), pool.provisioned_target);
   offer(pool, std::move(env));
 }
 

@@ -123,7 +123,9 @@ class Manager {
                          std::shared_ptr<Environment> env, bool lost);
   bool past_lifetime(const Environment& env) const;
 
-  Task<Status> acquire_start_permit();
+  // Waits for a start permit. Gives up early (Errc::conflict) once `waiter`, when given, was
+  // served by another environment, so an unneeded start does not hold host memory.
+  Task<Status> acquire_start_permit(const Waiter* waiter = nullptr);
   void release_start_permit();
   Task<void> start_for(std::shared_ptr<const FunctionSpec> spec, std::shared_ptr<Environment> env,
                        std::shared_ptr<Waiter> waiter);

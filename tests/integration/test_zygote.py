@@ -20,6 +20,7 @@ import json, os, random, sys, time, uuid
 def handler(event, context):
     marker = "/tmp/" + context.aws_request_id
     open(marker, "w").close()
+    open("/dev/shm/" + context.aws_request_id, "w").close()
     time.sleep(event.get("sleep", 0))
     fds = {}
     for fd in os.listdir("/proc/self/fd"):
@@ -35,6 +36,7 @@ def handler(event, context):
         "gid": os.getgid(),
         "proc_pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "tmp": sorted(os.listdir("/tmp")),
+        "shm": sorted(os.listdir("/dev/shm")),
         "fds": fds,
         "random": random.random(),
         "uuid": str(uuid.uuid4()),
@@ -138,6 +140,8 @@ def test_concurrent_environments_isolated(path_server, client):
     assert first["gid"] == first["uid"]
     assert first["tmp"] == [first["request_id"]]
     assert second["tmp"] == [second["request_id"]]
+    assert first["shm"] == [first["request_id"]]
+    assert second["shm"] == [second["request_id"]]
 
 
 def test_random_state_differs(path_server, client):
@@ -226,6 +230,10 @@ def test_zygote_restarts_after_crash(fresh_server):
     name = create_function(client, {"app.py": PROBE})
 
     os.kill(first_zygote, signal.SIGKILL)
+    probe(client, name)
+    # The first spawn after the crash may use a spare the old zygote prepared, so a second cold
+    # start is what must go through a new zygote.
+    force_cold_start(client, name, 1)
     _, body = probe(client, name)
 
     assert srv.process.poll() is None
@@ -243,3 +251,15 @@ def test_zygote_dies_with_server(fresh_server):
     srv.stop(signal.SIGKILL)
 
     assert wait_until(lambda: not pid_exists(zygote))
+
+
+def test_servers_on_one_host_use_distinct_uids(fresh_server):
+    """Two servers never give environments the same uid: the Runtime API trusts its uid."""
+    first_server = fresh_server()
+    second_server = fresh_server()
+    uids = []
+    for srv in (first_server, second_server):
+        client = srv.client()
+        name = create_function(client, {"app.py": PROBE}, Timeout=30)
+        uids.extend(body["uid"] for body in concurrent_probes(srv, name, 2))
+    assert len(set(uids)) == 4, uids

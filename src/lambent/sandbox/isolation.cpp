@@ -35,22 +35,40 @@ int bind_read_only(const char* source, const char* target) {
 
 const char* step_name(int step) {
   switch (step) {
-    case kStepCgroup: return "join cgroup";
-    case kStepMountPrivate: return "make mounts private";
-    case kStepBindCode: return "bind-mount code at /var/task";
-    case kStepRemountCode: return "remount /var/task read-only";
-    case kStepBindRuntime: return "bind-mount the runtime at /var/runtime";
-    case kStepBindAccounts: return "bind-mount /etc/passwd and /etc/group";
-    case kStepMountTmp: return "mount /tmp";
-    case kStepMountProc: return "mount /proc";
-    case kStepFork: return "fork runtime";
-    case kStepGroups: return "drop supplementary groups";
-    case kStepGid: return "setgid";
-    case kStepUid: return "setuid";
-    case kStepChdir: return "chdir";
-    case kStepExec: return "exec runtime";
-    case kStepUnshare: return "create namespaces";
-    case kStepExecInit: return "exec lambent-init";
+    case kStepCgroup:
+      return "join cgroup";
+    case kStepMountPrivate:
+      return "make mounts private";
+    case kStepBindCode:
+      return "bind-mount code at /var/task";
+    case kStepRemountCode:
+      return "remount /var/task read-only";
+    case kStepBindRuntime:
+      return "bind-mount the runtime at /var/runtime";
+    case kStepBindAccounts:
+      return "bind-mount /etc/passwd and /etc/group";
+    case kStepMountTmp:
+      return "mount /tmp";
+    case kStepMountProc:
+      return "mount /proc";
+    case kStepMountShm:
+      return "mount /dev/shm";
+    case kStepFork:
+      return "fork runtime";
+    case kStepGroups:
+      return "drop supplementary groups";
+    case kStepGid:
+      return "setgid";
+    case kStepUid:
+      return "setuid";
+    case kStepChdir:
+      return "chdir";
+    case kStepExec:
+      return "exec runtime";
+    case kStepUnshare:
+      return "create namespaces";
+    case kStepExecInit:
+      return "exec lambent-init";
   }
   return "unknown step";
 }
@@ -86,6 +104,12 @@ int mount_sandbox(const MountPlan& plan) {
   if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_options) != 0) {
     return kStepMountTmp;
   }
+  // A private /dev/shm as well: the host's would let functions share files, and keep memory
+  // after their environments end.
+  if (::access("/dev/shm", F_OK) == 0 &&
+      ::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, plan.tmp_options) != 0) {
+    return kStepMountShm;
+  }
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     return kStepMountProc;
   }
@@ -105,12 +129,18 @@ int drop_credentials(uid_t uid, gid_t gid) {
 }
 
 void set_runtime_limits(std::uint64_t address_space) {
-  struct rlimit files {1024, 1024};
+  struct rlimit files {
+    1024, 1024
+  };
   ::setrlimit(RLIMIT_NOFILE, &files);
-  struct rlimit core {0, 0};
+  struct rlimit core {
+    0, 0
+  };
   ::setrlimit(RLIMIT_CORE, &core);
   if (address_space != 0) {
-    struct rlimit limit {address_space, address_space};
+    struct rlimit limit {
+      address_space, address_space
+    };
     ::setrlimit(RLIMIT_AS, &limit);
   }
 }

@@ -31,6 +31,7 @@ enum Step : int {
   kStepExec = 14,
   kStepUnshare = 15,
   kStepExecInit = 16,
+  kStepMountShm = 17,
 };
 
 // Returns the step's description for error messages ("mount /tmp").

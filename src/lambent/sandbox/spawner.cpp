@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -22,9 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -114,7 +115,7 @@ struct Prepared {
   set_runtime_limits(p.address_space_limit);
   // Signal dispositions the server set (SIGPIPE ignored) would survive exec, so they go back
   // to their defaults.
-  struct sigaction dfl{};
+  struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
   sigset_t none;
@@ -204,9 +205,9 @@ std::string Spawner::probe() {
     fs::create_directories(kTaskRoot, ec);
     if (!ec) fs::create_directories(kRuntimeRoot, ec);
     // Namespaces: try one throwaway child.
-    pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD | CLONE_NEWNS | CLONE_NEWPID |
-                                                            CLONE_NEWIPC | CLONE_NEWUTS,
-                                             nullptr, nullptr, nullptr, nullptr));
+    pid_t pid = static_cast<pid_t>(
+        ::syscall(SYS_clone, SIGCHLD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
+                  nullptr, nullptr, nullptr, nullptr));
     if (pid == 0) _exit(0);
     if (pid > 0) {
       int status = 0;
@@ -255,8 +256,10 @@ std::string Spawner::probe() {
     init_fd_ = ::open(init_path_.c_str(), O_PATH | O_CLOEXEC);
   }
   if (init_fd_ < 0) {
-    LOG_WARN("sandbox", "init_missing", "path={} effect=\"each environment keeps a copy of the "
-             "server as pid 1\"", init_path_.string());
+    LOG_WARN("sandbox", "init_missing",
+             "path={} effect=\"each environment keeps a copy of the "
+             "server as pid 1\"",
+             init_path_.string());
     init_path_.clear();
   }
   zygote_library_ = options_.zygote_library;
@@ -398,8 +401,8 @@ Result<Child> Spawner::spawn_with_zygote(const SpawnSpec& spec) {
   return spawn_from_zygote(zygote, spec, SpareUse::never, retryable);
 }
 
-Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec,
-                                         SpareUse spare_use, bool& retryable) {
+Result<Child> Spawner::spawn_from_zygote(Zygote* zygote, const SpawnSpec& spec, SpareUse spare_use,
+                                         bool& retryable) {
   retryable = false;
   boost::json::object request;
   bool namespaces = isolation_ == Isolation::full;
@@ -545,7 +548,9 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec, int attempt) {
   // reports within 30 s is killed rather than left to block this worker thread.
   ChildFailure failure{};
   ssize_t n = -1;
-  struct pollfd wait_report {report[0], POLLIN, 0};
+  struct pollfd wait_report {
+    report[0], POLLIN, 0
+  };
   int ready;
   do {
     ready = ::poll(&wait_report, 1, 30000);
@@ -567,8 +572,10 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec, int attempt) {
     cleanup(child);
     if (failure.step == kStepCgroup && failure.error == ENOENT && attempt == 0) {
       // Another server removed the new, still empty cgroup (see spawn_with_zygote).
-      LOG_WARN("sandbox", "spawn_retried", "env_id={} error=\"cgroup removed before the "
-               "environment joined it\"", spec.env_id);
+      LOG_WARN("sandbox", "spawn_retried",
+               "env_id={} error=\"cgroup removed before the "
+               "environment joined it\"",
+               spec.env_id);
       return spawn_with_exec(spec, attempt + 1);
     }
     Error error{Errc::io, fmt::format("environment {} failed to {}: {}", spec.env_id,
@@ -579,7 +586,7 @@ Result<Child> Spawner::spawn_with_exec(const SpawnSpec& spec, int attempt) {
       error.code = Errc::invalid_parameter;
       error.type = "Runtime.InvalidEntrypoint";
       error.message = fmt::format("fork/exec {}: {}", spec.argv.empty() ? "" : spec.argv[0],
-                                  failure.error == ENOENT  ? "no such file or directory"
+                                  failure.error == ENOENT   ? "no such file or directory"
                                   : failure.error == EACCES ? "permission denied"
                                                             : "exec format error");
     }
@@ -689,17 +696,46 @@ void Spawner::write_account_files() {
   group_file_ = group;
 }
 
+namespace {
+
+// Takes an exclusive flock on the host-wide lock file of `uid`. Returns its descriptor, or -1
+// when another process (another Lambent server) holds it. The lock ends with the descriptor,
+// so a server that dies frees its uids.
+int lock_uid(uid_t uid) {
+  static const char* const kDir = "/run/lambent-uids";
+  ::mkdir(kDir, 0700);
+  std::string path = fmt::format("{}/{}", kDir, uid);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    LOG_WARN("sandbox", "uid_lock_failed", "path={} error=\"{}\"", path, std::strerror(errno));
+    return -2;  // no lock file: fall back to this server's own bookkeeping
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
 uid_t Spawner::acquire_uid() {
   if (isolation_ != Isolation::full) return 0;
   std::lock_guard lock(uid_mutex_);
-  if (uid_used_.empty()) uid_used_.assign(options_.uid_count, false);
+  if (uid_used_.empty()) {
+    uid_used_.assign(options_.uid_count, false);
+    uid_locks_.assign(options_.uid_count, -1);
+  }
   for (std::size_t i = 0; i < uid_used_.size(); ++i) {
     std::size_t slot = (next_uid_ + i) % uid_used_.size();
-    if (!uid_used_[slot]) {
-      uid_used_[slot] = true;
-      next_uid_ = slot + 1;
-      return options_.first_uid + static_cast<uid_t>(slot);
-    }
+    if (uid_used_[slot]) continue;
+    uid_t uid = options_.first_uid + static_cast<uid_t>(slot);
+    int fd = lock_uid(uid);
+    if (fd == -1) continue;  // in use by another server on this host
+    uid_used_[slot] = true;
+    uid_locks_[slot] = fd;
+    next_uid_ = slot + 1;
+    return uid;
   }
   return 0;
 }
@@ -708,7 +744,10 @@ void Spawner::release_uid(uid_t uid) {
   if (uid < options_.first_uid) return;
   std::lock_guard lock(uid_mutex_);
   std::size_t slot = uid - options_.first_uid;
-  if (slot < uid_used_.size()) uid_used_[slot] = false;
+  if (slot >= uid_used_.size()) return;
+  uid_used_[slot] = false;
+  if (uid_locks_[slot] >= 0) ::close(uid_locks_[slot]);
+  uid_locks_[slot] = -1;
 }
 
 namespace {
@@ -740,8 +779,8 @@ std::optional<long> sock_diag_peer_uid(std::uint16_t client_port, std::uint16_t 
 
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd, &query, sizeof query, 0, reinterpret_cast<sockaddr*>(&kernel),
-               sizeof kernel) != static_cast<ssize_t>(sizeof query)) {
+  if (::sendto(fd, &query, sizeof query, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) !=
+      static_cast<ssize_t>(sizeof query)) {
     ::close(fd);
     return -1;
   }

@@ -37,11 +37,11 @@ enum class Isolation {
 };
 
 struct SpawnSpec {
-  std::vector<std::string> argv;  // argv[0] is an absolute path
-  std::vector<std::string> env;   // "KEY=VALUE"
-  std::filesystem::path code_dir;  // mounted read-only at /var/task
+  std::vector<std::string> argv;      // argv[0] is an absolute path
+  std::vector<std::string> env;       // "KEY=VALUE"
+  std::filesystem::path code_dir;     // mounted read-only at /var/task
   std::filesystem::path runtime_dir;  // mounted read-only at /var/runtime (empty: none)
-  std::string env_id;              // names the cgroup, with the server pid; [a-z0-9-] only
+  std::string env_id;                 // names the cgroup, with the server pid; [a-z0-9-] only
   std::uint64_t memory_limit_bytes = 128ull << 20;
   std::uint64_t tmp_size_bytes = 512ull << 20;
   // Without a memory cgroup, RLIMIT_AS of this many bytes replaces the memory limit (0: none).
@@ -56,9 +56,9 @@ struct SpawnSpec {
 };
 
 struct Child {
-  pid_t pid = -1;       // pid of the environment's init in the server's PID namespace
-  int output_fd = -1;   // read end of the pipe carrying the runtime's stdout and stderr
-  std::string cgroup;   // cgroup directories to remove after exit ("" when none)
+  pid_t pid = -1;      // pid of the environment's init in the server's PID namespace
+  int output_fd = -1;  // read end of the pipe carrying the runtime's stdout and stderr
+  std::string cgroup;  // cgroup directories to remove after exit ("" when none)
 };
 
 // Returns the uid that owns the TCP socket connected from 127.0.0.1:client_port to
@@ -172,6 +172,9 @@ class Spawner {
   std::uint64_t spare_count_ = 0;
   std::mutex uid_mutex_;
   std::vector<bool> uid_used_;
+  // Per uid in use: a descriptor holding an flock on its lock file, so servers on one host never
+  // hand out the same uid (the Runtime API trusts a connection by its uid).
+  std::vector<int> uid_locks_;
   std::size_t next_uid_ = 0;
 };
 

@@ -508,3 +508,31 @@ def test_event_to_alias_runs_its_version(scaled_server):
     assert record["requestContext"]["functionArn"] == f"{function_arn(source)}:{version}"
     assert record["responseContext"]["executedVersion"] == version
     assert record["responsePayload"] == {"ok": True, "n": 9}
+
+
+def test_alias_deletion_removes_its_config(lam):
+    name = create_function(lam, {"app.py": SUCCEEDING_HANDLER})
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    lam.put_function_event_invoke_config(FunctionName=name, Qualifier="live",
+                                         MaximumRetryAttempts=0)
+    lam.put_function_event_invoke_config(FunctionName=name, Qualifier=version,
+                                         MaximumRetryAttempts=1)
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.delete_function(FunctionName=name, Qualifier=version)
+    configs = lam.list_function_event_invoke_configs(FunctionName=name)
+    assert configs["FunctionEventInvokeConfigs"] == []
+
+
+def test_pending_retries_end_with_their_function(scaled_server):
+    client = scaled_server.client()
+    name = create_function(client, {"app.py": FAILING_HANDLER})
+    request_id = invoke_event(client, name, {"n": 1})
+    wait_for(lambda: start_lines(scaled_server, name, request_id), 30, "the first attempt")
+    client.delete_function(FunctionName=name)
+    client.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                           Role="arn:aws:iam::000000000000:role/lambent-test",
+                           Code={"ZipFile": make_zip({"app.py": SUCCEEDING_HANDLER})})
+    # The retries were due after 0.6 s and 1.8 s; wait past both.
+    time.sleep(3)
+    assert start_lines(scaled_server, name, request_id) == []

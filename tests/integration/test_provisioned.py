@@ -244,3 +244,22 @@ def test_deleting_the_alias_removes_its_setting(lam):
     assert missing["Error"]["Code"] == "ResourceNotFoundException"
     assert lam.list_provisioned_concurrency_configs(
         FunctionName=name)["ProvisionedConcurrencyConfigs"] == []
+
+
+def test_alias_to_latest_is_rejected(lam):
+    name, _ = published(lam)
+    lam.create_alias(FunctionName=name, Name="tip", FunctionVersion="$LATEST")
+    rejected = error_of(lam.put_provisioned_concurrency_config, FunctionName=name,
+                        Qualifier="tip", ProvisionedConcurrentExecutions=1)
+    assert rejected["Error"]["Code"] == "InvalidParameterValueException"
+    assert rejected["Error"]["Message"] == \
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+
+
+def test_version_with_leading_zero_is_not_found(lam):
+    name, version = published(lam)
+    missing = error_of(lam.put_provisioned_concurrency_config, FunctionName=name,
+                       Qualifier="0" + version, ProvisionedConcurrentExecutions=1)
+    assert missing["Error"]["Code"] == "ResourceNotFoundException"
+    assert missing["Error"]["Message"] == (
+        f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:0{version}")

@@ -295,6 +295,11 @@ def test_delete_function_qualifiers(lam):
     # For a version number that does not exist, AWS returns 204 and deletes nothing.
     assert lam.delete_function(FunctionName=name, Qualifier="99")[
         "ResponseMetadata"]["HTTPStatusCode"] == 204
+    # "01" is not version 1: it names no version, so the alias's version stays.
+    assert lam.delete_function(FunctionName=name, Qualifier="01")[
+        "ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+    assert invoke_json(lam, name, Qualifier="live")[0]["ExecutedVersion"] == "1"
 
     lam.delete_alias(FunctionName=name, Name="live")
     assert lam.delete_function(FunctionName=name, Qualifier="1")[

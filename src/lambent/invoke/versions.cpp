@@ -29,7 +29,9 @@ std::string_view pick_alias_version(const store::AliasRecord& alias, double draw
 namespace {
 
 std::optional<int> parse_version(std::string_view text) {
-  if (!is_version_number(text)) return std::nullopt;
+  // Version numbers have no leading zeros: "01" names no version, so it cannot reach version 1
+  // past the checks that use the canonical "1".
+  if (!is_version_number(text) || (text.size() > 1 && text.front() == '0')) return std::nullopt;
   int number = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -197,8 +199,11 @@ Task<Status> Invoker::delete_version(std::string name, std::string version) {
   if (auto published = published_.find(name); published != published_.end()) {
     published->second.versions.erase(*number);
   }
-  // A version's provisioned setting goes with it.
+  // A version's provisioned setting and event invoke config go with it.
   if (auto dropped = co_await delete_provisioned(name, version); !dropped) co_return dropped;
+  if (auto dropped = co_await delete_event_invoke_config(name, version); !dropped) {
+    co_return dropped;
+  }
   manager_.retire(name, version);
   LOG_INFO("invoke", "version_deleted", "function={} version={}", name, version);
   co_return ok_status();
@@ -238,7 +243,10 @@ Task<Status> Invoker::delete_alias(std::string name, std::string alias) {
   if (auto published = published_.find(name); published != published_.end()) {
     published->second.aliases.erase(alias);
   }
-  // An alias's provisioned setting goes with it.
+  // An alias's provisioned setting and event invoke config go with it.
+  if (auto dropped = co_await delete_event_invoke_config(name, alias); !dropped) {
+    co_return dropped;
+  }
   co_return co_await delete_provisioned(std::move(name), std::move(alias));
 }
 

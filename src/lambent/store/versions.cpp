@@ -177,7 +177,10 @@ Task<Status> VersionStore::delete_function(std::string function_name) {
     for (const char* sql : {"DELETE FROM function_versions WHERE function_name = ?1",
                             "DELETE FROM function_aliases WHERE function_name = ?1",
                             "DELETE FROM function_publish_state WHERE function_name = ?1",
-                            "DELETE FROM functions WHERE name = ?1"}) {
+                            "DELETE FROM functions WHERE name = ?1",
+                            // Queued events and pending retries end with their function, so
+                            // none runs on a new function created under the same name.
+                            "DELETE FROM async_events WHERE function_name = ?1"}) {
       Statement st(h, sql);
       st.bind(1, name);
       if (auto done = run_statement(st); !done) return done;

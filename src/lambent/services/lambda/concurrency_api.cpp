@@ -127,6 +127,20 @@ Task<http::Response> LambdaService::function_concurrency(http::Request& request,
                                       *reserved, provisioned)),
         request_id);
   }
+  // Provisioned concurrency of functions without a reservation comes out of the unreserved
+  // pool too, as in PutProvisionedConcurrencyConfig's check.
+  const auto& limiter = invoker_.concurrency();
+  std::int64_t unreserved_after = limiter.unreserved_limit() +
+                                  limiter.reserved(ref->name).value_or(0) - *reserved -
+                                  invoker_.unreserved_provisioned(ref->name);
+  if (unreserved_after < limiter.min_unreserved()) {
+    co_return error_response(
+        invalid_parameter(fmt::format("Specified ReservedConcurrentExecutions for function "
+                                      "decreases account's UnreservedConcurrentExecution below "
+                                      "its minimum value of [{}].",
+                                      limiter.min_unreserved())),
+        request_id);
+  }
   auto saved = co_await invoker_.put_reserved_concurrency(ref->name, *reserved);
   if (!saved) co_return error_response(saved.error(), request_id);
   LOG_INFO("lambda", "reserved_concurrency_set", "function={} reserved={}", ref->name, *reserved);

@@ -51,6 +51,10 @@ Status check_target(const invoke::Invoker& invoker, std::string_view name,
   if (!invoker.find(name) || !invoker.qualifier_exists(name, *qualifier)) {
     return target_not_found(invoker, name, *qualifier);
   }
+  if (auto alias = invoker.find_alias(name, *qualifier); alias && alias->function_version == "$LATEST") {
+    return invalid_parameter(
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
+  }
   return ok_status();
 }
 

@@ -292,7 +292,7 @@ int run_burst(const Options& options, const http::Endpoint& endpoint) {
       auto response = connection->exchange(*request);
       latencies[static_cast<std::size_t>(index)] = elapsed_us(begin, Clock::now()) / 1000;
       if (!succeeded(response)) {
-        // The first failure of a round is printed, so a failed burst says why.
+        // The first failure of a round is printed, so a failed burst shows its cause.
         if (errors.fetch_add(1) == 0) {
           std::cerr << "invoke_bench: " << function << " answered " << response.result_int() << ": "
                     << response.body().substr(0, 300) << "\n";

@@ -134,7 +134,8 @@ def run_environment(zygote, runtime_api, task_root, request_id, **overrides):
         reply = zygote.send(spawn_request(task_root, runtime_api, **overrides), write_end)
     finally:
         os.close(write_end)
-    assert "pid" in reply and "step" not in reply, reply
+    assert "pid" in reply, reply
+    assert "step" not in reply, reply
     try:
         runtime_api.enqueue({}, request_id=request_id)
         outcome = runtime_api.wait_for_outcome(request_id, WAIT_SECONDS)

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-// Concurrency accounting as AWS Lambda does it: every running invocation, sync or async, holds a
+// Concurrency accounting as AWS Lambda does it: every running invocation, sync or async, takes a
 // slot. A function with reserved concurrency R runs at most R invocations at once, and R = 0
 // throttles every invocation. Functions without a reservation share the unreserved pool, which
 // is the account limit minus the sum of all reservations. Over a limit, acquire() fails with

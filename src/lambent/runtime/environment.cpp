@@ -468,8 +468,8 @@ Task<void> Environment::watch_exit() {
   if (pidfd >= 0) {
     asio::posix::stream_descriptor watcher(context_->executor, pidfd);
     // The status is read through the pidfd, which names this process even after its pid is
-    // reused, and never with a blocking wait: the event loop must not stop for a process that
-    // has not exited (a cancelled wait, or a pidfd that woke early).
+    // reused. It is never read with a blocking wait, because the event loop must not stop for
+    // a process that has not exited (after a cancelled wait, or a pidfd that woke early).
     asio::steady_timer poll(context_->executor);
     bool killed = false;
     for (int round = 0;; ++round) {

@@ -11,8 +11,8 @@ namespace lambent::runtime {
 
 enum class RuntimeFamily { python, nodejs, provided };
 
-// How a new environment starts: forked from a zygote (Python only; other runtimes exec), or
-// by exec'ing the interpreter.
+// The way a new environment starts: forked from a zygote (Python only, so other runtimes
+// exec), or by exec'ing the interpreter.
 enum class ColdStart { zygote, exec };
 
 struct RuntimePaths {

@@ -699,8 +699,8 @@ void Spawner::write_account_files() {
 namespace {
 
 // Takes an exclusive flock on the host-wide lock file of `uid`. Returns its descriptor, or -1
-// when another process (another Lambent server) holds it. The lock ends with the descriptor,
-// so a server that dies frees its uids.
+// when another process (another Lambent server) has locked it. The lock ends with the
+// descriptor, so a server that dies frees its uids.
 int lock_uid(uid_t uid) {
   static const char* const kDir = "/run/lambent-uids";
   ::mkdir(kDir, 0700);

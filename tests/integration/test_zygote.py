@@ -33,6 +33,8 @@ def handler(event, context):
         "pid": os.getpid(),
         "ppid": os.getppid(),
         "uid": os.getuid(),
+        "no_new_privs": [line.split()[1] for line in open("/proc/self/status")
+                         if line.startswith("NoNewPrivs:")],
         "gid": os.getgid(),
         "proc_pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "tmp": sorted(os.listdir("/tmp")),
@@ -136,6 +138,7 @@ def test_concurrent_environments_isolated(path_server, client):
 
     assert first["uid"] != 0
     assert second["uid"] != 0
+    assert first["no_new_privs"] == ["1"]
     assert first["uid"] != second["uid"]
     assert first["gid"] == first["uid"]
     assert first["tmp"] == [first["request_id"]]

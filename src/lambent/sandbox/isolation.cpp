@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -125,6 +126,9 @@ int drop_credentials(uid_t uid, gid_t gid) {
   if (::syscall(SYS_setgroups, 0, nullptr) != 0) return kStepGroups;
   if (::syscall(SYS_setgid, gid) != 0) return kStepGid;
   if (::syscall(SYS_setuid, uid) != 0) return kStepUid;
+  // No exec from here on can gain privileges, through setuid binaries of the visible host
+  // filesystem or file capabilities.
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return kStepUid;
   return 0;
 }
 

@@ -488,7 +488,9 @@ Task<void> Environment::watch_exit() {
         break;
       }
       if (waited != 0) {
-        // Not this server's child (ECHILD): its exit status cannot be read.
+        // Not this server's child (ECHILD), so its exit status cannot be read. Its resources
+        // are released next, so make sure it has ended.
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
         status = 128 + SIGKILL;
         break;
       }

@@ -263,3 +263,20 @@ def test_version_with_leading_zero_is_not_found(lam):
     assert missing["Error"]["Code"] == "ResourceNotFoundException"
     assert missing["Error"]["Message"] == (
         f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:{name}:0{version}")
+
+
+def test_settings_must_fit_host_memory(fresh_server):
+    srv = fresh_server("--host-memory-mb", "256")
+    lam = srv.client()
+    name, version = published(lam)
+    too_big = error_of(lam.put_provisioned_concurrency_config, FunctionName=name,
+                       Qualifier=version, ProvisionedConcurrentExecutions=3)
+    assert too_big["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert too_big["Error"]["Code"] == "InvalidParameterValueException"
+    assert too_big["Error"]["Message"] == (
+        "Requested provisioned concurrency needs 384 MB. With the 0 MB that other settings "
+        "keep, it exceeds this host's environment memory of 256 MB "
+        "(lambent serve --host-memory-mb).")
+    lam.put_provisioned_concurrency_config(
+        FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=2)
+    assert wait_status(lam, name, version, "READY")["Status"] == "READY"

@@ -109,6 +109,11 @@ class Invoker {
   Task<Status> delete_provisioned(std::string name, std::string qualifier);
   runtime::ProvisionedStatus provisioned_status(std::string_view name,
                                                 std::string_view qualifier) const;
+  // Memory in MB that every provisioned setting keeps allocated, leaving out the setting of
+  // `except_name`:`except_qualifier`; and the host's cap on environment memory.
+  std::uint64_t provisioned_memory_mb(std::string_view except_name,
+                                      std::string_view except_qualifier) const;
+  std::uint64_t host_memory_mb() const { return manager_.options().host_memory_mb; }
 
   // True when $LATEST or a published version of any function uses the code package.
   bool code_in_use(std::string_view sha256_hex) const;

@@ -47,6 +47,19 @@ std::shared_ptr<const runtime::FunctionSpec> Invoker::provisioned_target(
   return find_version(name, version);
 }
 
+std::uint64_t Invoker::provisioned_memory_mb(std::string_view except_name,
+                                             std::string_view except_qualifier) const {
+  std::uint64_t total = 0;
+  for (const auto& [key, record] : provisioned_) {
+    if (key.first == except_name && key.second == except_qualifier) continue;
+    auto spec = provisioned_target(key.first, key.second);
+    if (!spec) continue;
+    total += static_cast<std::uint64_t>(record.requested) *
+             static_cast<std::uint64_t>(spec->config.memory_mb);
+  }
+  return total;
+}
+
 runtime::ProvisionedStatus Invoker::provisioned_status(std::string_view name,
                                                        std::string_view qualifier) const {
   auto spec = provisioned_target(name, qualifier);

@@ -51,7 +51,8 @@ Status check_target(const invoke::Invoker& invoker, std::string_view name,
   if (!invoker.find(name) || !invoker.qualifier_exists(name, *qualifier)) {
     return target_not_found(invoker, name, *qualifier);
   }
-  if (auto alias = invoker.find_alias(name, *qualifier); alias && alias->function_version == "$LATEST") {
+  if (auto alias = invoker.find_alias(name, *qualifier);
+      alias && alias->function_version == "$LATEST") {
     return invalid_parameter(
         "Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
   }
@@ -242,6 +243,22 @@ Task<std::optional<http::Response>> handle_provisioned(invoke::Invoker& invoker,
   }
   if (auto limits = check_limits(invoker, ref->name, *qualifier, *requested); !limits) {
     co_return error_response(limits.error(), request_id);
+  }
+  // Provisioned environments stay allocated, so together they must fit the host's memory cap.
+  auto target = invoker.describe(ref->name, std::string_view(*qualifier));
+  if (target) {
+    std::uint64_t needed = static_cast<std::uint64_t>(*requested) *
+                           static_cast<std::uint64_t>(target->spec->config.memory_mb);
+    std::uint64_t others = invoker.provisioned_memory_mb(ref->name, *qualifier);
+    if (others + needed > invoker.host_memory_mb()) {
+      co_return error_response(
+          invalid_parameter(fmt::format(
+              "Requested provisioned concurrency needs {} MB. With the {} MB that other "
+              "settings keep, it exceeds this host's environment memory of {} MB "
+              "(lambent serve --host-memory-mb).",
+              needed, others, invoker.host_memory_mb())),
+          request_id);
+    }
   }
   store::ProvisionedRecord record{ref->name, *qualifier, *requested, lambda_timestamp_now()};
   auto saved = co_await invoker.put_provisioned(record);

@@ -1,5 +1,6 @@
 // Retry scheduling in the async queue and the event invoke config store, on real SQLite files.
 #include "lambent/store/repository.h"
+#include "lambent/store/test_support.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -18,8 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-constexpr auto kRunLimit = 20s;
 
 class AsyncRetryTest : public ::testing::Test {
  protected:
@@ -49,17 +48,7 @@ class AsyncRetryTest : public ::testing::Test {
 
   template <typename T>
   T run(Task<T> task) {
-    asio::io_context ctx;
-    std::optional<T> out;
-    auto wrapper = [](Task<T> inner, std::optional<T>& slot) -> Task<void> {
-      slot.emplace(co_await std::move(inner));
-    };
-    asio::co_spawn(ctx, wrapper(std::move(task), out), [](std::exception_ptr error) {
-      if (error) std::rethrow_exception(error);
-    });
-    ctx.run_for(kRunLimit);
-    if (!out) throw std::runtime_error("coroutine did not finish within the run limit");
-    return std::move(*out);
+    return testing::run_task(std::move(task));
   }
 
   static AsyncEvent make_event(const std::string& function, const std::string& request_id) {

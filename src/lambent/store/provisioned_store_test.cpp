@@ -1,4 +1,5 @@
 #include "lambent/store/provisioned_store.h"
+#include "lambent/store/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -47,17 +48,8 @@ class ProvisionedStoreTest : public ::testing::Test {
   }
 
   void run(Task<Status> task) {
-    asio::io_context ctx;
-    std::optional<Status> out;
-    auto wrapper = [](Task<Status> inner, std::optional<Status>& slot) -> Task<void> {
-      slot.emplace(co_await std::move(inner));
-    };
-    asio::co_spawn(ctx, wrapper(std::move(task), out), [](std::exception_ptr error) {
-      if (error) std::rethrow_exception(error);
-    });
-    ctx.run_for(20s);
-    ASSERT_TRUE(out.has_value()) << "the store call did not finish";
-    ASSERT_TRUE(out->ok()) << out->error().message;
+    auto status = testing::run_task(std::move(task));
+    ASSERT_TRUE(status.ok()) << status.error().message;
   }
 
   std::vector<ProvisionedRecord> load() {

@@ -1,4 +1,5 @@
 #include "lambent/store/repository.h"
+#include "lambent/store/test_support.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -55,22 +56,9 @@ class RepositoryTest : public ::testing::Test {
     open();
   }
 
-  // Runs one coroutine on a fresh io_context and returns its result.
   template <typename T>
   T run(Task<T> task) {
-    asio::io_context ctx;
-    std::optional<T> out;
-    // Result<T> has no default constructor, which co_spawn needs for a Task<T> completion,
-    // so the result travels through `out` and the spawned coroutine returns void.
-    auto wrapper = [](Task<T> inner, std::optional<T>& slot) -> Task<void> {
-      slot.emplace(co_await std::move(inner));
-    };
-    asio::co_spawn(ctx, wrapper(std::move(task), out), [](std::exception_ptr error) {
-      if (error) std::rethrow_exception(error);
-    });
-    ctx.run_for(kRunLimit);
-    if (!out) throw std::runtime_error("coroutine did not finish within the run limit");
-    return std::move(*out);
+    return testing::run_task(std::move(task));
   }
 
   std::int64_t enqueue(const std::string& request_id, const std::string& payload = "{}") {
@@ -462,8 +450,8 @@ TEST_F(RepositoryTest, ConcurrentEnqueuesAllCommit) {
   // jobs run.
   EXPECT_GE(commits.load(), 1);
   EXPECT_LT(commits.load(), kEvents);
-  std::printf("[ measure  ] %d enqueues in %.3f s: %.0f enqueues/s, %d commits\n", kEvents,
-              seconds, kEvents / seconds, commits.load());
+  std::printf("[ measure  ] %d enqueues in %.3f s: %.0f enqueues/s, %d commits\n", kEvents, seconds,
+              kEvents / seconds, commits.load());
 
   repo_->db().call_blocking([](sqlite3* h) {
     sqlite3_commit_hook(h, nullptr, nullptr);
@@ -574,8 +562,8 @@ TEST_F(RepositoryTest, FailingJobRollsBackOnlyItself) {
   auto names = repo_->db().call_blocking([](sqlite3* h) {
     std::vector<std::string> out;
     Statement st(h, "SELECT name, config FROM functions ORDER BY name");
-    while (st.step()) out.push_back(std::string(st.column_text(0)) + "=" +
-                                    std::string(st.column_text(1)));
+    while (st.step())
+      out.push_back(std::string(st.column_text(0)) + "=" + std::string(st.column_text(1)));
     return out;
   });
   EXPECT_EQ(names, (std::vector<std::string>{"kept-after={}", "kept-before={}"}));
@@ -585,8 +573,7 @@ TEST(RepositoryOpen, FailsForUnwritableDirectory) {
   auto repo = Repository::open("/nonexistent-lambent-dir/sub");
   ASSERT_FALSE(repo.ok());
   EXPECT_EQ(repo.error().code, Errc::io);
-  EXPECT_NE(repo.error().message.find("/nonexistent-lambent-dir/sub/lambent.db"),
-            std::string::npos)
+  EXPECT_NE(repo.error().message.find("/nonexistent-lambent-dir/sub/lambent.db"), std::string::npos)
       << repo.error().message;
 }
 

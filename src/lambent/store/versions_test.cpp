@@ -1,4 +1,5 @@
 #include "lambent/store/versions.h"
+#include "lambent/store/test_support.h"
 
 #include "lambent/store/repository.h"
 
@@ -19,7 +20,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 // Upper bound for each io_context run, so a lost completion fails the test instead of hanging.
-constexpr auto kRunLimit = 20s;
 
 FunctionRecord function_record(const std::string& name, const std::string& revision) {
   FunctionRecord r;
@@ -65,19 +65,7 @@ class VersionStoreTest : public ::testing::Test {
     open();
   }
 
-  Status run(Task<Status> task) {
-    asio::io_context ctx;
-    std::optional<Status> out;
-    auto wrapper = [](Task<Status> inner, std::optional<Status>& slot) -> Task<void> {
-      slot.emplace(co_await std::move(inner));
-    };
-    asio::co_spawn(ctx, wrapper(std::move(task), out), [](std::exception_ptr error) {
-      if (error) std::rethrow_exception(error);
-    });
-    ctx.run_for(kRunLimit);
-    if (!out) throw std::runtime_error("coroutine did not finish within the run limit");
-    return std::move(*out);
-  }
+  Status run(Task<Status> task) { return testing::run_task(std::move(task)); }
 
   void publish(const std::string& name, int number, const std::string& latest_revision) {
     PublishedVersion version{number, function_record(name, "version-" + std::to_string(number))};

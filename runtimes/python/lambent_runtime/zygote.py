@@ -33,7 +33,7 @@ attached as SCM_RIGHTS. The reply is one of:
 
 The zygote has no threads, and every descriptor it opens is close-on-exec and closed in the
 children. ``os.fork`` runs the at-fork hooks, so the ``random`` module is reseeded in every
-child; ``uuid.uuid4``, ``secrets`` and ``os.urandom`` read the kernel's random source on
+child. ``uuid.uuid4``, ``secrets`` and ``os.urandom`` read the kernel's random source on
 each call. The hash seed of str and bytes is fixed when the interpreter starts, so every
 environment of one zygote shares it.
 """

@@ -69,7 +69,7 @@ runtime::ProvisionedStatus Invoker::provisioned_status(std::string_view name,
 
 void Invoker::apply_provisioned(const std::string& name) {
   std::map<std::string, std::pair<std::shared_ptr<const runtime::FunctionSpec>, std::size_t>>
-      wanted;
+      target_counts;
   for (const auto& record : list_provisioned(name)) {
     auto spec = provisioned_target(name, record.qualifier);
     if (!spec) {
@@ -77,16 +77,16 @@ void Invoker::apply_provisioned(const std::string& name) {
                record.qualifier);
       continue;
     }
-    auto& entry = wanted[spec->pool_key()];
+    auto& entry = target_counts[spec->pool_key()];
     entry.first = spec;
     entry.second += static_cast<std::size_t>(record.requested);
   }
   auto& applied = provisioned_pools_[name];
   for (const auto& [key, spec] : applied) {
-    if (!wanted.contains(key)) manager_.set_provisioned(spec, 0);
+    if (!target_counts.contains(key)) manager_.set_provisioned(spec, 0);
   }
   applied.clear();
-  for (auto& [key, entry] : wanted) {
+  for (auto& [key, entry] : target_counts) {
     auto status = manager_.provisioned_status(key);
     // An unchanged, healthy target keeps its environments, and a failed one starts over.
     if (status.requested != entry.second || status.status == "FAILED") {

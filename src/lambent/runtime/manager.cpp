@@ -373,10 +373,10 @@ Task<void> Manager::start_provisioned(std::shared_ptr<const FunctionSpec> spec,
   }
   auto& pool = it->second;
   --pool.provisioned_starting;
-  bool wanted = pool.provisioned_spec == spec && pool.generation == spec->generation &&
-                pool.provisioned.size() < pool.provisioned_target;
-  if (!initialized || !wanted) {
-    if (permit && !initialized && wanted) {
+  bool still_provisioned = pool.provisioned_spec == spec && pool.generation == spec->generation &&
+                           pool.provisioned.size() < pool.provisioned_target;
+  if (!initialized || !still_provisioned) {
+    if (permit && !initialized && still_provisioned) {
       // As on AWS, a failed init marks the configuration FAILED; no more starts until it is
       // set again.
       pool.provisioned_failure = std::string(kInitFailure);

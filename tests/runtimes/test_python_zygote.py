@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from mock_runtime_api import MockRuntimeApi
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_DIRECTORY = REPOSITORY_ROOT / "runtimes" / "python"
 BUILD = Path(os.environ.get("LAMBENT_BUILD_DIR", REPOSITORY_ROOT / "build" / "release"))
@@ -174,7 +176,13 @@ def test_spawned_environment_runs_handler(zygote, runtime_api, task_root):
 
 def test_children_get_distinct_random_state(zygote, runtime_api, task_root):
     first = run_environment(zygote, runtime_api, task_root, "request-1")
-    second = run_environment(zygote, runtime_api, task_root, "request-2")
+    # A Runtime API of its own: the first environment's next poll stays parked in the first
+    # mock after its kill, and would take this environment's event.
+    second_api = MockRuntimeApi().start()
+    try:
+        second = run_environment(zygote, second_api, task_root, "request-2")
+    finally:
+        second_api.stop()
 
     assert first["pid"] != second["pid"]
     assert first["random"] != second["random"]

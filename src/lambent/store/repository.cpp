@@ -1,6 +1,7 @@
 #include "lambent/store/repository.h"
 
 #include "lambent/store/event_invoke_config_store.h"
+#include "lambent/store/document_store.h"
 #include "lambent/store/provisioned_store.h"
 #include "lambent/store/versions.h"
 
@@ -104,6 +105,8 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::filesystem::path
   if (!version_schema) return std::move(version_schema).error();
   auto provisioned_schema = (*db)->call_blocking(ProvisionedStore::create_schema);
   if (!provisioned_schema) return std::move(provisioned_schema).error();
+  auto document_schema = (*db)->call_blocking(DocumentStore::create_schema);
+  if (!document_schema) return std::move(document_schema).error();
   auto concurrency = ConcurrencyStore::open(**db);
   if (!concurrency) return std::move(concurrency).error();
   auto repository = std::unique_ptr<Repository>(new Repository(std::move(db).value()));

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "lambent/http/message.h"
+#include "lambent/services/apigateway/events.h"
+
+#include <string>
+#include <string_view>
+
+// The HTTP response a client gets for one integration call: the function's return value
+// converted as API Gateway or a function URL converts it, or the error response the front door
+// sends when the call failed. Pure functions; safe on any thread.
+namespace lambent::services::apigateway {
+
+enum class PayloadFormat { v1, v2 };
+
+// How the integration call ended.
+enum class CallStatus {
+  returned,        // the function returned `payload`
+  function_error,  // the function raised, exited or timed out (Lambda reported a function error)
+  timeout,         // the integration timeout passed before the function returned
+  throttled,       // Lambda answered 429
+  not_found,       // the integration's function or qualifier does not exist
+  failure,         // any other platform failure
+};
+
+// `payload` is consumed. request_id goes into the response headers as the front door sends it
+// (apigw-requestid, x-amzn-RequestId).
+http::Response build_response(Front front, PayloadFormat format, CallStatus status,
+                              std::string payload, std::string_view request_id);
+
+}  // namespace lambent::services::apigateway

@@ -51,8 +51,10 @@ std::string build_event_v2(const http::Request& request, const EventContext& con
 // Payload format 1.0: REST APIs, and HTTP API integrations set to 1.0.
 std::string build_event_v1(const http::Request& request, const EventContext& context);
 
-// True when a body of this Content-Type is passed as text by HTTP APIs and function URLs
-// (text/*, JSON, XML, JavaScript, form data, ...); any other body is base64 encoded.
+// True when a body of this Content-Type is passed as text by HTTP APIs and function URLs:
+// text/*, application/json, application/xml, application/*+json, application/*+xml and
+// application/javascript. Any other body, form data and a missing Content-Type included, is
+// base64 encoded (AWS records a multipart/form-data body reaching a function URL as base64).
 bool is_text_content_type(std::string_view content_type);
 
 }  // namespace lambent::services::apigateway

@@ -50,8 +50,8 @@ std::optional<http::Response> cors_preflight(const CorsConfig& cors,
     return std::nullopt;
   }
 
-  // HTTP APIs answer every preflight themselves once CORS is configured, even without an
-  // OPTIONS route; the browser then checks the method and headers against what is listed.
+  // HTTP APIs respond to every preflight themselves once CORS is configured, even without an
+  // OPTIONS route. The browser then checks the method and headers against the listed ones.
   http::Response response;
   response.status = 204;
   if (!cors_origin_allowed(cors, origin)) return response;

@@ -9,10 +9,10 @@
 // CORS as HTTP APIs and function URLs apply a CorsConfiguration. Pure functions.
 namespace lambent::services::apigateway {
 
-// The response to a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method)
-// that the configuration answers itself, without calling a route: 204 with the configured
-// Access-Control-* headers when the origin is allowed, and 204 without them when it is not.
-// nullopt for any other request. The caller adds its request id header.
+// Builds the response to a CORS preflight (OPTIONS with Origin and
+// Access-Control-Request-Method), which the gateway sends itself without calling a route: 204
+// with the configured Access-Control-* headers when the origin is allowed, and 204 without them
+// when it is not. Returns nullopt for any other request. The caller adds its request id header.
 std::optional<http::Response> cors_preflight(const CorsConfig& cors, const http::Request& request);
 
 // Removes the function's own Access-Control-* headers (AWS ignores them once CORS is

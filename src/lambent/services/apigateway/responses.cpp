@@ -13,7 +13,7 @@ namespace json = boost::json;
 
 namespace {
 
-// Why a call produced no usable response; selects the error response of each front door.
+// The reason a call produced no usable response, which selects the front door's error response.
 enum class Failure { malformed, function_error, timeout, throttled, not_found, platform };
 
 std::string_view request_id_header(Front front) {
@@ -24,8 +24,8 @@ http::Response error_response(Front front, Failure failure, std::string_view req
   http::Response response;
   switch (front) {
     case Front::http_api:
-      // HTTP APIs answer every integration failure with 500 Internal Server Error, except the
-      // integration timeout, which is 503 Service Unavailable (both bodies as AWS sends them).
+      // HTTP APIs return 500 Internal Server Error for every integration failure except the
+      // integration timeout, which returns 503 Service Unavailable (bodies as AWS sends them).
       if (failure == Failure::timeout) {
         response.status = 503;
         response.body = R"({"message":"Service Unavailable"})";
@@ -54,10 +54,10 @@ http::Response error_response(Front front, Failure failure, std::string_view req
       break;
 
     case Front::function_url:
-      // Function URLs answer a function error with 502 and the text "Internal Server Error"
+      // Function URLs return 502 with the text "Internal Server Error" for a function error
       // (recorded from AWS). A function URL has no integration timeout of its own, so a timeout
       // is the function's and fails the same way.
-      // NOTE: the Content-Type of this answer and the throttling answer are unverified.
+      // NOTE: the Content-Type of this response and the whole throttling response are unverified.
       if (failure == Failure::throttled) {
         response.status = 429;
         response.body = R"({"message":"Rate Exceeded."})";
@@ -112,9 +112,9 @@ std::optional<std::string> header_text(const json::value& value, bool allow_numb
   return std::nullopt;
 }
 
-// Collects the function's headers into `response`, rejecting names and values that are not
-// valid HTTP (a CR or LF would split the response) and dropping the framing headers the server
-// sets itself and the request id header the front door sets.
+// Collects the function's headers into `response`. Names and values that are not valid HTTP
+// make the response malformed, because a CR or LF would split it. The framing headers the server
+// sets itself and the front door's request id header are dropped.
 class HeaderCollector {
  public:
   HeaderCollector(http::Response& response, Front front)
@@ -259,9 +259,9 @@ Mapped map_v2(const json::value& result, std::string_view payload, Front front) 
   const json::object* object = result.if_object();
   if (object == nullptr || !object->contains("statusCode")) {
     http::Response response;
-    // A JSON string becomes the body as its bare text: AWS answers a function URL whose handler
-    // returns "hello" with the 5-byte body hello. Other values become their JSON text without
-    // whitespace: a returned {"hello": "world"} comes back as the 17 bytes {"hello":"world"}.
+    // A JSON string becomes the body as its bare text: for a handler returning "hello", AWS
+    // sends a function URL client the 5-byte body hello. Other values become their JSON text
+    // without whitespace, so a returned {"hello": "world"} arrives as {"hello":"world"}.
     // NOTE: the compact form is recorded from function URLs; HTTP APIs are assumed to match.
     if (result.is_string()) {
       response.body = std::string(result.get_string());

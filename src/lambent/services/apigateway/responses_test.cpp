@@ -36,8 +36,8 @@ std::vector<std::string> values(const http::Response& response, std::string_view
 
 using Values = std::vector<std::string>;
 
-// Function URL answers recorded from AWS for Python handlers returning these values.
-TEST(ResponseV2, InfersFunctionUrlAnswersRecordedFromAws) {
+// Function URL responses recorded from AWS for Python handlers returning these values.
+TEST(ResponseV2, InfersRecordedFunctionUrlBodies) {
   struct Case {
     std::string payload;  // as the Python runtime serializes the return value
     std::string body;
@@ -217,7 +217,7 @@ TEST(ResponseV1, HttpApiMalformedIs500) {
   EXPECT_EQ(values(response, "apigw-requestid"), Values{std::string(kRequestId)});
 }
 
-TEST(ResponseErrors, EachFrontDoorAnswersEachFailure) {
+TEST(ResponseErrors, StatusPerFrontDoorAndFailure) {
   struct Case {
     Front front;
     CallStatus status;

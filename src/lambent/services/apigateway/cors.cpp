@@ -42,8 +42,7 @@ bool cors_origin_allowed(const CorsConfig& cors, std::string_view origin) {
   return false;
 }
 
-std::optional<http::Response> cors_preflight(const CorsConfig& cors,
-                                             const http::Request& request) {
+std::optional<http::Response> cors_preflight(const CorsConfig& cors, const http::Request& request) {
   if (request.method != "OPTIONS") return std::nullopt;
   std::string_view origin = request.header("origin");
   if (origin.empty() || !request.has_header("access-control-request-method")) {

@@ -156,8 +156,8 @@ json::object request_context_v2(const http::Request& request, const EventContext
   bool function_url = context.front == Front::function_url;
   bool iam_caller = function_url && !context.caller_access_key.empty();
   // Function URLs with AuthType NONE report the caller's account as "anonymous".
-  rc["accountId"] = function_url && !iam_caller ? std::string_view("anonymous")
-                                                 : context.account_id;
+  rc["accountId"] =
+      function_url && !iam_caller ? std::string_view("anonymous") : context.account_id;
   rc["apiId"] = context.api_id;
   if (iam_caller) {
     // NOTE: Lambent has one account and no IAM users, so the caller is described as that
@@ -275,8 +275,8 @@ std::string build_event_v2(const http::Request& request, const EventContext& con
           auto separator = rest.find("; ");
           std::string_view cookie = rest.substr(0, separator);
           if (!cookie.empty()) cookies.emplace_back(cookie);
-          rest = separator == std::string_view::npos ? std::string_view()
-                                                     : rest.substr(separator + 2);
+          rest =
+              separator == std::string_view::npos ? std::string_view() : rest.substr(separator + 2);
         }
       }
       continue;

@@ -25,8 +25,8 @@ struct EventContext {
   std::string_view api_id;       // API id, or the function URL id
   std::string_view domain_name;  // host the client addressed, without the port
   std::string_view domain_prefix;
-  std::string_view stage;      // "$default" or a stage name; empty for function URLs
-  std::string_view route_key;  // HTTP API route key ("$default" for function URLs)
+  std::string_view stage;          // "$default" or a stage name; empty for function URLs
+  std::string_view route_key;      // HTTP API route key ("$default" for function URLs)
   std::string_view resource_id;    // REST APIs: id of the matched resource
   std::string_view resource_path;  // REST APIs: "/items/{id}"; HTTP API 1.0: the route's path
   // Path as the client sent it, still percent-encoded. stage_path includes the stage segment

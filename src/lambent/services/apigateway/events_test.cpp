@@ -1,7 +1,7 @@
 #include "lambent/services/apigateway/events.h"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace lambent::services::apigateway {
 namespace {
@@ -112,17 +112,25 @@ TEST(EventV2, KeepsTheDocumentedFieldOrder) {
   auto event = parse_object(build_event_v2(request, context));
   std::vector<std::string> keys;
   for (const auto& entry : event) keys.emplace_back(entry.key());
-  std::vector<std::string> expected = {"version",         "routeKey",        "rawPath",
-                                       "rawQueryString",  "cookies",         "headers",
-                                       "queryStringParameters", "requestContext", "body",
-                                       "pathParameters",  "isBase64Encoded", "stageVariables"};
+  std::vector<std::string> expected = {"version",
+                                       "routeKey",
+                                       "rawPath",
+                                       "rawQueryString",
+                                       "cookies",
+                                       "headers",
+                                       "queryStringParameters",
+                                       "requestContext",
+                                       "body",
+                                       "pathParameters",
+                                       "isBase64Encoded",
+                                       "stageVariables"};
   EXPECT_EQ(keys, expected);
 }
 
 TEST(EventV2, JoinsRepeatedHeadersAndQueryKeysWithCommas) {
-  auto request = make_request(
-      "GET", "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
-      {{"header1", "value1"}, {"header2", "value1"}, {"header2", "value2"}});
+  auto request =
+      make_request("GET", "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+                   {{"header1", "value1"}, {"header2", "value1"}, {"header2", "value2"}});
   auto context = http_api_context();
   context.path = "/my/path";
   context.source_ip = "";
@@ -187,9 +195,9 @@ TEST(EventV2, DecodesQueryValuesAsAForm) {
 }
 
 TEST(EventV2, PassesTextBodiesAsText) {
-  for (std::string type : {"text/plain", "text/html; charset=utf-8", "application/json",
-                           "application/vnd.api+json", "application/xml",
-                           "application/javascript"}) {
+  for (std::string type :
+       {"text/plain", "text/html; charset=utf-8", "application/json", "application/vnd.api+json",
+        "application/xml", "application/javascript"}) {
     auto request = make_request("POST", "/", {{"content-type", type}}, "héllo ✓");
     auto event = parse_object(build_event_v2(request, http_api_context()));
     EXPECT_EQ(event["body"], "héllo ✓") << type;
@@ -198,9 +206,9 @@ TEST(EventV2, PassesTextBodiesAsText) {
 }
 
 TEST(EventV2, Base64EncodesOtherBodies) {
-  for (std::string type : {"image/png", "application/octet-stream",
-                           "application/x-www-form-urlencoded",
-                           "multipart/form-data; boundary=x", ""}) {
+  for (std::string type :
+       {"image/png", "application/octet-stream", "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x", ""}) {
     http::HeaderList headers;
     if (!type.empty()) headers.emplace_back("content-type", type);
     auto request = make_request("POST", "/", headers, std::string("\x89PNG\0\xff", 6));
@@ -211,9 +219,9 @@ TEST(EventV2, Base64EncodesOtherBodies) {
 }
 
 TEST(EventV2, ReplacesInvalidUtf8InTextBodiesAndHeaders) {
-  auto request = make_request("POST", "/?k=%FF", {{"content-type", "text/plain"},
-                                                  {"x-raw", "a\xff"}},
-                              "ok\xc3(\xed\xa0\x80");
+  auto request =
+      make_request("POST", "/?k=%FF", {{"content-type", "text/plain"}, {"x-raw", "a\xff"}},
+                   "ok\xc3(\xed\xa0\x80");
   std::string text = build_event_v2(request, http_api_context());
   auto event = parse_object(text);
   EXPECT_EQ(event["body"], "ok\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
@@ -236,9 +244,9 @@ TEST(EventV2, AppendsClientAddressToForwardedFor) {
 }
 
 TEST(EventV2, FunctionUrlUsesPlaceholdersAndAnonymousAccount) {
-  auto request = make_request(
-      "POST", "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
-      {{"content-type", "text/plain"}, {"user-agent", "agent"}}, "Hello from client!");
+  auto request =
+      make_request("POST", "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+                   {{"content-type", "text/plain"}, {"user-agent", "agent"}}, "Hello from client!");
   std::vector<std::pair<std::string, std::string>> parameters = {{"ignored", "1"}};
   std::map<std::string, std::string> variables = {{"ignored", "1"}};
   EventContext context;
@@ -404,8 +412,7 @@ TEST(EventV1, KeepsRepeatedValues) {
   EXPECT_EQ(event["headers"], json::parse(R"({"X-Tag":"b","Cookie":"a=1; b=2"})"));
   EXPECT_EQ(event["multiValueHeaders"],
             json::parse(R"({"X-Tag":["a","b"],"Cookie":["a=1; b=2"]})"));
-  EXPECT_EQ(event["queryStringParameters"],
-            json::parse(R"({"multivalueName":"me","name":"me"})"));
+  EXPECT_EQ(event["queryStringParameters"], json::parse(R"({"multivalueName":"me","name":"me"})"));
   EXPECT_EQ(event["multiValueQueryStringParameters"],
             json::parse(R"({"multivalueName":["you","me"],"name":["me"]})"));
 }

@@ -8,9 +8,7 @@ namespace lambent::services::apigateway::text {
 
 namespace {
 
-char lower_char(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char lower_char(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid (overlong forms,
 // surrogates and code points above U+10FFFF are invalid).

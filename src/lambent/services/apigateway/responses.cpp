@@ -334,8 +334,8 @@ http::Response build_response(Front front, PayloadFormat format, CallStatus stat
   json::value result = json::parse(payload, error);
   if (error) return error_response(front, Failure::malformed, request_id);
 
-  Mapped mapped = format == PayloadFormat::v1 ? map_v1(result, front)
-                                              : map_v2(result, payload, front);
+  Mapped mapped =
+      format == PayloadFormat::v1 ? map_v1(result, front) : map_v2(result, payload, front);
   if (!mapped) return error_response(front, Failure::malformed, request_id);
 
   // Both formats default the Content-Type to application/json when the function sets none.

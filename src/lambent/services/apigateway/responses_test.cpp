@@ -94,16 +94,15 @@ TEST(ResponseV2, MapsCustomResponse) {
   EXPECT_EQ(values(response, "content-type"), Values{"text/plain"});
   EXPECT_EQ(values(response, "my-custom-header"), Values{"Custom Value"});
   EXPECT_EQ(values(response, "x-n"), Values{"5"});
-  EXPECT_EQ(values(response, "set-cookie"),
-            (Values{"Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT",
-                    "Cookie_2=Value2; Max-Age=78000"}));
+  EXPECT_EQ(
+      values(response, "set-cookie"),
+      (Values{"Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"}));
   EXPECT_EQ(values(response, "apigw-requestid"), Values{std::string(kRequestId)});
 }
 
 TEST(ResponseV2, AcceptsStringStatusCode) {
-  auto response =
-      v2(R"({"statusCode": "418", "body": "i'm a teapot", "isBase64Encoded": false})",
-         Front::function_url);
+  auto response = v2(R"({"statusCode": "418", "body": "i'm a teapot", "isBase64Encoded": false})",
+                     Front::function_url);
   EXPECT_EQ(response.status, 418u);
   EXPECT_EQ(response.body, "i'm a teapot");
 }

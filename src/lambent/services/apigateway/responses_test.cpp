@@ -185,6 +185,51 @@ TEST(ResponseV1, DecodesBase64Body) {
   EXPECT_EQ(response.body, "PK");
 }
 
+TEST(ResponseV1, DecodesBase64WithLineBreaks) {
+  auto response = v1(R"({"statusCode": 200, "body": "UE\nsx\r\nMg==", "isBase64Encoded": true})");
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.body, "PK12");
+}
+
+TEST(RestResponse, DecodesBase64OnlyForBinaryMediaTypes) {
+  struct Case {
+    std::vector<std::string> binary_types;
+    std::string accept;
+    std::string content_type;
+    bool decoded;
+  };
+  std::vector<Case> cases = {
+      {{}, "image/png", "image/png", false},
+      {{"image/png"}, "image/png", "text/plain", true},
+      {{"image/png"}, "text/html,image/png", "text/plain", false},
+      {{"image/png"}, "", "image/png", true},
+      {{"image/*"}, "", "image/jpeg", true},
+      {{"*/*"}, "text/html", "text/html", true},
+      {{"image/png"}, "*/*", "application/json", true},
+      {{"application/pdf"}, "text/html", "image/png", false},
+  };
+  for (const auto& test_case : cases) {
+    std::string payload = R"({"statusCode": 200, "isBase64Encoded": true, "body": "UEs=",
+        "headers": {"Content-Type": ")" +
+                          test_case.content_type + R"("}})";
+    RestBinarySupport binary{&test_case.binary_types, test_case.accept};
+    auto response = build_rest_response(CallStatus::returned, payload, kRequestId, binary);
+    EXPECT_EQ(response.status, 200u);
+    EXPECT_EQ(response.body, test_case.decoded ? "PK" : "UEs=")
+        << test_case.accept << " " << test_case.content_type;
+    EXPECT_EQ(values(response, "x-amzn-requestid"), Values{std::string(kRequestId)});
+  }
+}
+
+TEST(RestResponse, ErrorsMatchBuildResponse) {
+  RestBinarySupport binary;
+  auto response = build_rest_response(CallStatus::timeout, "", kRequestId, binary);
+  EXPECT_EQ(response.status, 504u);
+  EXPECT_EQ(response.body, R"({"message": "Endpoint request timed out"})");
+  auto malformed = build_rest_response(CallStatus::returned, "[]", kRequestId, binary);
+  EXPECT_EQ(malformed.status, 502u);
+}
+
 TEST(ResponseV1, RestMalformedIs502) {
   std::vector<std::string> payloads = {
       R"("hello")",

@@ -30,7 +30,7 @@ enum class CallStatus {
 http::Response build_response(Front front, PayloadFormat format, CallStatus status,
                               std::string payload, std::string_view request_id);
 
-// What a REST API consults before it decodes a response body marked isBase64Encoded.
+// The inputs a REST API checks before it decodes a response body marked isBase64Encoded.
 struct RestBinarySupport {
   const std::vector<std::string>* binary_media_types = nullptr;  // the API's binaryMediaTypes
   std::string_view accept;                                       // the request's Accept header
@@ -38,7 +38,7 @@ struct RestBinarySupport {
 
 // The REST API (payload 1.0) form of build_response. A body marked isBase64Encoded is decoded
 // only when the first media type of the Accept header or the response's Content-Type matches
-// one of binaryMediaTypes; otherwise the client receives the base64 text, as from AWS.
+// one of binaryMediaTypes. Otherwise the client receives the base64 text, as it does from AWS.
 http::Response build_rest_response(CallStatus status, std::string payload,
                                    std::string_view request_id, const RestBinarySupport& binary);
 

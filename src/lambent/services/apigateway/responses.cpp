@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <optional>
 
 namespace lambent::services::apigateway {
@@ -108,7 +109,15 @@ std::optional<unsigned> parse_status(const json::value& value) {
 std::optional<std::string> header_text(const json::value& value, bool allow_numbers) {
   if (value.is_string()) return std::string(value.get_string());
   if (value.is_bool()) return std::string(value.get_bool() ? "true" : "false");
-  if (allow_numbers && value.is_number()) return json::serialize(value);
+  if (!allow_numbers) return std::nullopt;
+  if (value.is_int64()) return std::to_string(value.get_int64());
+  if (value.is_uint64()) return std::to_string(value.get_uint64());
+  if (value.is_double()) {
+    // Shortest round-trip form ("1.5"); Boost.JSON would write "1.5E0".
+    char buffer[32];
+    auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+    return std::string(buffer, result.ptr);
+  }
   return std::nullopt;
 }
 

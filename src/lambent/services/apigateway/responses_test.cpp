@@ -84,7 +84,8 @@ TEST(ResponseV2, ObjectWithoutStatusCodeIsTheBody) {
 TEST(ResponseV2, MapsCustomResponse) {
   auto response = v2(R"({
     "statusCode": 201,
-    "headers": {"Content-Type": "text/plain", "My-Custom-Header": "Custom Value", "X-N": 5},
+    "headers": {"Content-Type": "text/plain", "My-Custom-Header": "Custom Value", "X-N": 5,
+                "X-F": 1.5, "X-B": false},
     "body": "{ \"message\": \"Hello, world!\" }",
     "cookies": ["Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"],
     "isBase64Encoded": false
@@ -94,6 +95,8 @@ TEST(ResponseV2, MapsCustomResponse) {
   EXPECT_EQ(values(response, "content-type"), Values{"text/plain"});
   EXPECT_EQ(values(response, "my-custom-header"), Values{"Custom Value"});
   EXPECT_EQ(values(response, "x-n"), Values{"5"});
+  EXPECT_EQ(values(response, "x-f"), Values{"1.5"});
+  EXPECT_EQ(values(response, "x-b"), Values{"false"});
   EXPECT_EQ(
       values(response, "set-cookie"),
       (Values{"Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"}));

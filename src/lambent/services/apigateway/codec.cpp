@@ -1,7 +1,7 @@
 #include "lambent/services/apigateway/codec.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace lambent::services::apigateway {
 
@@ -158,7 +158,8 @@ json::array encode_resource_tree(const RestResourceTree& tree) {
   json::array out;
   for (const auto& [id, resource] : tree) {
     json::array methods;
-    for (const auto& [name, method] : resource.methods) methods.push_back(encode_rest_method(method));
+    for (const auto& [name, method] : resource.methods)
+      methods.push_back(encode_rest_method(method));
     out.push_back(json::object{{"id", resource.id},
                                {"parent_id", resource.parent_id},
                                {"path_part", resource.path_part},
@@ -324,8 +325,7 @@ std::string item_path(const Fields& parent, std::string_view key, std::size_t in
   return fmt::format("{}[{}]", parent.path(key), index);
 }
 
-ThrottleSettings decode_throttle(const json::value* value, std::string where,
-                                 std::string& error) {
+ThrottleSettings decode_throttle(const json::value* value, std::string where, std::string& error) {
   ThrottleSettings out;
   if (value == nullptr) return out;
   Fields fields(value, std::move(where), error);
@@ -572,7 +572,8 @@ Result<HttpApi> decode_http_api(std::string_view document) {
   fields.text("created_date", api.created_date);
   fields.string_map("tags", api.tags);
   if (const json::value* cors = fields.raw("cors")) api.cors = decode_cors(cors, "cors", error);
-  if (const json::value* live = fields.raw("live")) api.live = decode_route_set(live, "live", error);
+  if (const json::value* live = fields.raw("live"))
+    api.live = decode_route_set(live, "live", error);
   if (const json::array* stages = fields.array("stages")) {
     for (std::size_t i = 0; i < stages->size() && error.empty(); ++i) {
       HttpStage stage = decode_http_stage(&(*stages)[i], item_path(fields, "stages", i), error);

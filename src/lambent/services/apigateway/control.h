@@ -72,8 +72,7 @@ class ControlService {
   // apigateway REST APIs (control_v1.cpp).
   Task<http::Response> handle_v1(const http::Request& request, const std::string& request_id,
                                  const std::vector<std::string>& segments);
-  Task<http::Response> create_rest_api(const http::Request& request,
-                                       const std::string& request_id);
+  Task<http::Response> create_rest_api(const http::Request& request, const std::string& request_id);
   Task<http::Response> update_rest_api(const std::string& api_id, const http::Request& request,
                                        const std::string& request_id);
   Task<http::Response> v1_resources(const std::string& api_id, const http::Request& request,

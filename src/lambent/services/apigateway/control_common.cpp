@@ -3,8 +3,8 @@
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -30,14 +30,19 @@ ErrorShape shape_for(Errc code) {
     case Errc::validation:
     case Errc::invalid_content:
       return {400, "BadRequestException"};
-    case Errc::not_found: return {404, "NotFoundException"};
+    case Errc::not_found:
+      return {404, "NotFoundException"};
     case Errc::conflict:
     case Errc::precondition_failed:
       return {409, "ConflictException"};
-    case Errc::too_large: return {413, "PayloadTooLargeException"};
-    case Errc::throttled: return {429, "TooManyRequestsException"};
-    case Errc::unauthorized: return {403, "UnauthorizedException"};
-    case Errc::not_implemented: return {501, "NotImplemented"};
+    case Errc::too_large:
+      return {413, "PayloadTooLargeException"};
+    case Errc::throttled:
+      return {429, "TooManyRequestsException"};
+    case Errc::unauthorized:
+      return {403, "UnauthorizedException"};
+    case Errc::not_implemented:
+      return {501, "NotImplemented"};
     case Errc::io:
     case Errc::internal:
       return {500, "InternalServerErrorException"};
@@ -95,8 +100,7 @@ http::Response gateway_error(const Error& error, std::string_view request_id) {
   return response;
 }
 
-http::Response gateway_json(unsigned status, const json::value& body,
-                            std::string_view request_id) {
+http::Response gateway_json(unsigned status, const json::value& body, std::string_view request_id) {
   http::Response response;
   response.status = status;
   response.header("Content-Type", "application/json");
@@ -116,12 +120,16 @@ http::Response store_failed(const Error& error, std::string_view api_id,
                             std::string_view request_id) {
   LOG_ERROR("apigateway", "store_failed", "api_id={} request_id={} error=\"{}\"", api_id,
             request_id, error.message);
-  return gateway_error(Error{Errc::internal, "Internal server error: the change could not be "
-                                             "stored (" + error.message + ")"},
+  return gateway_error(Error{Errc::internal,
+                             "Internal server error: the change could not be "
+                             "stored (" +
+                                 error.message + ")"},
                        request_id);
 }
 
-Error bad_request(std::string message) { return Error{Errc::invalid_parameter, std::move(message)}; }
+Error bad_request(std::string message) {
+  return Error{Errc::invalid_parameter, std::move(message)};
+}
 Error not_found(std::string message) { return Error{Errc::not_found, std::move(message)}; }
 Error conflict(std::string message) { return Error{Errc::conflict, std::move(message)}; }
 
@@ -147,7 +155,8 @@ bool BodyFields::has(std::string_view key) const { return find(key) != nullptr; 
 Status BodyFields::text(std::string_view key, std::string& out) const {
   const json::value* value = find(key);
   if (value == nullptr) return ok_status();
-  if (!value->is_string()) return bad_request(fmt::format("Invalid value for {}: expected a string", key));
+  if (!value->is_string())
+    return bad_request(fmt::format("Invalid value for {}: expected a string", key));
   out = std::string(value->as_string());
   return ok_status();
 }
@@ -164,7 +173,8 @@ Status BodyFields::text(std::string_view key, std::optional<std::string>& out) c
 Status BodyFields::boolean(std::string_view key, bool& out) const {
   const json::value* value = find(key);
   if (value == nullptr) return ok_status();
-  if (!value->is_bool()) return bad_request(fmt::format("Invalid value for {}: expected a boolean", key));
+  if (!value->is_bool())
+    return bad_request(fmt::format("Invalid value for {}: expected a boolean", key));
   out = value->as_bool();
   return ok_status();
 }
@@ -395,7 +405,7 @@ Status validate_route_key(std::string_view route_key) {
   if (space == std::string_view::npos) return invalid("It has no method.");
   std::string_view method = route_key.substr(0, space);
   std::string_view path = route_key.substr(space + 1);
-  static const std::set<std::string_view> kMethods = {"GET",  "POST",    "PUT", "PATCH",
+  static const std::set<std::string_view> kMethods = {"GET",    "POST", "PUT",     "PATCH",
                                                       "DELETE", "HEAD", "OPTIONS", "ANY"};
   if (!kMethods.contains(method)) {
     return invalid(fmt::format(
@@ -412,25 +422,26 @@ Status validate_route_key(std::string_view route_key) {
     if (segment.empty()) return invalid("The path has an empty segment.");
     for (char c : segment) {
       if (static_cast<unsigned char>(c) <= ' ' || c == '?' || c == '#' || c == '\\') {
-        return invalid(fmt::format("The path segment {} contains a character that is not "
-                                   "allowed in a path.",
-                                   segment));
+        return invalid(
+            fmt::format("The path segment {} contains a character that is not "
+                        "allowed in a path.",
+                        segment));
       }
     }
     bool has_brace = segment.find_first_of("{}") != std::string_view::npos;
     if (!has_brace) continue;
     if (!is_variable_segment(segment)) {
       return invalid(fmt::format(
-          "The path segment {} must be a whole {{name}} variable or contain no braces.",
-          segment));
+          "The path segment {} must be a whole {{name}} variable or contain no braces.", segment));
     }
     bool greedy = is_greedy(segment);
     std::string_view name = segment.substr(1, segment.size() - (greedy ? 3 : 2));
     static const std::regex kName("[a-zA-Z0-9._-]+");
     if (name.empty() || !std::regex_match(name.begin(), name.end(), kName)) {
-      return invalid(fmt::format("The path variable {} must be named with letters, digits, "
-                                 "'.', '_' or '-'.",
-                                 segment));
+      return invalid(
+          fmt::format("The path variable {} must be named with letters, digits, "
+                      "'.', '_' or '-'.",
+                      segment));
     }
     if (greedy && i + 1 != segments.size()) {
       return invalid(fmt::format("The greedy path variable {} must be the last segment.", segment));
@@ -442,8 +453,7 @@ Status validate_route_key(std::string_view route_key) {
   return ok_status();
 }
 
-Status check_route_variables(std::string_view route_key,
-                             const std::vector<std::string>& existing) {
+Status check_route_variables(std::string_view route_key, const std::vector<std::string>& existing) {
   auto space = route_key.find(' ');
   if (space == std::string_view::npos) return ok_status();
   std::vector<std::string_view> segments = route_segments(route_key.substr(space + 1));

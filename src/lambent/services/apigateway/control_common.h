@@ -113,9 +113,8 @@ Status validate_route_key(std::string_view route_key);
 
 // Checks that a new route path does not give a path variable a different name than an existing
 // route uses at the same level ("/items/{id}" against "/items/{itemId}"), which AWS rejects
-// with ConflictException. `existing` holds the other routes' keys.
-Status check_route_variables(std::string_view route_key,
-                             const std::vector<std::string>& existing);
+// with ConflictException. `existing` contains the other routes' keys.
+Status check_route_variables(std::string_view route_key, const std::vector<std::string>& existing);
 
 // Parses a Lambda integration URI into its function. `form` selects which URIs are accepted:
 // HTTP APIs take a function ARN (optionally qualified) or the API Gateway invocation URI

@@ -1,16 +1,16 @@
-#include "lambent/services/apigateway/control.h"
 #include "lambent/services/apigateway/control_common.h"
+#include "lambent/services/apigateway/control.h"
 
-#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/serialize.hpp>
 
 namespace lambent::services::apigateway {
 namespace {
 
 TEST(RouteKey, AcceptsAwsForms) {
-  for (const char* key : {"$default", "GET /", "GET /items", "ANY /{proxy+}",
-                          "POST /items/{id}/parts/{part}", "DELETE /a.b/c-d/{x_y}",
-                          "OPTIONS /files/{path+}", "PATCH /caf%C3%A9"}) {
+  for (const char* key :
+       {"$default", "GET /", "GET /items", "ANY /{proxy+}", "POST /items/{id}/parts/{part}",
+        "DELETE /a.b/c-d/{x_y}", "OPTIONS /files/{path+}", "PATCH /caf%C3%A9"}) {
     auto checked = validate_route_key(key);
     EXPECT_TRUE(checked.ok()) << key << ": " << checked.error().message;
   }

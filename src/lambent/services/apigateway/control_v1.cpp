@@ -4,8 +4,8 @@
 
 #include "lambent/base/log.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <regex>
 #include <set>
@@ -36,17 +36,18 @@ json::object map_json(const Map& values) {
 }  // namespace
 
 json::object rest_api_json(const RestApi& api) {
-  json::object out{{"id", api.id},
-                   {"name", api.name},
-                   {"createdDate", epoch_seconds(api.created_date)},
-                   {"apiKeySource", api.api_key_source},
-                   {"endpointConfiguration",
-                    json::object{{"types", string_array(api.endpoint_types)}}},
-                   {"disableExecuteApiEndpoint", api.disable_execute_api_endpoint},
-                   {"rootResourceId", api.root_resource_id}};
+  json::object out{
+      {"id", api.id},
+      {"name", api.name},
+      {"createdDate", epoch_seconds(api.created_date)},
+      {"apiKeySource", api.api_key_source},
+      {"endpointConfiguration", json::object{{"types", string_array(api.endpoint_types)}}},
+      {"disableExecuteApiEndpoint", api.disable_execute_api_endpoint},
+      {"rootResourceId", api.root_resource_id}};
   if (!api.description.empty()) out["description"] = api.description;
   if (!api.version.empty()) out["version"] = api.version;
-  if (!api.binary_media_types.empty()) out["binaryMediaTypes"] = string_array(api.binary_media_types);
+  if (!api.binary_media_types.empty())
+    out["binaryMediaTypes"] = string_array(api.binary_media_types);
   if (!api.tags.empty()) out["tags"] = map_json(api.tags);
   return out;
 }
@@ -107,7 +108,8 @@ json::object integration_json(const RestIntegration& integration) {
     json::object responses;
     for (const auto& [status, response] : integration.integration_responses) {
       json::object entry{{"statusCode", response.status_code}};
-      if (!response.selection_pattern.empty()) entry["selectionPattern"] = response.selection_pattern;
+      if (!response.selection_pattern.empty())
+        entry["selectionPattern"] = response.selection_pattern;
       if (!response.response_parameters.empty()) {
         entry["responseParameters"] = map_json(response.response_parameters);
       }
@@ -214,11 +216,10 @@ bool is_variable(const std::string& path_part) { return path_part.starts_with("{
 bool is_greedy(const std::string& path_part) { return path_part.ends_with("+}"); }
 
 Result<std::string> check_http_method(const std::string& method) {
-  static const std::set<std::string, std::less<>> kAllowed = {
-      "GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"};
+  static const std::set<std::string, std::less<>> kAllowed = {"GET",   "PUT",     "POST", "DELETE",
+                                                              "PATCH", "OPTIONS", "HEAD", "ANY"};
   if (!kAllowed.contains(method)) {
-    return bad_request(
-        fmt::format("Invalid HttpMethod specified. Valid options are {}", kMethods));
+    return bad_request(fmt::format("Invalid HttpMethod specified. Valid options are {}", kMethods));
   }
   return method;
 }
@@ -240,15 +241,15 @@ Status apply_integration(const BodyFields& fields, const RestResource& resource,
   std::optional<std::int64_t> timeout;
   std::optional<std::vector<std::string>> cache_keys;
   std::optional<std::map<std::string, std::string>> parameters, templates;
-  for (auto read : {fields.text("type", type), fields.text("httpMethod", http_method),
-                    fields.text("uri", uri), fields.text("connectionType", connection),
-                    fields.integer("timeoutInMillis", timeout),
-                    fields.strings("cacheKeyParameters", cache_keys),
-                    fields.string_map("requestParameters", parameters),
-                    fields.string_map("requestTemplates", templates),
-                    fields.text("passthroughBehavior", integration.passthrough_behavior),
-                    fields.text("contentHandling", integration.content_handling),
-                    fields.text("cacheNamespace", integration.cache_namespace)}) {
+  for (auto read :
+       {fields.text("type", type), fields.text("httpMethod", http_method), fields.text("uri", uri),
+        fields.text("connectionType", connection), fields.integer("timeoutInMillis", timeout),
+        fields.strings("cacheKeyParameters", cache_keys),
+        fields.string_map("requestParameters", parameters),
+        fields.string_map("requestTemplates", templates),
+        fields.text("passthroughBehavior", integration.passthrough_behavior),
+        fields.text("contentHandling", integration.content_handling),
+        fields.text("cacheNamespace", integration.cache_namespace)}) {
     if (!read) return read;
   }
   if (!type) return bad_request("Enumeration value for IntegrationType must be non-empty");
@@ -329,7 +330,8 @@ Task<http::Response> ControlService::handle_v1(const http::Request& request,
       auto page = parse_v1_page(request);
       if (!page) co_return gateway_error(page.error(), request_id);
       std::vector<std::pair<std::string, json::value>> entries;
-      for (const auto& api : registry_.rest_apis()) entries.emplace_back(api->id, rest_api_json(*api));
+      for (const auto& api : registry_.rest_apis())
+        entries.emplace_back(api->id, rest_api_json(*api));
       co_return gateway_json(200, page_of(std::move(entries), *page, kV1Page), request_id);
     }
   } else if (segments.size() == 2) {
@@ -381,12 +383,11 @@ Task<http::Response> ControlService::create_rest_api(const http::Request& reques
   std::optional<std::string> name, key_source;
   std::optional<std::vector<std::string>> binary_types;
   std::optional<std::map<std::string, std::string>> tags;
-  for (auto read : {fields.text("name", name), fields.text("description", api.description),
-                    fields.text("version", api.version),
-                    fields.text("apiKeySource", key_source),
-                    fields.strings("binaryMediaTypes", binary_types),
-                    fields.string_map("tags", tags),
-                    fields.boolean("disableExecuteApiEndpoint", api.disable_execute_api_endpoint)}) {
+  for (auto read :
+       {fields.text("name", name), fields.text("description", api.description),
+        fields.text("version", api.version), fields.text("apiKeySource", key_source),
+        fields.strings("binaryMediaTypes", binary_types), fields.string_map("tags", tags),
+        fields.boolean("disableExecuteApiEndpoint", api.disable_execute_api_endpoint)}) {
     if (!read) co_return gateway_error(read.error(), request_id);
   }
   if (!name || name->empty()) {
@@ -679,8 +680,8 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
       if (!read) co_return gateway_error(read.error(), request_id);
     }
     if (!authorization) {
-      co_return gateway_error(bad_request("Enumeration value for AuthorizationType must be non-empty"),
-                              request_id);
+      co_return gateway_error(
+          bad_request("Enumeration value for AuthorizationType must be non-empty"), request_id);
     }
     if (*authorization != "NONE") {
       co_return gateway_error(
@@ -707,7 +708,8 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
     resource.methods[method.http_method] = std::move(method);
     status = 201;
   } else {
-    if (method_it == resource.methods.end()) co_return gateway_error(method_not_found(), request_id);
+    if (method_it == resource.methods.end())
+      co_return gateway_error(method_not_found(), request_id);
     RestMethod& method = method_it->second;
     switch (target) {
       case Target::method:
@@ -744,7 +746,8 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
       case Target::integration:
         if (reading || verb == "DELETE") {
           if (!method.integration) co_return gateway_error(integration_not_found(), request_id);
-          if (reading) co_return gateway_json(200, integration_json(*method.integration), request_id);
+          if (reading)
+            co_return gateway_json(200, integration_json(*method.integration), request_id);
           method.integration.reset();
           status = 204;
           break;

@@ -2,8 +2,8 @@
 #include "lambent/services/apigateway/control_common.h"
 #include "lambent/services/apigateway/control_v1_shapes.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <charconv>
 #include <regex>
@@ -37,14 +37,15 @@ json::object stage_json(const RestStage& stage) {
   }
   if (stage.throttle.rate_limit || stage.throttle.burst_limit) {
     // Stage-wide method settings, as UpdateStage with /*/*/throttling/... sets them.
-    json::object settings{{"metricsEnabled", false},
-                          {"loggingLevel", "OFF"},
-                          {"dataTraceEnabled", false},
-                          {"cachingEnabled", false},
-                          {"cacheTtlInSeconds", 300},
-                          {"cacheDataEncrypted", false},
-                          {"requireAuthorizationForCacheControl", true},
-                          {"unauthorizedCacheControlHeaderStrategy", "SUCCEED_WITH_RESPONSE_HEADER"}};
+    json::object settings{
+        {"metricsEnabled", false},
+        {"loggingLevel", "OFF"},
+        {"dataTraceEnabled", false},
+        {"cachingEnabled", false},
+        {"cacheTtlInSeconds", 300},
+        {"cacheDataEncrypted", false},
+        {"requireAuthorizationForCacheControl", true},
+        {"unauthorizedCacheControlHeaderStrategy", "SUCCEED_WITH_RESPONSE_HEADER"}};
     if (stage.throttle.burst_limit) settings["throttlingBurstLimit"] = *stage.throttle.burst_limit;
     if (stage.throttle.rate_limit) settings["throttlingRateLimit"] = *stage.throttle.rate_limit;
     out["methodSettings"] = json::object{{"*/*", std::move(settings)}};
@@ -97,8 +98,8 @@ Status check_deployable(const RestApi& api) {
     for (const auto& [name, method] : resource.methods) {
       any_method = true;
       if (!method.integration) {
-        return bad_request(fmt::format("No integration defined for method {} on resource {}",
-                                       name, resource.path));
+        return bad_request(fmt::format("No integration defined for method {} on resource {}", name,
+                                       resource.path));
       }
     }
   }
@@ -153,11 +154,11 @@ Status apply_stage_patch(const PatchOperation& operation, const RestApi& api, Re
       stage.throttle.burst_limit = static_cast<std::int64_t>(value);
     }
   } else {
-    return bad_request(fmt::format(
-        "Invalid patch path {} specified for op '{}'. Lambent supports /description, "
-        "/deploymentId, /variables/NAME, /*/*/throttling/rateLimit and "
-        "/*/*/throttling/burstLimit",
-        path, operation.op));
+    return bad_request(
+        fmt::format("Invalid patch path {} specified for op '{}'. Lambent supports /description, "
+                    "/deploymentId, /variables/NAME, /*/*/throttling/rateLimit and "
+                    "/*/*/throttling/burstLimit",
+                    path, operation.op));
   }
   return ok_status();
 }
@@ -226,10 +227,10 @@ Task<http::Response> ControlService::v1_deployments(const std::string& api_id,
   RestDeployment deployment;
   std::optional<std::string> stage_name, stage_description;
   std::optional<std::map<std::string, std::string>> variables;
-  for (auto read : {fields.text("description", deployment.description),
-                    fields.text("stageName", stage_name),
-                    fields.text("stageDescription", stage_description),
-                    fields.string_map("variables", variables)}) {
+  for (auto read :
+       {fields.text("description", deployment.description), fields.text("stageName", stage_name),
+        fields.text("stageDescription", stage_description),
+        fields.string_map("variables", variables)}) {
     if (!read) co_return gateway_error(read.error(), request_id);
   }
   if (auto deployable = check_deployable(api); !deployable) {
@@ -324,7 +325,8 @@ Task<http::Response> ControlService::v1_stages(const std::string& api_id,
     if (auto checked = check_stage_name(*name); !checked) {
       co_return gateway_error(checked.error(), request_id);
     }
-    if (!deployment_id) co_return gateway_error(bad_request("Deployment id is required"), request_id);
+    if (!deployment_id)
+      co_return gateway_error(bad_request("Deployment id is required"), request_id);
     if (!api.deployments.contains(*deployment_id)) {
       co_return gateway_error(deployment_not_found(), request_id);
     }

@@ -4,8 +4,8 @@
 
 #include "lambent/base/log.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <set>
 
@@ -112,8 +112,8 @@ json::object stage_json(const HttpStage& stage) {
   if (!stage.deployment_id.empty()) out["deploymentId"] = stage.deployment_id;
   if (!stage.description.empty()) out["description"] = stage.description;
   if (stage.auto_deploy && !stage.deployment_id.empty()) {
-    out["lastDeploymentStatusMessage"] = fmt::format(
-        "Successfully deployed stage with deployment ID '{}'", stage.deployment_id);
+    out["lastDeploymentStatusMessage"] =
+        fmt::format("Successfully deployed stage with deployment ID '{}'", stage.deployment_id);
   }
   return out;
 }
@@ -171,15 +171,15 @@ Result<CorsConfig> parse_cors(const json::object& object) {
   std::optional<std::vector<std::string>> origins, methods, headers, expose;
   std::optional<bool> credentials;
   std::optional<std::int64_t> max_age;
-  for (auto status : {fields.strings("allowOrigins", origins), fields.strings("allowMethods", methods),
-                      fields.strings("allowHeaders", headers),
-                      fields.strings("exposeHeaders", expose),
-                      fields.boolean("allowCredentials", credentials),
-                      fields.integer("maxAge", max_age)}) {
+  for (auto status :
+       {fields.strings("allowOrigins", origins), fields.strings("allowMethods", methods),
+        fields.strings("allowHeaders", headers), fields.strings("exposeHeaders", expose),
+        fields.boolean("allowCredentials", credentials), fields.integer("maxAge", max_age)}) {
     if (!status) return std::move(status).error();
   }
-  static const std::set<std::string, std::less<>> kMethods = {
-      "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"};
+
+  static const std::set<std::string, std::less<>> kMethods = {"GET",    "POST", "PUT",     "PATCH",
+                                                              "DELETE", "HEAD", "OPTIONS", "*"};
   for (const auto& method : methods.value_or(std::vector<std::string>{})) {
     if (!kMethods.contains(method)) {
       return bad_request(fmt::format(
@@ -270,13 +270,13 @@ Status apply_integration_fields(const BodyFields& fields, HttpIntegration& integ
   }
   if (creating && !type) return bad_request("IntegrationType is required");
   if (type) {
-    static const std::set<std::string, std::less<>> kTypes = {"AWS", "HTTP", "MOCK",
-                                                              "HTTP_PROXY", "AWS_PROXY"};
+    static const std::set<std::string, std::less<>> kTypes = {"AWS", "HTTP", "MOCK", "HTTP_PROXY",
+                                                              "AWS_PROXY"};
     if (!kTypes.contains(*type)) {
-      return bad_request(fmt::format(
-          "Invalid integration type specified: {}. Allowed values are AWS, HTTP, MOCK, "
-          "HTTP_PROXY and AWS_PROXY",
-          *type));
+      return bad_request(
+          fmt::format("Invalid integration type specified: {}. Allowed values are AWS, HTTP, MOCK, "
+                      "HTTP_PROXY and AWS_PROXY",
+                      *type));
     }
     if (*type != "AWS_PROXY") {
       return bad_request(fmt::format(
@@ -326,11 +326,11 @@ Status apply_integration_fields(const BodyFields& fields, HttpIntegration& integ
   if (method) integration.integration_method = *method;
   if (description) integration.description = *description;
   for (std::string_view unsupported :
-       {"requestParameters", "responseParameters", "requestTemplates", "tlsConfig",
-        "connectionId", "integrationSubtype"}) {
+       {"requestParameters", "responseParameters", "requestTemplates", "tlsConfig", "connectionId",
+        "integrationSubtype"}) {
     if (fields.has(unsupported)) {
-      return bad_request(fmt::format(
-          "Lambent does not implement {} on integrations; remove it", unsupported));
+      return bad_request(
+          fmt::format("Lambent does not implement {} on integrations; remove it", unsupported));
     }
   }
   return ok_status();
@@ -406,14 +406,14 @@ Task<http::Response> ControlService::create_api(const http::Request& request,
   HttpApi api;
   std::optional<std::string> name, protocol, target, route_key, selection, api_key_selection;
   std::optional<std::map<std::string, std::string>> tags;
-  for (auto status : {fields.text("name", name), fields.text("protocolType", protocol),
-                      fields.text("description", api.description),
-                      fields.text("version", api.version), fields.text("target", target),
-                      fields.text("routeKey", route_key),
-                      fields.text("routeSelectionExpression", selection),
-                      fields.text("apiKeySelectionExpression", api_key_selection),
-                      fields.boolean("disableExecuteApiEndpoint", api.disable_execute_api_endpoint),
-                      fields.string_map("tags", tags)}) {
+  for (auto status :
+       {fields.text("name", name), fields.text("protocolType", protocol),
+        fields.text("description", api.description), fields.text("version", api.version),
+        fields.text("target", target), fields.text("routeKey", route_key),
+        fields.text("routeSelectionExpression", selection),
+        fields.text("apiKeySelectionExpression", api_key_selection),
+        fields.boolean("disableExecuteApiEndpoint", api.disable_execute_api_endpoint),
+        fields.string_map("tags", tags)}) {
     if (!status) co_return gateway_error(status.error(), request_id);
   }
   if (!name || name->empty() || name->size() > 128) {
@@ -427,8 +427,8 @@ Task<http::Response> ControlService::create_api(const http::Request& request,
         request_id);
   }
   if (*protocol != "HTTP") {
-    co_return gateway_error(bad_request("Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]"),
-                            request_id);
+    co_return gateway_error(
+        bad_request("Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]"), request_id);
   }
   if (selection && *selection != api.route_selection_expression) {
     co_return gateway_error(
@@ -459,7 +459,8 @@ Task<http::Response> ControlService::create_api(const http::Request& request,
     auto parsed = parse_lambda_uri(*target, UriForm::function_arn_or_invocation);
     if (!parsed) co_return gateway_error(parsed.error(), request_id);
     std::string key = route_key.value_or("$default");
-    if (auto valid = validate_route_key(key); !valid) co_return gateway_error(valid.error(), request_id);
+    if (auto valid = validate_route_key(key); !valid)
+      co_return gateway_error(valid.error(), request_id);
     HttpIntegration integration = quick_create_integration(api, *target, std::move(parsed).value());
     HttpRoute route;
     route.id = unused_id(api.live.routes, 7);
@@ -512,12 +513,12 @@ Task<http::Response> ControlService::update_api(const std::string& api_id,
   HttpApi api = *current;
 
   std::optional<std::string> name, target, route_key, selection;
-  for (auto status : {fields.text("name", name), fields.text("description", api.description),
-                      fields.text("version", api.version), fields.text("target", target),
-                      fields.text("routeKey", route_key),
-                      fields.text("routeSelectionExpression", selection),
-                      fields.text("apiKeySelectionExpression", api.api_key_selection_expression),
-                      fields.boolean("disableExecuteApiEndpoint", api.disable_execute_api_endpoint)}) {
+  for (auto status :
+       {fields.text("name", name), fields.text("description", api.description),
+        fields.text("version", api.version), fields.text("target", target),
+        fields.text("routeKey", route_key), fields.text("routeSelectionExpression", selection),
+        fields.text("apiKeySelectionExpression", api.api_key_selection_expression),
+        fields.boolean("disableExecuteApiEndpoint", api.disable_execute_api_endpoint)}) {
     if (!status) co_return gateway_error(status.error(), request_id);
   }
   if (name) {
@@ -680,11 +681,12 @@ Task<http::Response> ControlService::v2_routes(const std::string& api_id,
   if (status == 201 && !route_key) {
     co_return gateway_error(bad_request("RouteKey is required"), request_id);
   }
-  for (std::string_view unsupported : {"requestParameters", "requestModels", "authorizationScopes"}) {
+  for (std::string_view unsupported :
+       {"requestParameters", "requestModels", "authorizationScopes"}) {
     if (fields.has(unsupported)) {
       co_return gateway_error(
-          bad_request(fmt::format("Lambent does not implement {} on routes; remove it",
-                                  unsupported)),
+          bad_request(
+              fmt::format("Lambent does not implement {} on routes; remove it", unsupported)),
           request_id);
     }
   }
@@ -782,6 +784,7 @@ Task<http::Response> ControlService::v2_integrations(const std::string& api_id,
         }
       }
       api.live.integrations.erase(it);
+      auto_deploy(api, now_iso());
       auto stored = co_await registry_.put_http_api(std::move(api));
       if (!stored) co_return store_failed(stored.error(), api_id, request_id);
       co_return gateway_empty(204, request_id);

@@ -2,8 +2,8 @@
 #include "lambent/services/apigateway/control_common.h"
 #include "lambent/services/apigateway/control_v2_shapes.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <regex>
 
@@ -23,23 +23,23 @@ Status apply_route_settings(const json::object& object, ThrottleSettings& thrott
   std::optional<double> rate;
   std::optional<bool> flag;
   std::optional<std::string> level;
-  for (auto read : {fields.integer("throttlingBurstLimit", burst),
-                    fields.number("throttlingRateLimit", rate),
-                    fields.boolean("detailedMetricsEnabled", flag),
-                    fields.boolean("dataTraceEnabled", flag), fields.text("loggingLevel", level)}) {
+  for (auto read :
+       {fields.integer("throttlingBurstLimit", burst), fields.number("throttlingRateLimit", rate),
+        fields.boolean("detailedMetricsEnabled", flag), fields.boolean("dataTraceEnabled", flag),
+        fields.text("loggingLevel", level)}) {
     if (!read) return read;
   }
   if (burst) {
     if (*burst < 0) {
-      return bad_request(fmt::format(
-          "Invalid throttlingBurstLimit specified: {}. It must be 0 or more", *burst));
+      return bad_request(
+          fmt::format("Invalid throttlingBurstLimit specified: {}. It must be 0 or more", *burst));
     }
     throttle.burst_limit = *burst;
   }
   if (rate) {
     if (*rate < 0) {
-      return bad_request(fmt::format(
-          "Invalid throttlingRateLimit specified: {}. It must be 0 or more", *rate));
+      return bad_request(
+          fmt::format("Invalid throttlingRateLimit specified: {}. It must be 0 or more", *rate));
     }
     throttle.rate_limit = *rate;
   }
@@ -70,12 +70,13 @@ Status check_stage_variables(const std::map<std::string, std::string>& variables
 Status apply_stage_fields(const BodyFields& fields, const HttpApi& api, HttpStage& stage) {
   std::optional<std::string> deployment_id;
   std::optional<std::map<std::string, std::string>> variables;
-  for (auto read : {fields.text("description", stage.description),
-                    fields.boolean("autoDeploy", stage.auto_deploy),
-                    fields.text("deploymentId", deployment_id),
-                    fields.string_map("stageVariables", variables)}) {
+  for (auto read :
+       {fields.text("description", stage.description),
+        fields.boolean("autoDeploy", stage.auto_deploy), fields.text("deploymentId", deployment_id),
+        fields.string_map("stageVariables", variables)}) {
     if (!read) return read;
   }
+
   if (deployment_id) {
     if (!api.deployments.contains(*deployment_id)) {
       return not_found("Invalid Deployment identifier specified " + *deployment_id);
@@ -86,6 +87,7 @@ Status apply_stage_fields(const BodyFields& fields, const HttpApi& api, HttpStag
     if (auto checked = check_stage_variables(*variables); !checked) return checked;
     for (auto& [name, value] : *variables) stage.stage_variables[name] = value;
   }
+
   auto defaults = fields.object("defaultRouteSettings");
   if (!defaults) return std::move(defaults).error();
   if (*defaults) {
@@ -93,6 +95,7 @@ Status apply_stage_fields(const BodyFields& fields, const HttpApi& api, HttpStag
       return applied;
     }
   }
+
   auto per_route = fields.object("routeSettings");
   if (!per_route) return std::move(per_route).error();
   if (*per_route) {
@@ -244,10 +247,11 @@ Task<http::Response> ControlService::v2_deployments(const std::string& api_id,
   bool deleting = segments.size() == 5 && method == "DELETE";
   if (!creating && !deleting) {
     co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports (UpdateDeployment "
-                          "is not implemented)",
-                          method, request.path())},
+        Error{
+            Errc::not_implemented,
+            fmt::format("{} {} is not an API Gateway operation Lambent supports (UpdateDeployment "
+                        "is not implemented)",
+                        method, request.path())},
         request_id);
   }
   auto body = parse_request_body(request.body);
@@ -280,8 +284,8 @@ Task<http::Response> ControlService::v2_deployments(const std::string& api_id,
 
   HttpDeployment deployment;
   std::optional<std::string> stage_name;
-  for (auto read : {fields.text("description", deployment.description),
-                    fields.text("stageName", stage_name)}) {
+  for (auto read :
+       {fields.text("description", deployment.description), fields.text("stageName", stage_name)}) {
     if (!read) co_return gateway_error(read.error(), request_id);
   }
   if (api.live.routes.empty()) {

@@ -1,5 +1,5 @@
-#include "lambent/services/apigateway/codec.h"
 #include "lambent/services/apigateway/registry.h"
+#include "lambent/services/apigateway/codec.h"
 #include "lambent/store/document_store.h"
 #include "lambent/store/repository.h"
 #include "lambent/store/test_support.h"
@@ -310,8 +310,7 @@ TEST(ApiCodec, RejectsInvalidJson) {
 TEST(ApiCodec, RejectsUnknownFormat) {
   auto decoded = decode_rest_api(R"({"format": 99, "id": "x"})");
   ASSERT_FALSE(decoded.ok());
-  EXPECT_EQ(decoded.error().message,
-            "REST API document has an unknown format (expected format 1)");
+  EXPECT_EQ(decoded.error().message, "REST API document has an unknown format (expected format 1)");
 }
 
 TEST(ApiCodec, NamesWrongFieldType) {

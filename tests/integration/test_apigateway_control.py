@@ -245,6 +245,25 @@ def test_tags(server, v2):
     assert v2.get_api(ApiId=api_id)["Tags"] == {"b": "2"}
 
 
+def test_rest_api_tags(v1):
+    api_id, _ = new_rest_api(v1, tags={"a": "1"})
+    arn = f"arn:aws:apigateway:{REGION}::/restapis/{api_id}"
+    response = v1.tag_resource(resourceArn=arn, tags={"b": "2"})
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert v1.get_tags(resourceArn=arn)["tags"] == {"a": "1", "b": "2"}
+    v1.untag_resource(resourceArn=arn, tagKeys=["b"])
+    assert v1.get_tags(resourceArn=arn)["tags"] == {"a": "1"}
+    assert v1.get_rest_api(restApiId=api_id)["tags"] == {"a": "1"}
+
+    status, code, message, _ = error_of(v1.get_tags,
+                                        resourceArn=f"arn:aws:apigateway:{REGION}::/restapis/none")
+    assert (status, code) == (404, "NotFoundException")
+    assert message == f"Invalid API identifier specified {ACCOUNT}:none"
+    status, code, message, _ = error_of(v1.get_tags, resourceArn="arn:aws:s3:::bucket")
+    assert (status, code) == (404, "NotFoundException")
+    assert message.startswith("Invalid resource ARN specified: arn:aws:s3:::bucket.")
+
+
 def test_control_api_requires_signature(server):
     from urllib.error import HTTPError
     from urllib.request import Request, urlopen

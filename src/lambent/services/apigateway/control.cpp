@@ -10,7 +10,8 @@ ControlService::ControlService(Registry& registry, ControlOptions options)
     : registry_(registry), options_(std::move(options)) {}
 
 bool ControlService::owns(std::string_view path) {
-  if (path == "/v2/apis" || path.starts_with("/v2/apis/") || path.starts_with("/v2/tags/")) {
+  if (path == "/v2/apis" || path.starts_with("/v2/apis/") || path.starts_with("/v2/tags/") ||
+      path.starts_with("/tags/")) {
     return true;
   }
   if (path == "/restapis" || path.starts_with("/restapis/")) {
@@ -27,11 +28,12 @@ std::string ControlService::api_endpoint(std::string_view api_id) const {
 std::string ControlService::now_iso() const { return iso8601(options_.now()); }
 
 Task<http::Response> ControlService::handle(http::Request& request, std::string request_id) {
-  std::vector<std::string> segments = split_path(request.path());
+  std::string_view path = request.path();
+  if (path.starts_with("/v2/tags/") || path.starts_with("/tags/")) {
+    co_return co_await handle_tags(request, request_id);
+  }
+  std::vector<std::string> segments = split_path(path);
   if (!segments.empty() && segments[0] == "v2") {
-    if (segments.size() >= 2 && segments[1] == "tags") {
-      co_return co_await handle_v2_tags(request, request_id, segments);
-    }
     co_return co_await handle_v2(request, request_id, segments);
   }
   co_return co_await handle_v1(request, request_id, segments);

@@ -11,12 +11,13 @@
 #include <string_view>
 #include <vector>
 
-// The API Gateway control plane: the apigatewayv2 operations for HTTP APIs under /v2/apis and
-// /v2/tags (control_v2.cpp) and the apigateway operations for REST APIs under /restapis
-// (control_v1.cpp), REST-JSON as the botocore models describe them. Each change builds a new
-// API value and commits it through the Registry; changes run one at a time. Runs on the
-// control-plane executor. Errors are API Gateway's {"message": ...} bodies with
-// x-amzn-ErrorType; a failed store write is a 500 and leaves the API unchanged.
+// The API Gateway control plane: the apigatewayv2 operations for HTTP APIs under /v2/apis
+// (control_v2.cpp), the apigateway operations for REST APIs under /restapis (control_v1.cpp)
+// and the tag operations of both under /v2/tags and /tags (control_tags.cpp), REST-JSON as the
+// botocore models describe them. Each change builds a new API value and commits it through the
+// Registry; changes run one at a time. Runs on the control-plane executor. Errors are API Gateway's
+// {"message": ...} bodies with x-amzn-ErrorType; a failed store write is a 500 and leaves the API
+// unchanged.
 namespace lambent::services::apigateway {
 
 struct ControlOptions {
@@ -35,8 +36,9 @@ class ControlService {
   // The edge port is known only after the server binds it.
   void set_port(std::uint16_t port) { options_.port = port; }
 
-  // True for the control paths: /v2/apis..., /v2/tags/... and /restapis..., except REST API
-  // user traffic in the /restapis/{id}/{stage}/_user_request_/ form, which the data plane serves.
+  // True for the control paths /v2/apis..., /v2/tags/..., /tags/... and /restapis..., except
+  // REST API user traffic in the /restapis/{id}/{stage}/_user_request_/ form, which the data
+  // plane serves.
   static bool owns(std::string_view path);
 
   Task<http::Response> handle(http::Request& request, std::string request_id);
@@ -48,8 +50,8 @@ class ControlService {
   // apigatewayv2 (control_v2.cpp).
   Task<http::Response> handle_v2(const http::Request& request, const std::string& request_id,
                                  const std::vector<std::string>& segments);
-  Task<http::Response> handle_v2_tags(const http::Request& request, const std::string& request_id,
-                                      const std::vector<std::string>& segments);
+  // TagResource, GetTags and UntagResource of both APIs (control_tags.cpp).
+  Task<http::Response> handle_tags(const http::Request& request, const std::string& request_id);
   Task<http::Response> create_api(const http::Request& request, const std::string& request_id);
   http::Response get_apis(const http::Request& request, const std::string& request_id);
   Task<http::Response> update_api(const std::string& api_id, const http::Request& request,

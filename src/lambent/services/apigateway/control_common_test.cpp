@@ -119,6 +119,7 @@ TEST(ControlPaths, OwnsControlButNotUserTraffic) {
   EXPECT_TRUE(ControlService::owns("/v2/apis"));
   EXPECT_TRUE(ControlService::owns("/v2/apis/abc/routes"));
   EXPECT_TRUE(ControlService::owns("/v2/tags/arn%3Aaws"));
+  EXPECT_TRUE(ControlService::owns("/tags/arn%3Aaws%3Aapigateway"));
   EXPECT_TRUE(ControlService::owns("/restapis"));
   EXPECT_TRUE(ControlService::owns("/restapis/abc/resources"));
   EXPECT_FALSE(ControlService::owns("/restapis/abc/prod/_user_request_/items"));

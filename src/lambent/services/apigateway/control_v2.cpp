@@ -9,8 +9,8 @@
 
 #include <set>
 
-// The apigatewayv2 operations on APIs, routes, integrations and tags. Stages and deployments
-// are in control_v2_stages.cpp.
+// The apigatewayv2 operations on APIs, routes and integrations. Stages and deployments are in
+// control_v2_stages.cpp, tags in control_tags.cpp.
 namespace lambent::services::apigateway {
 
 namespace json = boost::json;
@@ -806,70 +806,6 @@ Task<http::Response> ControlService::v2_integrations(const std::string& api_id,
   auto stored = co_await registry_.put_http_api(std::move(api));
   if (!stored) co_return store_failed(stored.error(), api_id, request_id);
   co_return gateway_json(creating ? 201 : 200, response, request_id);
-}
-
-Task<http::Response> ControlService::handle_v2_tags(const http::Request& request,
-                                                    const std::string& request_id,
-                                                    const std::vector<std::string>& segments) {
-  std::string arn;
-  std::string_view raw = request.path().substr(std::string_view("/v2/tags/").size());
-  if (!http::percent_decode(raw, arn)) arn = std::string(raw);
-  // HTTP API ARNs: arn:aws:apigateway:REGION::/apis/API_ID.
-  std::string prefix = fmt::format("arn:aws:apigateway:{}::/apis/", options_.region);
-  std::string api_id = arn.starts_with(prefix) ? arn.substr(prefix.size()) : "";
-  if (api_id.empty() || api_id.find('/') != std::string::npos) {
-    co_return gateway_error(
-        not_found(fmt::format("Invalid resource ARN specified: {}. Lambent tags HTTP APIs, "
-                              "whose ARN is {}API_ID",
-                              arn, prefix)),
-        request_id);
-  }
-  if (request.method == "GET") {
-    auto api = registry_.http_api(api_id);
-    if (!api) co_return gateway_error(api_not_found(options_.account_id, api_id), request_id);
-    json::object tags;
-    for (const auto& [key, value] : api->tags) tags[key] = value;
-    co_return gateway_json(200, json::object{{"tags", std::move(tags)}}, request_id);
-  }
-
-  auto body = parse_request_body(request.body);
-  if (!body) co_return gateway_error(body.error(), request_id);
-  auto guard = co_await mutations_.lock();
-  auto current = registry_.http_api(api_id);
-  if (!current) co_return gateway_error(api_not_found(options_.account_id, api_id), request_id);
-  HttpApi api = *current;
-  unsigned status = 0;
-  if (request.method == "POST") {
-    std::optional<std::map<std::string, std::string>> tags;
-    if (auto read = BodyFields(*body).string_map("tags", tags); !read) {
-      co_return gateway_error(read.error(), request_id);
-    }
-    for (auto& [key, value] : tags.value_or(std::map<std::string, std::string>{})) {
-      api.tags[key] = value;
-    }
-    status = 201;
-  } else if (request.method == "DELETE") {
-    // tagKeys repeats in the query string, once per key.
-    std::string_view query = request.query();
-    while (!query.empty()) {
-      std::size_t amp = query.find('&');
-      std::string_view pair = query.substr(0, amp);
-      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-      if (!pair.starts_with("tagKeys=")) continue;
-      std::string key;
-      if (http::percent_decode(pair.substr(8), key)) api.tags.erase(key);
-    }
-    status = 204;
-  } else {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation", request.method, request.path())},
-        request_id);
-  }
-  auto stored = co_await registry_.put_http_api(std::move(api));
-  if (!stored) co_return store_failed(stored.error(), api_id, request_id);
-  if (status == 204) co_return gateway_empty(204, request_id);
-  co_return gateway_json(status, json::object(), request_id);
 }
 
 }  // namespace lambent::services::apigateway

@@ -83,6 +83,16 @@ def test_create_api_wire_shape(server):
     }
 
 
+def test_route_selection_expression(v2):
+    for expression in ("${request.method} ${request.path}", "$request.method $request.path"):
+        created = new_http_api(v2, RouteSelectionExpression=expression)
+        assert created["RouteSelectionExpression"] == "$request.method $request.path"
+    status, code, message, _ = error_of(new_http_api, v2,
+                                        RouteSelectionExpression="$request.body.action")
+    assert (status, code) == (400, "BadRequestException")
+    assert message.startswith("Invalid routeSelectionExpression specified: $request.body.action.")
+
+
 def test_get_api_and_get_apis_paging(v2):
     created = [new_http_api(v2)["ApiId"] for _ in range(3)]
     got = v2.get_api(ApiId=created[0])
@@ -447,7 +457,7 @@ def test_stage_operations(v2):
     created.pop("ResponseMetadata")
     assert created.pop("CreatedDate") == created.pop("LastUpdatedDate")
     assert created == {
-        "AutoDeploy": False, "DefaultRouteSettings": {"DetailedMetricsEnabled": False,
+        "DefaultRouteSettings": {"DetailedMetricsEnabled": False,
                                                       "ThrottlingBurstLimit": 5,
                                                       "ThrottlingRateLimit": 2.5},
         "Description": "production",

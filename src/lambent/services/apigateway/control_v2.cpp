@@ -100,14 +100,15 @@ json::object stage_json(const HttpStage& stage) {
   for (const auto& [key, throttle] : stage.route_throttles) {
     route_settings[key] = route_settings_json(throttle);
   }
-  json::object out{{"autoDeploy", stage.auto_deploy},
-                   {"createdDate", stage.created_date},
+  json::object out{{"createdDate", stage.created_date},
                    {"defaultRouteSettings", route_settings_json(stage.default_route_throttle)},
                    {"lastUpdatedDate", stage.last_updated_date},
                    {"routeSettings", std::move(route_settings)},
                    {"stageName", stage.name},
                    {"stageVariables", string_object(stage.stage_variables)},
                    {"tags", json::object()}};
+  // AWS leaves autoDeploy out while it is false.
+  if (stage.auto_deploy) out["autoDeploy"] = true;
   if (stage.api_gateway_managed) out["apiGatewayManaged"] = true;
   if (!stage.deployment_id.empty()) out["deploymentId"] = stage.deployment_id;
   if (!stage.description.empty()) out["description"] = stage.description;
@@ -199,6 +200,13 @@ Result<CorsConfig> parse_cors(const json::object& object) {
   cors.allow_credentials = credentials.value_or(false);
   cors.max_age = max_age;
   return cors;
+}
+
+// HTTP APIs have one route selection expression. The model documents it with braces and AWS
+// returns it without them, so both spellings are accepted.
+bool is_http_route_selection(const std::string& expression) {
+  return expression == "$request.method $request.path" ||
+         expression == "${request.method} ${request.path}";
 }
 
 Status check_authorization(const BodyFields& fields, HttpRoute& route) {
@@ -430,7 +438,7 @@ Task<http::Response> ControlService::create_api(const http::Request& request,
     co_return gateway_error(
         bad_request("Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]"), request_id);
   }
-  if (selection && *selection != api.route_selection_expression) {
+  if (selection && !is_http_route_selection(*selection)) {
     co_return gateway_error(
         bad_request(fmt::format("Invalid routeSelectionExpression specified: {}. HTTP APIs use "
                                 "$request.method $request.path",
@@ -527,7 +535,7 @@ Task<http::Response> ControlService::update_api(const std::string& api_id,
     }
     api.name = *name;
   }
-  if (selection && *selection != api.route_selection_expression) {
+  if (selection && !is_http_route_selection(*selection)) {
     co_return gateway_error(
         bad_request(fmt::format("Invalid routeSelectionExpression specified: {}. HTTP APIs use "
                                 "$request.method $request.path",

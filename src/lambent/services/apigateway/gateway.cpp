@@ -8,7 +8,6 @@
 
 #include <boost/json.hpp>
 
-
 namespace lambent::services::apigateway {
 
 namespace json = boost::json;
@@ -49,8 +48,8 @@ http::Response missing_token(std::string_view request_id) {
                         request_id);
 }
 
-// REST APIs send their gateway error id in x-amz-apigw-id and requestContext.extendedRequestId:
-// 11 random bytes in base64, like "BQGojGq_vHcFjkA=".
+// The extendedRequestId of an event: 11 random bytes in base64, like API Gateway's
+// "BQGojGq_vHcFjkA=".
 std::string make_extended_request_id() {
   std::string hex = random_hex(11);
   std::string bytes;
@@ -288,8 +287,9 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
       method.integration->target.function_name.empty()) {
     LOG_WARN("apigateway", "integration_unsupported", "request_id={} api_id={} resource={} method={}",
              request_id, api->id, resource.id, method.http_method);
-    co_return rest_api_error(500, "Internal server error", "InternalServerErrorException",
-                             request_id);
+    http::Response failed = rest_api_error(500, "", "InternalServerErrorException", request_id);
+    failed.body = R"({"message": "Internal server error"})";
+    co_return failed;
   }
   const RestIntegration& integration = *method.integration;
 

@@ -44,6 +44,7 @@ struct HttpIntegration {
   std::int64_t timeout_ms = 30000;             // 50 to 30000
   std::string connection_type = "INTERNET";
   std::string description;
+  bool api_gateway_managed = false;  // created by quick create (CreateApi with Target)
   LambdaTarget target;
 };
 
@@ -54,6 +55,7 @@ struct HttpRoute {
   std::string authorization_type = "NONE";
   bool api_key_required = false;
   std::string operation_name;
+  bool api_gateway_managed = false;  // created by quick create (CreateApi with Target)
 };
 
 // The routes and integrations one stage serves.
@@ -80,6 +82,7 @@ struct HttpStage {
   std::map<std::string, ThrottleSettings> route_throttles;  // by route key
   std::string created_date;
   std::string last_updated_date;
+  bool api_gateway_managed = false;  // created by quick create (CreateApi with Target)
 };
 
 struct HttpApi {
@@ -88,7 +91,7 @@ struct HttpApi {
   std::string description;
   std::string version;
   std::string protocol_type = "HTTP";
-  std::string route_selection_expression = "${request.method} ${request.path}";
+  std::string route_selection_expression = "$request.method $request.path";
   std::string api_key_selection_expression = "$request.header.x-api-key";
   std::optional<CorsConfig> cors;
   bool disable_execute_api_endpoint = false;
@@ -101,6 +104,22 @@ struct HttpApi {
 
 // ---- REST APIs (apigateway) ----
 
+// PutIntegrationResponse: stored and returned; a Lambda proxy integration does not use it.
+struct RestIntegrationResponse {
+  std::string status_code;
+  std::string selection_pattern;
+  std::map<std::string, std::string> response_parameters;
+  std::map<std::string, std::string> response_templates;
+  std::string content_handling;
+};
+
+// PutMethodResponse: stored and returned; a Lambda proxy integration does not use it.
+struct RestMethodResponse {
+  std::string status_code;
+  std::map<std::string, bool> response_parameters;
+  std::map<std::string, std::string> response_models;
+};
+
 struct RestIntegration {
   std::string type = "AWS_PROXY";
   std::string http_method = "POST";  // integrationHttpMethod
@@ -109,6 +128,11 @@ struct RestIntegration {
   std::string passthrough_behavior = "WHEN_NO_MATCH";
   std::string connection_type = "INTERNET";
   std::string cache_namespace;
+  std::vector<std::string> cache_key_parameters;
+  std::map<std::string, std::string> request_parameters;
+  std::map<std::string, std::string> request_templates;
+  std::string content_handling;
+  std::map<std::string, RestIntegrationResponse> integration_responses;  // by status code
   LambdaTarget target;
 };
 
@@ -116,6 +140,10 @@ struct RestMethod {
   std::string http_method;  // GET, POST, ..., or ANY
   std::string authorization_type = "NONE";
   bool api_key_required = false;
+  std::string operation_name;
+  std::map<std::string, bool> request_parameters;  // "method.request.path.id" -> required
+  std::map<std::string, std::string> request_models;
+  std::map<std::string, RestMethodResponse> method_responses;  // by status code
   std::optional<RestIntegration> integration;
 };
 

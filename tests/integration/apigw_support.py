@@ -1,12 +1,13 @@
 """Helpers shared by the API Gateway data-plane tests: a raw HTTP client and event checks.
 
 Requests go through http.client so a test controls every header it sends (no Accept-Encoding
-or Host is added behind its back) and sees every header of the response, repeats included.
+or Host is added behind its back) and reads every header of the response, repeats included.
 """
 
 import http.client
 import json
 import re
+import socket
 
 # requestContext.time as API Gateway formats it: "05/Dec/2026:02:21:21 +0000".
 CLF_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
@@ -51,6 +52,21 @@ def send(port, method, target, headers=(), body=None, timeout=60):
                      [(name.lower(), value) for name, value in response.getheaders()], data)
     finally:
         connection.close()
+
+
+def send_head_only(port, method, target, headers, content_length, timeout=60):
+    """Sends a request head announcing a body with `Expect: 100-continue` and returns the
+    response the server sends before any of the body (a rejection such as 413)."""
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    lines += [f"Content-Length: {content_length}", "Expect: 100-continue", "", ""]
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall("\r\n".join(lines).encode())
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        data = response.read()
+        return Reply(response.status,
+                     [(name.lower(), value) for name, value in response.getheaders()], data)
 
 
 def api_host(api_id, port):

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from apigw_support import UUID, api_host, check_clock_fields, function_arn, send
+from apigw_support import (UUID, api_host, check_clock_fields, function_arn, send,
+                           send_head_only)
 from conftest import create_function_from, unique_name
 
 
@@ -226,8 +227,9 @@ def test_integration_timeout_504(server, echo, apigw):
 
 def test_body_over_10mb_413(server, echo, apigw):
     api_id, _, _ = make_api(apigw, echo)
-    reply = call(server, api_id, "/test/r", method="POST", body=b"x" * (10485760 + 1),
-                 headers=[("Content-Type", "text/plain")])
+    reply = send_head_only(server.port, "POST", "/test/r",
+                           [("Host", api_host(api_id, server.port)),
+                            ("Content-Type", "text/plain")], 10485760 + 1)
     assert reply.status == 413
     assert reply.body == b"HTTP content length exceeded 10485760 bytes."
 

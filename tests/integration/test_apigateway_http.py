@@ -410,3 +410,29 @@ def test_route_survives_restart(fresh_server):
     event = echoed(get(srv, api_id, "/persist/2"))
     assert event["routeKey"] == "GET /persist/{id}"
     assert event["pathParameters"] == {"id": "2"}
+
+
+def test_disabled_endpoint_403(server, echo, v2):
+    api_id = make_api(v2, ["GET /r"], echo)
+    v2.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
+    reply = get(server, api_id, "/r")
+    assert reply.status == 403
+    assert reply.json() == {"message": "Forbidden"}
+
+
+def test_manual_stage_serves_its_deployment(server, echo, v2):
+    api_id = v2.create_api(Name=unique_name("manual"), ProtocolType="HTTP")["ApiId"]
+    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                        IntegrationUri=echo, PayloadFormatVersion="2.0")
+    target = "integrations/" + integration["IntegrationId"]
+    v2.create_route(ApiId=api_id, RouteKey="GET /first", Target=target)
+    first = v2.create_deployment(ApiId=api_id)
+    v2.create_stage(ApiId=api_id, StageName="$default", DeploymentId=first["DeploymentId"])
+    assert echoed(get(server, api_id, "/first"))["routeKey"] == "GET /first"
+
+    # A route added later is served only once a deployment that includes it is on the stage.
+    v2.create_route(ApiId=api_id, RouteKey="GET /second", Target=target)
+    assert get(server, api_id, "/second").status == 404
+    second = v2.create_deployment(ApiId=api_id)
+    v2.update_stage(ApiId=api_id, StageName="$default", DeploymentId=second["DeploymentId"])
+    assert echoed(get(server, api_id, "/second"))["routeKey"] == "GET /second"

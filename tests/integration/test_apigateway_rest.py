@@ -241,3 +241,39 @@ def test_event_over_lambda_limit_413(server, echo, apigw):
     assert reply.status == 413
     assert reply.json() == {"message": "Request Too Long"}
     assert reply.header("x-amzn-errortype") == "BadRequestException"
+
+
+def test_stage_throttling_429(server, echo, apigw):
+    api_id, _, _ = make_api(apigw, echo, stage="limited")
+    apigw.update_stage(restApiId=api_id, stageName="limited", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.01"},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1"}])
+    assert call(server, api_id, "/limited/items/1").status == 200
+    reply = call(server, api_id, "/limited/items/1")
+    assert reply.status == 429
+    assert reply.json() == {"message": "Too Many Requests"}
+    assert reply.header("x-amzn-errortype") == "TooManyRequestsException"
+    # Each method has its own bucket under the stage-wide settings.
+    assert call(server, api_id, "/limited/other", method="PUT").status == 200
+
+
+def test_disabled_endpoint_403(server, echo, apigw):
+    api_id, _, _ = make_api(apigw, echo)
+    assert call(server, api_id, "/test/items/1").status == 200
+    apigw.update_rest_api(restApiId=api_id, patchOperations=[
+        {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
+    reply = call(server, api_id, "/test/items/1")
+    assert reply.status == 403
+    assert reply.json() == {"message": "Forbidden"}
+
+
+def test_new_deployment_serves_new_resource(server, echo, apigw):
+    api_id, _, _ = make_api(apigw, echo)
+    root_id = next(item["id"] for item in apigw.get_resources(restApiId=api_id)["items"]
+                   if item["path"] == "/")
+    orders = apigw.create_resource(restApiId=api_id, parentId=root_id, pathPart="orders")
+    add_method(apigw, api_id, orders["id"], "GET", echo)
+    # Until the API is deployed again, the stage serves its old deployment.
+    assert echoed(call(server, api_id, "/test/orders"))["resource"] == "/{proxy+}"
+    apigw.create_deployment(restApiId=api_id, stageName="test")
+    assert echoed(call(server, api_id, "/test/orders"))["resource"] == "/orders"

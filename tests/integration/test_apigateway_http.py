@@ -311,6 +311,23 @@ def test_missing_function_500(server, v2):
     assert reply.json() == {"message": "Internal Server Error"}
 
 
+def test_unknown_qualifier_500(server, echo, v2):
+    api_id = make_api(v2, ["GET /r"], echo + ":nosuchalias")
+    reply = get(server, api_id, "/r")
+    assert reply.status == 500
+    assert reply.json() == {"message": "Internal Server Error"}
+
+
+def test_lambda_throttle_500(server, v2):
+    lam = server.client()
+    name = create_function_from(lam, "python/apigw_echo")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    api_id = make_api(v2, ["GET /r"], function_arn(lam, name))
+    reply = get(server, api_id, "/r")
+    assert reply.status == 500
+    assert reply.json() == {"message": "Internal Server Error"}
+
+
 def test_throttling_429(server, echo, v2):
     api_id = make_api(v2, ["GET /slow", "GET /free"], echo, stage_args={
         "DefaultRouteSettings": {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 100.0},

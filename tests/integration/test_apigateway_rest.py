@@ -277,3 +277,16 @@ def test_new_deployment_serves_new_resource(server, echo, apigw):
     assert echoed(call(server, api_id, "/test/orders"))["resource"] == "/{proxy+}"
     apigw.create_deployment(restApiId=api_id, stageName="test")
     assert echoed(call(server, api_id, "/test/orders"))["resource"] == "/orders"
+
+
+def test_missing_or_throttled_function_500(server, apigw):
+    lam = server.client()
+    name = create_function_from(lam, "python/apigw_echo")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    missing = "arn:aws:lambda:us-east-1:000000000000:function:" + unique_name("gone")
+    for target in (function_arn(lam, name), missing):
+        api_id, _, _ = make_api(apigw, target)
+        reply = call(server, api_id, "/test/items/1")
+        assert reply.status == 500, target
+        assert reply.json() == {"message": "Internal server error"}
+        assert reply.header("x-amzn-errortype") == "InternalServerErrorException"

@@ -7,6 +7,7 @@
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/apigateway/control.h"
+#include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/apigateway/registry.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
@@ -210,6 +211,11 @@ int serve(Config config) {
       apis, services::apigateway::ControlOptions{.region = config.region,
                                                  .account_id = config.account_id});
   edge->set_apigateway_control(apigateway_control);
+  services::apigateway::Gateway api_gateway(
+      apis, invoker, io.get_executor(),
+      services::apigateway::GatewayOptions{.account_id = config.account_id,
+                                           .region = config.region});
+  edge->set_api_gateway(&api_gateway);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -262,6 +268,7 @@ int serve(Config config) {
     if (ec) return;
     LOG_INFO("server", "stopping", "signal={}", sig);
     server.stop();
+    api_gateway.stop();
     invoker.stop();
     manager.stop();
     io.stop();

@@ -43,6 +43,16 @@ Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, asio::thread_po
 
 http::Handler::HeadDecision Edge::check_head(const http::Request& head,
                                              std::optional<std::uint64_t> content_length) {
+  if (api_gateway_) {
+    if (auto address = apigateway::parse_api_address(head)) {
+      HeadDecision decision;
+      decision.body_limit = apigateway::kMaxApiBodyBytes;
+      if (content_length && *content_length > decision.body_limit) {
+        decision.reject = api_gateway_->body_too_large(head, *address);
+      }
+      return decision;
+    }
+  }
   if (lambda::LambdaService::owns(head.path())) {
     return lambda_.check_head(head, content_length, head.id);
   }
@@ -52,6 +62,11 @@ http::Handler::HeadDecision Edge::check_head(const http::Request& head,
 }
 
 http::Response Edge::body_too_large(const http::Request& head, std::uint64_t limit) {
+  if (api_gateway_) {
+    if (auto address = apigateway::parse_api_address(head)) {
+      return api_gateway_->body_too_large(head, *address);
+    }
+  }
   return lambda_.body_too_large(head, limit, head.id);
 }
 
@@ -80,6 +95,11 @@ Task<http::Response> Edge::handle(http::Request& request) {
   std::string request_id = request.id;
   std::string_view path = request.path();
 
+  // API traffic is public: execute-api requests are recognised by Host or path before SigV4.
+  if (api_gateway_) {
+    auto address = apigateway::parse_api_address(request);
+    if (address) co_return co_await api_gateway_->handle(request, std::move(*address));
+  }
   // Code download links are authorized by their own token, as S3 presigned URLs are.
   if (path.starts_with("/_lambent/code/") && request.method == "GET") {
     co_return co_await lambda_.download_code(request);

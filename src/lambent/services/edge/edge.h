@@ -3,6 +3,7 @@
 #include "lambent/http/server.h"
 #include "lambent/http/sigv4.h"
 #include "lambent/services/apigateway/control.h"
+#include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/store/log_store.h"
 
@@ -35,6 +36,10 @@ class Edge final : public http::Handler {
     apigateway_control_ = &control;
   }
 
+  // Serves execute-api traffic (HTTP and REST APIs) through `gateway`, which must outlive the
+  // edge. Without one, such requests get the edge's 404.
+  void set_api_gateway(apigateway::Gateway* gateway) { api_gateway_ = gateway; }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
@@ -46,6 +51,7 @@ class Edge final : public http::Handler {
   EdgeOptions options_;
   http::SigV4Verifier verifier_;
   apigateway::ControlService* apigateway_control_ = nullptr;
+  apigateway::Gateway* api_gateway_ = nullptr;
 };
 
 }  // namespace lambent::services

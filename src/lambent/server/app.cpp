@@ -8,7 +8,9 @@
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
+#include "lambent/services/lambda/function_urls.h"
 #include "lambent/store/code_store.h"
+#include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
 #include "lambent/store/repository.h"
 
@@ -194,6 +196,13 @@ int serve(Config config) {
   lambda_options.code_url_key = credentials.secret_access_key;
   auto lambda_service = std::make_unique<services::lambda::LambdaService>(
       invoker, code, logs, blocking, lambda_options);
+  store::DocumentStore function_url_documents((*repository)->db());
+  services::lambda::FunctionUrlCatalog function_urls(function_url_documents);
+  if (auto loaded = function_urls.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  lambda_service->set_function_urls(&function_urls);
   auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
 
   http::Server server(io.get_executor(),
@@ -211,6 +220,7 @@ int serve(Config config) {
   manager.context().endpoint_url = endpoint;
   // Download links in GetFunction name the bound port, known only now.
   lambda_service->set_endpoint_url(endpoint);
+  function_urls.set_endpoint(config.region, *port);
 
   if (auto started = invoker.start(); !started) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", started.error().message);

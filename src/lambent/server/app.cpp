@@ -6,6 +6,7 @@
 #include "lambent/invoke/invoker.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
+#include "lambent/services/apigateway/function_url.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
@@ -196,14 +197,28 @@ int serve(Config config) {
   lambda_options.code_url_key = credentials.secret_access_key;
   auto lambda_service = std::make_unique<services::lambda::LambdaService>(
       invoker, code, logs, blocking, lambda_options);
-  store::DocumentStore function_url_documents((*repository)->db());
-  services::lambda::FunctionUrlCatalog function_urls(function_url_documents);
+  store::DocumentStore documents((*repository)->db());
+  services::lambda::FunctionUrlCatalog function_urls(documents);
   if (auto loaded = function_urls.load(); !loaded) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
     return 1;
   }
   lambda_service->set_function_urls(&function_urls);
+  services::lambda::PolicyCatalog policies(documents);
+  if (auto loaded = policies.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  lambda_service->set_policies(&policies);
   auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
+  auto check_signature = [edge = edge.get()](const http::Request& request) {
+    return edge->verify_signature(request);
+  };
+  services::apigateway::FunctionUrlGateway function_url_gateway(
+      function_urls, invoker, std::move(check_signature),
+      services::apigateway::FunctionUrlOptions{
+          .region = config.region, .account_id = config.account_id, .auth = config.auth});
+  edge->set_function_urls(&function_url_gateway);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,

@@ -312,3 +312,331 @@ def test_url_config_cli(server, lam):
     assert ("An error occurred (ResourceNotFoundException) when calling the "
             "GetFunctionUrlConfig operation: The resource you requested does not exist."
             in missing.stderr)
+
+
+# ---- Invocation through the URL ----
+
+EVENT_ECHO = """import json
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event),
+            "headers": {"x-request-id": context.aws_request_id}}
+"""
+
+# Returns the value named by the request path, one of each kind a handler can return.
+RETURNS = """import base64
+
+
+VALUES = {
+    "dict": {"hello": "world"},
+    "http-response": {"statusCode": 200, "body": "body123"},
+    "http-response-json": {"statusCode": 200, "body": '{"hello": "world"}'},
+    "list-mixed": ["hello", 3, True],
+    "string": "hello",
+    "integer": 3,
+    "float": 3.1,
+    "boolean": True,
+    "structured": {
+        "statusCode": 201,
+        "headers": {"Content-Type": "text/plain", "My-Custom-Header": "Custom Value"},
+        "cookies": ["Cookie_1=Value1; Max-Age=78000", "Cookie_2=Value2"],
+        "body": base64.b64encode(b"binary \\x00\\xff body").decode(),
+        "isBase64Encoded": True,
+    },
+    "teapot": {"statusCode": "418", "body": "i'm a teapot"},
+}
+
+
+def handler(event, context):
+    return VALUES[event["rawPath"].strip("/")]
+"""
+
+FAILS = """import time
+
+
+def handler(event, context):
+    if event["rawPath"] == "/sleep":
+        time.sleep(5)
+    raise RuntimeError("boom")
+"""
+
+VERSIONED = """import os
+
+
+def handler(event, context):
+    return {"version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
+            "invoked_arn": context.invoked_function_arn}
+"""
+
+FORBIDDEN = {"Message": "Forbidden. For troubleshooting Function URL authorization issues, see: "
+                        "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}
+
+
+def url_id_of(function_url):
+    return URL_PATTERN.match(function_url).group(1)
+
+
+def call_url(server, function_url, path="/", method="GET", form="host", headers=None, **kwargs):
+    """Sends a request to a function URL on 127.0.0.1, by its host name or by the path form."""
+    url_id = url_id_of(function_url)
+    headers = dict(headers or {})
+    if form == "host":
+        url = f"{server.endpoint}{path}"
+        headers["Host"] = f"{url_id}.lambda-url.{REGION}.localhost:{server.port}"
+    else:
+        url = f"{server.endpoint}/_aws/lambda-url/{url_id}{path}"
+    return requests.request(method, url, headers=headers, timeout=60, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def echo_url(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": EVENT_ECHO})
+    return lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+
+
+@pytest.fixture(scope="module")
+def returns_url(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": RETURNS})
+    return lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+
+
+def test_url_event_exact(server, echo_url):
+    url_id = url_id_of(echo_url)
+    host = f"{url_id}.lambda-url.{REGION}.localhost:{server.port}"
+    response = call_url(
+        server, echo_url, "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+        method="POST", data="Hello from client!",
+        headers={"header1": "value1", "Cookie": "cookie1; cookie2", "Content-Type": "text/plain",
+                 "User-Agent": "agent"})
+    assert response.status_code == 200
+    event = response.json()
+    request_id = response.headers["x-amzn-RequestId"]
+    # The function's context and the event carry the request id of the HTTP response.
+    assert response.headers["x-request-id"] == request_id
+    context = event["requestContext"]
+    assert re.match(r"^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000$", context.pop("time"))
+    assert isinstance(context.pop("timeEpoch"), int)
+    assert event == {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/my/path",
+        "rawQueryString": "parameter1=value1&parameter1=value2&parameter2=value",
+        "cookies": ["cookie1", "cookie2"],
+        "headers": {
+            "user-agent": "agent",
+            "accept-encoding": "gzip, deflate",
+            "accept": "*/*",
+            "host": host,
+            "header1": "value1",
+            "content-type": "text/plain",
+            "content-length": "18",
+            "x-forwarded-for": "127.0.0.1",
+            "x-forwarded-port": str(server.port),
+            "x-forwarded-proto": "http",
+        },
+        "queryStringParameters": {"parameter1": "value1,value2", "parameter2": "value"},
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": url_id,
+            "domainName": f"{url_id}.lambda-url.{REGION}.localhost",
+            "domainPrefix": url_id,
+            "http": {"method": "POST", "path": "/my/path", "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "agent"},
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "body": "Hello from client!",
+        "isBase64Encoded": False,
+    }
+
+
+def test_url_path_form(server, echo_url):
+    url_id = url_id_of(echo_url)
+    event = call_url(server, echo_url, "/a/b%2Fc?q=1", form="path").json()
+    assert event["rawPath"] == "/a/b%2Fc"
+    assert event["rawQueryString"] == "q=1"
+    assert event["requestContext"]["http"]["path"] == "/a/b%2Fc"
+    assert event["requestContext"]["domainName"] == f"{url_id}.lambda-url.{REGION}.localhost"
+    bare = call_url(server, echo_url, "", form="path").json()
+    assert bare["rawPath"] == "/"
+    assert "body" not in bare
+    assert bare["isBase64Encoded"] is False
+
+
+def test_url_binary_body_is_base64(server, echo_url):
+    payload = bytes(range(256))
+    event = call_url(server, echo_url, "/upload", method="PUT", data=payload,
+                     headers={"Content-Type": "application/octet-stream"}).json()
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == payload
+
+
+def test_url_with_curl(server, echo_url):
+    """curl resolves *.localhost to the loopback address itself, so the URL works as given."""
+    out = subprocess.run(["curl", "-sS", "--max-time", "60", "-i", echo_url + "curl?x=1"],
+                         capture_output=True, text=True, timeout=90, check=True).stdout
+    # Text mode turns the CRLF line ends into "\n".
+    head, _, body = out.partition("\n\n")
+    assert head.startswith("HTTP/1.1 200")
+    event = json.loads(body)
+    assert event["rawPath"] == "/curl"
+    assert event["headers"]["user-agent"].startswith("curl/")
+
+
+@pytest.mark.parametrize("kind, body, content_length", [
+    ("dict", '{"hello":"world"}', "17"),
+    ("http-response", "body123", "7"),
+    ("http-response-json", '{"hello": "world"}', "18"),
+    ("list-mixed", '["hello",3,true]', "16"),
+    ("string", "hello", "5"),
+    ("integer", "3", "1"),
+    ("float", "3.1", "3"),
+    ("boolean", "true", "4"),
+])
+def test_url_return_values(server, returns_url, kind, body, content_length):
+    response = requests.post(f"{server.endpoint}/_aws/lambda-url/{url_id_of(returns_url)}/{kind}"
+                             "?test_param=test_value", data=b"{'key':'value'}", timeout=60)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Length"] == content_length
+    assert response.text == body
+
+
+def test_url_structured_response(server, returns_url):
+    response = call_url(server, returns_url, "/structured")
+    assert response.status_code == 201
+    assert response.headers["Content-Type"] == "text/plain"
+    assert response.headers["My-Custom-Header"] == "Custom Value"
+    assert response.raw.headers.getlist("Set-Cookie") == [
+        "Cookie_1=Value1; Max-Age=78000", "Cookie_2=Value2"]
+    assert response.content == b"binary \x00\xff body"
+
+    teapot = call_url(server, returns_url, "/teapot")
+    assert teapot.status_code == 418
+    assert teapot.text == "i'm a teapot"
+
+
+def test_url_function_error_and_timeout(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": FAILS}, Timeout=1)
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    for path in ["/", "/sleep"]:
+        response = call_url(server, url, path, method="POST", data=b"{}",
+                            headers={"User-Agent": "python-requests/testing"})
+        assert response.status_code == 502, path
+        assert response.text == "Internal Server Error", path
+
+
+def test_url_unknown_id(server):
+    response = requests.get(f"{server.endpoint}/_aws/lambda-url/0123456789abcdefghijklmnopqrstuv/",
+                            timeout=60)
+    assert response.status_code == 403
+    assert response.text == '{"Message":null}'
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+
+
+def test_url_aws_iam(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": EVENT_ECHO})
+    url = lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")["FunctionUrl"]
+    url_id = url_id_of(url)
+    host = f"{url_id}.lambda-url.{REGION}.localhost:{server.port}"
+
+    unsigned = call_url(server, url, "/private")
+    assert unsigned.status_code == 403
+    assert unsigned.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert unsigned.json() == FORBIDDEN
+
+    # A signature for another service does not authorize a function URL.
+    other = signed(server, "GET", "/private", service="execute-api", host=host)
+    assert other.status_code == 403
+    assert other.json() == FORBIDDEN
+
+    response = signed(server, "POST", "/private?a=1", body={"k": "v"}, host=host,
+                      headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    event = response.json()
+    key, _ = server.credentials()
+    assert event["requestContext"]["accountId"] == ACCOUNT
+    assert event["requestContext"]["authorizer"]["iam"]["accessKey"] == key
+    assert event["body"] == '{"k": "v"}'
+
+    by_path = signed(server, "GET", f"/_aws/lambda-url/{url_id}/private")
+    assert by_path.status_code == 200
+    assert by_path.json()["rawPath"] == "/private"
+
+
+def test_url_cors(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": EVENT_ECHO})
+    cors = {"AllowOrigins": ["https://example.com"], "AllowMethods": ["POST"],
+            "AllowHeaders": ["x-custom"], "ExposeHeaders": ["x-request-id"], "MaxAge": 300}
+    url = lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM",
+                                         Cors=cors)["FunctionUrl"]
+    # The preflight is answered without a signature, even for an AWS_IAM URL.
+    preflight = call_url(server, url, "/items", method="OPTIONS", headers={
+        "Origin": "https://example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-custom"})
+    # NOTE: HTTP APIs answer a preflight with 204; no record shows a function URL's status.
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://example.com"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "x-custom"
+    assert preflight.headers["Access-Control-Max-Age"] == "300"
+
+    host = f"{url_id_of(url)}.lambda-url.{REGION}.localhost:{server.port}"
+    response = signed(server, "POST", "/items", body={}, host=host,
+                      headers={"Origin": "https://example.com"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://example.com"
+    assert response.headers["Access-Control-Expose-Headers"] == "x-request-id"
+
+
+def test_url_alias_qualifier(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": VERSIONED})
+    alias = published_alias(lam, name, "live")
+    lam.update_function_configuration(FunctionName=name, Description="changed after publish")
+    url = lam.create_function_url_config(FunctionName=name, Qualifier=alias,
+                                         AuthType="NONE")["FunctionUrl"]
+    body = call_url(server, url, "/").json()
+    assert body == {"version": "1", "invoked_arn": f"{function_arn(name)}:{alias}"}
+
+    # The config outlives its alias, and AWS then denies requests to the URL.
+    lam.delete_alias(FunctionName=name, Name=alias)
+    denied = call_url(server, url, "/")
+    assert denied.status_code == 403
+    assert denied.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert denied.json() == FORBIDDEN
+    assert lam.get_function_url_config(FunctionName=name, Qualifier=alias)["FunctionUrl"] == url
+
+
+def test_url_payload_limit(server, echo_url):
+    too_large = call_url(server, echo_url, "/", method="POST", data=b"a" * (6291456 + 1),
+                         headers={"Content-Type": "text/plain"})
+    assert too_large.status_code == 413
+    assert too_large.headers["x-amzn-ErrorType"] == "RequestEntityTooLargeException"
+    # A body under the limit whose event passes 6 MB once base64 encoded is rejected too.
+    encoded_too_large = call_url(server, echo_url, "/", method="POST", data=b"\x00" * 5000000,
+                                 headers={"Content-Type": "application/octet-stream"})
+    assert encoded_too_large.status_code == 413
+    fits = call_url(server, echo_url, "/", method="POST", data=b"a" * 1000000,
+                    headers={"Content-Type": "text/plain"})
+    assert fits.status_code == 200
+    assert len(fits.json()["body"]) == 1000000
+
+
+def test_delete_url_config_stops_serving(server):
+    lam = server.client()
+    name = create_function(lam, {"app.py": EVENT_ECHO})
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    assert call_url(server, url, "/").status_code == 200
+    lam.delete_function_url_config(FunctionName=name)
+    gone = call_url(server, url, "/")
+    assert gone.status_code == 403
+    assert gone.text == '{"Message":null}'

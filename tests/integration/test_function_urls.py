@@ -640,3 +640,135 @@ def test_delete_url_config_stops_serving(server):
     gone = call_url(server, url, "/")
     assert gone.status_code == 403
     assert gone.text == '{"Message":null}'
+
+
+# ---- AddPermission, GetPolicy, RemovePermission (stored, not evaluated) ----
+
+def test_permission_for_function_url(lam):
+    name = create_function(lam, {"app.py": ECHO})
+    lam.create_function_url_config(FunctionName=name, AuthType="NONE")
+    added = lam.add_permission(FunctionName=name, StatementId="urlPermission",
+                               Action="lambda:InvokeFunctionUrl", Principal="*",
+                               FunctionUrlAuthType="NONE")
+    assert added["ResponseMetadata"]["HTTPStatusCode"] == 201
+    statement = {
+        "Sid": "urlPermission",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "lambda:InvokeFunctionUrl",
+        "Resource": function_arn(name),
+        "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}},
+    }
+    assert json.loads(added["Statement"]) == statement
+
+    lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::test-bucket",
+                       SourceAccount=ACCOUNT)
+    policy = lam.get_policy(FunctionName=name)
+    assert json.loads(policy["Policy"]) == {
+        "Version": "2012-10-17",
+        "Id": "default",
+        "Statement": [statement, {
+            "Sid": "s3",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": function_arn(name),
+            "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT},
+                          "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::test-bucket"}},
+        }],
+    }
+
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="s3",
+                    Action="lambda:InvokeFunction", Principal="s3.amazonaws.com") == (
+        409, "ResourceConflictException",
+        "The statement id (s3) provided already exists. Please provide a new statement id, or "
+        "remove the existing statement.")
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="other",
+                    Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                    RevisionId="wrong") == (
+        412, "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API "
+        "to retrieve the latest Revision Id")
+
+    assert error_of(lam.remove_permission, FunctionName=name, StatementId="non-existent") == (
+        404, "ResourceNotFoundException",
+        "Statement non-existent is not found in resource policy.")
+    lam.remove_permission(FunctionName=name, StatementId="s3")
+    remaining = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
+    assert [s["Sid"] for s in remaining] == ["urlPermission"]
+    lam.remove_permission(FunctionName=name, StatementId="urlPermission")
+    assert error_of(lam.get_policy, FunctionName=name) == (
+        404, "ResourceNotFoundException", "The resource you requested does not exist.")
+
+    # Policies are not evaluated: the URL answers without a statement that allows it.
+    url = lam.get_function_url_config(FunctionName=name)["FunctionUrl"]
+    assert requests.get(f"http://127.0.0.1:{URL_PATTERN.match(url).group(2)}"
+                        f"/_aws/lambda-url/{url_id_of(url)}/", timeout=60).status_code == 200
+
+
+def test_permission_errors(lam):
+    name = create_function(lam, {"app.py": ECHO})
+    assert error_of(lam.add_permission, FunctionName="doesnotexist", StatementId="s",
+                    Action="lambda:InvokeFunction", Principal="*") == (
+        404, "ResourceNotFoundException", f"Function not found: {function_arn('doesnotexist')}")
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="example.com",
+                    Action="lambda:InvokeFunction", Principal="*") == (
+        400, "ValidationException",
+        "1 validation error detected: Value 'example.com' at 'statementId' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)")
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="s",
+                    Action="lambda:InvokeFunction", Principal="*", Qualifier="$LATEST") == (
+        400, "InvalidParameterValueException",
+        "We currently do not support adding policies for $LATEST.")
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="s",
+                    Action="lambda:InvokeFunction", Principal="invalid principal") == (
+        400, "InvalidParameterValueException",
+        "The provided principal was invalid. Please check the principal and try again.")
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="s",
+                    Action="lambda:InvokeFunction", Principal="*", Qualifier="42") == (
+        404, "ResourceNotFoundException", f"Function not found: {function_arn(name)}:42")
+    assert error_of(lam.add_permission, FunctionName=name, StatementId="s",
+                    Action="lambda:InvokeFunction", Principal="*",
+                    Qualifier="alias-doesnotexist") == (
+        404, "ResourceNotFoundException",
+        f"Cannot find alias arn: {function_arn(name)}:alias-doesnotexist")
+    assert error_of(lam.remove_permission, FunctionName="doesnotexist", StatementId="s") == (
+        404, "ResourceNotFoundException", f"No policy found for: {function_arn('doesnotexist')}")
+    assert error_of(lam.remove_permission, FunctionName=name, StatementId="s") == (
+        404, "ResourceNotFoundException", "No policy is associated with the given resource.")
+    assert error_of(lam.get_policy, FunctionName="doesnotexist") == (
+        404, "ResourceNotFoundException", "The resource you requested does not exist.")
+
+
+def test_permission_on_alias_and_account(lam):
+    name = create_function(lam, {"app.py": ECHO})
+    alias = published_alias(lam, name, "live")
+    added = lam.add_permission(FunctionName=name, Qualifier=alias, StatementId="account",
+                               Action="lambda:InvokeFunction", Principal=ACCOUNT)
+    assert json.loads(added["Statement"]) == {
+        "Sid": "account", "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "lambda:InvokeFunction", "Resource": f"{function_arn(name)}:{alias}"}
+    # The alias has its own policy; the function itself has none.
+    assert error_of(lam.get_policy, FunctionName=name)[0] == 404
+    policy = json.loads(lam.get_policy(FunctionName=name, Qualifier=alias)["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["account"]
+
+
+def test_permissions_survive_restart_and_go_with_function(fresh_server):
+    srv = fresh_server()
+    lam = srv.client()
+    name = create_function(lam, {"app.py": ECHO})
+    lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com")
+    before = lam.get_policy(FunctionName=name)
+    srv.stop()
+    srv.start(port=srv.port)
+    lam = srv.client()
+    after = lam.get_policy(FunctionName=name)
+    assert after["Policy"] == before["Policy"]
+    assert after["RevisionId"] == before["RevisionId"]
+    lam.delete_function(FunctionName=name)
+    create_function(lam, {"app.py": ECHO}, name=name)
+    assert error_of(lam.get_policy, FunctionName=name)[0] == 404

@@ -268,8 +268,8 @@ def test_delete_without_qualifier_keeps_alias_url(lam):
     lam.create_function_url_config(FunctionName=name, Qualifier=alias, AuthType="NONE")
     lam.delete_function_url_config(FunctionName=name)
     assert error_of(lam.get_function_url_config, FunctionName=name)[0] == 404
-    kept = lam.get_function_url_config(FunctionName=name, Qualifier=alias)
-    assert kept["FunctionArn"] == f"{function_arn(name)}:{alias}"
+    alias_config = lam.get_function_url_config(FunctionName=name, Qualifier=alias)
+    assert alias_config["FunctionArn"] == f"{function_arn(name)}:{alias}"
 
 
 def test_delete_function_removes_urls(lam):
@@ -414,11 +414,13 @@ def test_url_event_exact(server, echo_url):
     assert response.status_code == 200
     event = response.json()
     request_id = response.headers["x-amzn-RequestId"]
+
     # The function's context and the event carry the request id of the HTTP response.
     assert response.headers["x-request-id"] == request_id
     context = event["requestContext"]
     assert re.match(r"^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000$", context.pop("time"))
     assert isinstance(context.pop("timeEpoch"), int)
+
     assert event == {
         "version": "2.0",
         "routeKey": "$default",
@@ -578,11 +580,11 @@ def test_url_cors(server):
             "AllowHeaders": ["x-custom"], "ExposeHeaders": ["x-request-id"], "MaxAge": 300}
     url = lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM",
                                          Cors=cors)["FunctionUrl"]
-    # The preflight is answered without a signature, even for an AWS_IAM URL.
+    # The preflight needs no signature, even for an AWS_IAM URL.
     preflight = call_url(server, url, "/items", method="OPTIONS", headers={
         "Origin": "https://example.com", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "x-custom"})
-    # NOTE: HTTP APIs answer a preflight with 204; no record shows a function URL's status.
+    # NOTE: HTTP APIs return 204 for a preflight; no record shows a function URL's status.
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://example.com"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
@@ -637,9 +639,9 @@ def test_delete_url_config_stops_serving(server):
     url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
     assert call_url(server, url, "/").status_code == 200
     lam.delete_function_url_config(FunctionName=name)
-    gone = call_url(server, url, "/")
-    assert gone.status_code == 403
-    assert gone.text == '{"Message":null}'
+    after_delete = call_url(server, url, "/")
+    assert after_delete.status_code == 403
+    assert after_delete.text == '{"Message":null}'
 
 
 # ---- AddPermission, GetPolicy, RemovePermission (stored, not evaluated) ----

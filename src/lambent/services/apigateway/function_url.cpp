@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kPathPrefix = "/_aws/lambda-url/";
 
-// AWS's answer to a request that its authorization layer rejects: an AWS_IAM URL without a
+// The body AWS sends for a request that its authorization layer rejects: an AWS_IAM URL without a
 // valid signature, or a URL whose alias no longer exists.
 constexpr std::string_view kForbiddenBody =
     R"({"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: )"
@@ -126,8 +126,8 @@ Task<http::Response> FunctionUrlGateway::handle(http::Request& request, Function
   auto config = urls_.find_by_url_id(target.url_id);
   if (!config) co_return access_denied(R"({"Message":null})", request_id);
 
-  // Browsers send preflights unsigned, so the URL's CORS configuration answers them before the
-  // signature check.
+  // Browsers send preflights unsigned, so the URL's CORS configuration responds to them before
+  // the signature check.
   std::optional<CorsConfig> cors;
   if (config->cors) cors = to_cors_config(*config->cors);
   if (cors) {

@@ -17,7 +17,7 @@
 // The function URL data plane: serves HTTP requests addressed to a function URL, either by host
 // ({url-id}.lambda-url.{region}.localhost:{port}, any host whose second label is "lambda-url")
 // or by path (/_aws/lambda-url/{url-id}/..., which needs no DNS). Checks the URL's AuthType
-// (SigV4 for AWS_IAM), answers CORS preflights, invokes the function or alias with a payload
+// (SigV4 for AWS_IAM), responds to CORS preflights, invokes the function or alias with a payload
 // format 2.0 event and converts its result as function URLs do. Runs on the control-plane
 // executor.
 namespace lambent::services::apigateway {
@@ -25,7 +25,7 @@ namespace lambent::services::apigateway {
 // A request's function URL, as the host or path names it.
 struct FunctionUrlTarget {
   std::string url_id;
-  // The path the function sees, still percent-encoded: the request's path for the host form,
+  // The path passed to the function, still percent-encoded: the request's path for the host form,
   // the rest after /_aws/lambda-url/{url-id} for the path form ("/" when nothing follows).
   std::string path;
   // The host the client addressed, without the port. The path form reports

@@ -32,7 +32,7 @@ class Edge final : public http::Handler {
 
   // Serves function URL traffic (host or path form) ahead of the SigV4 check of the APIs.
   void set_function_urls(apigateway::FunctionUrlGateway* urls) { function_urls_ = urls; }
-  // Verifies the request's SigV4 signature with this edge's keys, whatever `auth` says.
+  // Verifies the request's SigV4 signature with this edge's keys, even when `auth` is off.
   Result<http::Identity> verify_signature(const http::Request& request);
 
  private:

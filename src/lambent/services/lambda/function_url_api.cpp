@@ -22,8 +22,8 @@ constexpr std::string_view kQualifierPattern = R"(((?!^\d+$)^[0-9a-zA-Z-_]+$))";
 
 enum class Operation { create, get, update, remove, list };
 
-// How a response shows InvokeMode: Create and Update only when the client set it, Get and List
-// always, with BUFFERED for an unset mode.
+// The InvokeMode rule of a response: Create and Update show it only when the client set it, Get
+// and List always show it, with BUFFERED for an unset mode.
 enum class View { written, read };
 
 std::string constraint(std::string_view value, std::string_view field, std::string_view rule) {
@@ -345,7 +345,7 @@ Task<http::Response> handle_function_url_config(invoke::Invoker& invoker,
 
   // Get and Delete report a missing function, alias or config alike. They look the config up
   // without checking the alias, so a config whose alias was deleted can still be read and
-  // deleted: AWS keeps such a config too.
+  // deleted, because AWS keeps such a config too.
   bool writing = operation == Operation::create || operation == Operation::update;
   Error missing = writing ? function_does_not_exist() : resource_not_found();
   auto guard = co_await mutations.lock();

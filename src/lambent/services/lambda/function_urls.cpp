@@ -67,6 +67,7 @@ Result<FunctionUrlConfig> decode(std::string_view text) {
   json::value value = json::parse(text, ec);
   if (ec || !value.is_object()) return Error{Errc::internal, "not a JSON object"};
   const auto& object = value.as_object();
+
   FunctionUrlConfig config;
   config.url_id = string_member(object, "url_id");
   config.function_name = string_member(object, "function_name");
@@ -78,6 +79,7 @@ Result<FunctionUrlConfig> decode(std::string_view text) {
     return Error{Errc::internal, "url_id, function_name or auth_type missing"};
   }
   if (auto mode = string_member(object, "invoke_mode"); !mode.empty()) config.invoke_mode = mode;
+
   if (auto it = object.find("cors"); it != object.end() && it->value().is_object()) {
     const auto& stored = it->value().as_object();
     FunctionUrlCors cors;

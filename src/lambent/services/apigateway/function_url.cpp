@@ -168,6 +168,8 @@ Task<http::Response> FunctionUrlGateway::handle(http::Request& request, Function
   std::string event = build_event_v2(request, context);
   if (event.size() > kMaxPayloadBytes) co_return payload_too_large(request_id);
 
+  // NOTE: a URL with InvokeMode RESPONSE_STREAM is served buffered as well: the response is
+  // sent once the function returns.
   runtime::InvokeRequest invocation;
   invocation.request_id = request_id;
   invocation.payload = std::move(event);

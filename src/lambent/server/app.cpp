@@ -6,7 +6,9 @@
 #include "lambent/invoke/invoker.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
+#include "lambent/services/apigateway/control.h"
 #include "lambent/services/apigateway/function_url.h"
+#include "lambent/services/apigateway/registry.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
@@ -131,6 +133,14 @@ int serve(Config config) {
     return 1;
   }
 
+  store::DocumentStore documents((*repository)->db());
+  services::apigateway::Registry apis(documents);
+  if (auto loaded = apis.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"API Gateway APIs cannot be loaded: {}\"",
+              loaded.error().message);
+    return 1;
+  }
+
   store::CodeStore code(config.data_dir / "code");
   if (auto cleaned = code.remove_temp_files(); !cleaned) {
     LOG_WARN("server", "code_cleanup_failed", "error=\"{}\"", cleaned.error().message);
@@ -197,7 +207,6 @@ int serve(Config config) {
   lambda_options.code_url_key = credentials.secret_access_key;
   auto lambda_service = std::make_unique<services::lambda::LambdaService>(
       invoker, code, logs, blocking, lambda_options);
-  store::DocumentStore documents((*repository)->db());
   services::lambda::FunctionUrlCatalog function_urls(documents);
   if (auto loaded = function_urls.load(); !loaded) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
@@ -219,6 +228,10 @@ int serve(Config config) {
       services::apigateway::FunctionUrlOptions{
           .region = config.region, .account_id = config.account_id, .auth = config.auth});
   edge->set_function_urls(&function_url_gateway);
+  services::apigateway::ControlService apigateway_control(
+      apis, services::apigateway::ControlOptions{.region = config.region,
+                                                 .account_id = config.account_id});
+  edge->set_apigateway_control(apigateway_control);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -236,6 +249,8 @@ int serve(Config config) {
   // Download links in GetFunction name the bound port, known only now.
   lambda_service->set_endpoint_url(endpoint);
   function_urls.set_endpoint(config.region, *port);
+  // apiEndpoint in CreateApi and GetApi names the bound port too.
+  apigateway_control.set_port(*port);
 
   if (auto started = invoker.start(); !started) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", started.error().message);

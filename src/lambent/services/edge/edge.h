@@ -2,6 +2,7 @@
 
 #include "lambent/http/server.h"
 #include "lambent/http/sigv4.h"
+#include "lambent/services/apigateway/control.h"
 #include "lambent/services/apigateway/function_url.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/store/log_store.h"
@@ -34,6 +35,10 @@ class Edge final : public http::Handler {
   void set_function_urls(apigateway::FunctionUrlGateway* urls) { function_urls_ = urls; }
   // Verifies the request's SigV4 signature with this edge's keys, even when `auth` is off.
   Result<http::Identity> verify_signature(const http::Request& request);
+  // Routes the API Gateway control paths (/v2/apis..., /restapis...) to `control`.
+  void set_apigateway_control(apigateway::ControlService& control) {
+    apigateway_control_ = &control;
+  }
 
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
@@ -47,6 +52,7 @@ class Edge final : public http::Handler {
   EdgeOptions options_;
   http::SigV4Verifier verifier_;
   apigateway::FunctionUrlGateway* function_urls_ = nullptr;
+  apigateway::ControlService* apigateway_control_ = nullptr;
 };
 
 }  // namespace lambent::services

@@ -86,7 +86,7 @@ def test_search_errors_reach_client(fresh_server):
 
 def test_search_preflight_reaches_function(fresh_server):
     # A quick-created API has no CORS configuration, so API Gateway routes OPTIONS to the
-    # $default route and the function answers it.
+    # $default route and the function sends the preflight response.
     server = fresh_server()
     api_id = deploy_search_api(server)
     status, headers, _ = request(server, "OPTIONS", f"/_aws/execute-api/{api_id}/search")

@@ -299,22 +299,31 @@ def build_rows(lambent_figures, offline_figures, modes):
     return rows
 
 
-def notes(lambent_figures, offline_figures, modes):
-    """Return the caveats a reader of the table needs, with the process counts measured."""
+def notes(lambent_figures, offline_figures, modes, phases):
+    """Return the caveats a reader of the table needs for the phases run, with the process
+    counts measured."""
     lines = [
         "every latency and rate includes client overhead: invoke_bench (C++, one blocking "
         "keep-alive connection per thread) runs on the same cores as the server",
-        "Lambent cold starts follow a configuration update that retires the warm environment; "
-        "serverless-offline's are first invokes of functions never invoked before",
-        "serverless-offline runs each Python instance as a shell and a python3 process, and "
-        "Node.js handlers in worker threads of its own Node.js process",
-        "async enqueue runs while the dispatcher executes the queued events on the same cores",
-        "memory is the median over idle environments, read from /proc/PID/smaps_rollup while "
-        "many environments of the runtime were alive, so shared file pages are not unique",
-        "gateway rows are unsigned GETs of one route to the Python handler: on Lambent an HTTP "
-        "API quick-created with the AWS CLI, by its path form; on serverless-offline an "
-        "httpApi event on its HTTP port",
     ]
+    if "cold" in phases:
+        lines.append("Lambent cold starts follow a configuration update that retires the warm "
+                     "environment; serverless-offline's are first invokes of functions never "
+                     "invoked before")
+    if phases & {"warm", "cold", "burst"}:
+        lines.append("serverless-offline runs each Python instance as a shell and a python3 "
+                     "process, and Node.js handlers in worker threads of its own Node.js process")
+    if "async" in phases:
+        lines.append("async enqueue runs while the dispatcher executes the queued events on the "
+                     "same cores")
+    if "burst" in phases:
+        lines.append("memory is the median over idle environments, read from "
+                     "/proc/PID/smaps_rollup while many environments of the runtime were alive, "
+                     "so shared file pages are not unique")
+    if "gateway" in phases:
+        lines.append("gateway rows are unsigned GETs of one route to the Python handler: on "
+                     "Lambent an HTTP API quick-created with the AWS CLI, by its path form; on "
+                     "serverless-offline an httpApi event on its HTTP port")
     for mode in modes:
         suffix = f" ({mode})" if mode else ""
         for runtime in ("python", "node"):
@@ -406,7 +415,7 @@ def main():
         rows = [row for row in rows if row[1] is not None or row[2] is not None]
     print_table(rows)
     print()
-    for note in notes(lambent_figures, offline_figures, modes):
+    for note in notes(lambent_figures, offline_figures, modes, args.phases):
         print(f"note: {note}")
     for side, figures in (("Lambent", lambent_figures), ("serverless-offline", offline_figures)):
         for key, result in figures.items():

@@ -25,8 +25,8 @@ struct EventContext {
   std::string_view api_id;       // API id, or the function URL id
   std::string_view domain_name;  // host the client addressed, without the port
   std::string_view domain_prefix;
-  std::string_view stage;      // "$default" or a stage name; empty for function URLs
-  std::string_view route_key;  // HTTP API route key ("$default" for function URLs)
+  std::string_view stage;          // "$default" or a stage name; empty for function URLs
+  std::string_view route_key;      // HTTP API route key ("$default" for function URLs)
   std::string_view resource_id;    // REST APIs: id of the matched resource
   std::string_view resource_path;  // REST APIs: "/items/{id}"; HTTP API 1.0: the route's path
   // Path as the client sent it, still percent-encoded. stage_path includes the stage segment
@@ -51,8 +51,10 @@ std::string build_event_v2(const http::Request& request, const EventContext& con
 // Payload format 1.0: REST APIs, and HTTP API integrations set to 1.0.
 std::string build_event_v1(const http::Request& request, const EventContext& context);
 
-// True when a body of this Content-Type is passed as text by HTTP APIs and function URLs
-// (text/*, JSON, XML, JavaScript, form data, ...); any other body is base64 encoded.
+// True when a body of this Content-Type is passed as text by HTTP APIs and function URLs:
+// text/*, application/json, application/xml, application/*+json, application/*+xml and
+// application/javascript. Any other body, form data and a missing Content-Type included, is
+// base64 encoded (AWS records a multipart/form-data body reaching a function URL as base64).
 bool is_text_content_type(std::string_view content_type);
 
 }  // namespace lambent::services::apigateway

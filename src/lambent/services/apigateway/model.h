@@ -101,6 +101,22 @@ struct HttpApi {
 
 // ---- REST APIs (apigateway) ----
 
+// PutIntegrationResponse: stored and returned; a Lambda proxy integration does not use it.
+struct RestIntegrationResponse {
+  std::string status_code;
+  std::string selection_pattern;
+  std::map<std::string, std::string> response_parameters;
+  std::map<std::string, std::string> response_templates;
+  std::string content_handling;
+};
+
+// PutMethodResponse: stored and returned; a Lambda proxy integration does not use it.
+struct RestMethodResponse {
+  std::string status_code;
+  std::map<std::string, bool> response_parameters;
+  std::map<std::string, std::string> response_models;
+};
+
 struct RestIntegration {
   std::string type = "AWS_PROXY";
   std::string http_method = "POST";  // integrationHttpMethod
@@ -109,6 +125,11 @@ struct RestIntegration {
   std::string passthrough_behavior = "WHEN_NO_MATCH";
   std::string connection_type = "INTERNET";
   std::string cache_namespace;
+  std::vector<std::string> cache_key_parameters;
+  std::map<std::string, std::string> request_parameters;
+  std::map<std::string, std::string> request_templates;
+  std::string content_handling;
+  std::map<std::string, RestIntegrationResponse> integration_responses;  // by status code
   LambdaTarget target;
 };
 
@@ -116,6 +137,10 @@ struct RestMethod {
   std::string http_method;  // GET, POST, ..., or ANY
   std::string authorization_type = "NONE";
   bool api_key_required = false;
+  std::string operation_name;
+  std::map<std::string, bool> request_parameters;  // "method.request.path.id" -> required
+  std::map<std::string, std::string> request_models;
+  std::map<std::string, RestMethodResponse> method_responses;  // by status code
   std::optional<RestIntegration> integration;
 };
 

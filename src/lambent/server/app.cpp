@@ -6,9 +6,12 @@
 #include "lambent/invoke/invoker.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
+#include "lambent/services/apigateway/control.h"
+#include "lambent/services/apigateway/registry.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/store/code_store.h"
+#include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
 #include "lambent/store/repository.h"
 
@@ -128,6 +131,14 @@ int serve(Config config) {
     return 1;
   }
 
+  store::DocumentStore documents((*repository)->db());
+  services::apigateway::Registry apis(documents);
+  if (auto loaded = apis.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"API Gateway APIs cannot be loaded: {}\"",
+              loaded.error().message);
+    return 1;
+  }
+
   store::CodeStore code(config.data_dir / "code");
   if (auto cleaned = code.remove_temp_files(); !cleaned) {
     LOG_WARN("server", "code_cleanup_failed", "error=\"{}\"", cleaned.error().message);
@@ -195,6 +206,10 @@ int serve(Config config) {
   auto lambda_service = std::make_unique<services::lambda::LambdaService>(
       invoker, code, logs, blocking, lambda_options);
   auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
+  services::apigateway::ControlService apigateway_control(
+      apis, services::apigateway::ControlOptions{.region = config.region,
+                                                 .account_id = config.account_id});
+  edge->set_apigateway_control(apigateway_control);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -211,6 +226,8 @@ int serve(Config config) {
   manager.context().endpoint_url = endpoint;
   // Download links in GetFunction name the bound port, known only now.
   lambda_service->set_endpoint_url(endpoint);
+  // apiEndpoint in CreateApi and GetApi names the bound port too.
+  apigateway_control.set_port(*port);
 
   if (auto started = invoker.start(); !started) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", started.error().message);

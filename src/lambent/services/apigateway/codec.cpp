@@ -64,7 +64,8 @@ json::object encode_route_set(const HttpRouteSet& set) {
                                   {"target", route.target},
                                   {"authorization_type", route.authorization_type},
                                   {"api_key_required", route.api_key_required},
-                                  {"operation_name", route.operation_name}});
+                                  {"operation_name", route.operation_name},
+                                  {"api_gateway_managed", route.api_gateway_managed}});
   }
   json::array integrations;
   for (const auto& [id, integration] : set.integrations) {
@@ -77,6 +78,7 @@ json::object encode_route_set(const HttpRouteSet& set) {
                      {"timeout_ms", integration.timeout_ms},
                      {"connection_type", integration.connection_type},
                      {"description", integration.description},
+                     {"api_gateway_managed", integration.api_gateway_managed},
                      {"target", encode_target(integration.target)}});
   }
   return json::object{{"routes", std::move(routes)}, {"integrations", std::move(integrations)}};
@@ -95,7 +97,8 @@ json::object encode_http_stage(const HttpStage& stage) {
                       {"default_route_throttle", encode_throttle(stage.default_route_throttle)},
                       {"route_throttles", std::move(route_throttles)},
                       {"created_date", stage.created_date},
-                      {"last_updated_date", stage.last_updated_date}};
+                      {"last_updated_date", stage.last_updated_date},
+                      {"api_gateway_managed", stage.api_gateway_managed}};
 }
 
 json::object encode_http_deployment(const HttpDeployment& deployment) {
@@ -365,6 +368,7 @@ HttpRouteSet decode_route_set(const json::value* value, std::string where, std::
       fields.text("authorization_type", route.authorization_type);
       fields.boolean("api_key_required", route.api_key_required);
       fields.text("operation_name", route.operation_name);
+      fields.boolean("api_gateway_managed", route.api_gateway_managed);
       out.routes[route.id] = std::move(route);
     }
   }
@@ -380,6 +384,7 @@ HttpRouteSet decode_route_set(const json::value* value, std::string where, std::
       fields.integer("timeout_ms", integration.timeout_ms);
       fields.text("connection_type", integration.connection_type);
       fields.text("description", integration.description);
+      fields.boolean("api_gateway_managed", integration.api_gateway_managed);
       integration.target = decode_target(fields.raw("target"), fields.path("target"), error);
       out.integrations[integration.id] = std::move(integration);
     }
@@ -405,6 +410,7 @@ HttpStage decode_http_stage(const json::value* value, std::string where, std::st
   }
   fields.text("created_date", stage.created_date);
   fields.text("last_updated_date", stage.last_updated_date);
+  fields.boolean("api_gateway_managed", stage.api_gateway_managed);
   return stage;
 }
 

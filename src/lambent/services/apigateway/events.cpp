@@ -23,8 +23,13 @@ struct HeaderValues {
 // headers the API Gateway and function URL front ends add: X-Forwarded-For gets the client
 // address appended, X-Forwarded-Proto and X-Forwarded-Port are replaced with what the client
 // connected with. Connection is dropped because it is hop-by-hop and AWS never forwards it.
+// How an event treats the Content-Length header. REST APIs leave it out (the sample events AWS
+// publishes have a body but no Content-Length). HTTP APIs send it even for a request without one:
+// AWS's sample 2.0 event of a curl GET carries "content-length": "0".
+enum class ContentLength { keep, drop, ensure };
+
 std::vector<HeaderValues> group_headers(const http::Request& request, const EventContext& context,
-                                        bool drop_content_length) {
+                                        ContentLength content_length) {
   std::vector<HeaderValues> groups;
   auto find = [&](std::string_view name) -> HeaderValues* {
     for (auto& group : groups) {
@@ -42,10 +47,12 @@ std::vector<HeaderValues> group_headers(const http::Request& request, const Even
 
   for (const auto& [name, value] : request.headers) {
     if (name == "connection" || name == "x-forwarded-proto" || name == "x-forwarded-port") continue;
-    // REST APIs leave Content-Length out of the event (the sample events AWS publishes have a
-    // body but no Content-Length); HTTP APIs and function URLs pass it on.
-    if (drop_content_length && name == "content-length") continue;
+    if (content_length == ContentLength::drop && name == "content-length") continue;
     add(name, text::to_valid_utf8(value));
+  }
+  if (content_length == ContentLength::ensure && find("content-length") == nullptr &&
+      find("transfer-encoding") == nullptr) {
+    add("content-length", std::to_string(request.body.size()));
   }
 
   if (!context.source_ip.empty()) {
@@ -267,7 +274,8 @@ std::string build_event_v2(const http::Request& request, const EventContext& con
   // Cookie headers move to `cookies`, split on "; ", and leave `headers`.
   json::array cookies;
   json::object headers;
-  for (auto& group : group_headers(request, context, /*drop_content_length=*/false)) {
+  ContentLength content_length = function_url ? ContentLength::keep : ContentLength::ensure;
+  for (auto& group : group_headers(request, context, content_length)) {
     if (group.name == "cookie") {
       for (const auto& value : group.values) {
         std::string_view rest = value;
@@ -330,7 +338,8 @@ std::string build_event_v1(const http::Request& request, const EventContext& con
   };
   json::object headers;
   json::object multi_headers;
-  for (auto& group : group_headers(request, context, /*drop_content_length=*/rest)) {
+  ContentLength content_length = rest ? ContentLength::drop : ContentLength::keep;
+  for (auto& group : group_headers(request, context, content_length)) {
     std::string name = header_name(group.name);
     // The single-value map carries the last value of a repeated header.
     headers[name] = group.values.back();

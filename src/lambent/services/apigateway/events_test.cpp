@@ -102,6 +102,18 @@ TEST(EventV2, MatchesHttpApiSampleForPlainGet) {
   EXPECT_EQ(event, expected) << event;
 }
 
+TEST(EventV2, HttpApiAddsMissingContentLength) {
+  auto request = make_request("GET", "/", {{"accept", "*/*"}});
+  auto context = http_api_context();
+  context.source_ip = "";
+  auto event = parse_object(build_event_v2(request, context));
+  EXPECT_EQ(event["headers"], json::parse(R"({"accept":"*/*","content-length":"0"})"));
+
+  context.front = Front::function_url;
+  auto url_event = parse_object(build_event_v2(request, context));
+  EXPECT_EQ(url_event["headers"], json::parse(R"({"accept":"*/*"})"));
+}
+
 TEST(EventV2, KeepsTheDocumentedFieldOrder) {
   auto request = make_request("POST", "/my/path?a=1", {{"cookie", "c=1"}}, "x");
   std::vector<std::pair<std::string, std::string>> parameters = {{"id", "1"}};
@@ -137,7 +149,8 @@ TEST(EventV2, JoinsRepeatedHeadersAndQueryKeysWithCommas) {
   auto event = parse_object(build_event_v2(request, context));
   EXPECT_EQ(event["rawPath"], "/my/path");
   EXPECT_EQ(event["rawQueryString"], "parameter1=value1&parameter1=value2&parameter2=value");
-  EXPECT_EQ(event["headers"], json::parse(R"({"header1":"value1","header2":"value1,value2"})"));
+  EXPECT_EQ(event["headers"],
+            json::parse(R"({"header1":"value1","header2":"value1,value2","content-length":"0"})"));
   EXPECT_EQ(event["queryStringParameters"],
             json::parse(R"({"parameter1":"value1,value2","parameter2":"value"})"));
 }

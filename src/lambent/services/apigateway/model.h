@@ -44,6 +44,7 @@ struct HttpIntegration {
   std::int64_t timeout_ms = 30000;             // 50 to 30000
   std::string connection_type = "INTERNET";
   std::string description;
+  bool api_gateway_managed = false;  // created by quick create (CreateApi with Target)
   LambdaTarget target;
 };
 
@@ -54,6 +55,7 @@ struct HttpRoute {
   std::string authorization_type = "NONE";
   bool api_key_required = false;
   std::string operation_name;
+  bool api_gateway_managed = false;  // created by quick create (CreateApi with Target)
 };
 
 // The routes and integrations one stage serves.
@@ -80,6 +82,7 @@ struct HttpStage {
   std::map<std::string, ThrottleSettings> route_throttles;  // by route key
   std::string created_date;
   std::string last_updated_date;
+  bool api_gateway_managed = false;  // created by quick create (CreateApi with Target)
 };
 
 struct HttpApi {
@@ -88,7 +91,7 @@ struct HttpApi {
   std::string description;
   std::string version;
   std::string protocol_type = "HTTP";
-  std::string route_selection_expression = "${request.method} ${request.path}";
+  std::string route_selection_expression = "$request.method $request.path";
   std::string api_key_selection_expression = "$request.header.x-api-key";
   std::optional<CorsConfig> cors;
   bool disable_execute_api_endpoint = false;

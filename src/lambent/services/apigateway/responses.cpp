@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <optional>
 
 namespace lambent::services::apigateway {
@@ -108,7 +109,15 @@ std::optional<unsigned> parse_status(const json::value& value) {
 std::optional<std::string> header_text(const json::value& value, bool allow_numbers) {
   if (value.is_string()) return std::string(value.get_string());
   if (value.is_bool()) return std::string(value.get_bool() ? "true" : "false");
-  if (allow_numbers && value.is_number()) return json::serialize(value);
+  if (!allow_numbers) return std::nullopt;
+  if (value.is_int64()) return std::to_string(value.get_int64());
+  if (value.is_uint64()) return std::to_string(value.get_uint64());
+  if (value.is_double()) {
+    // Shortest round-trip form ("1.5"); Boost.JSON would write "1.5E0".
+    char buffer[32];
+    auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+    return std::string(buffer, result.ptr);
+  }
   return std::nullopt;
 }
 
@@ -142,18 +151,53 @@ bool has_header(const http::Response& response, std::string_view name) {
   return false;
 }
 
-// Sets the body, decoding it when isBase64Encoded is true. False when the flag has the wrong
-// type or the base64 text is invalid.
-bool set_body(http::Response& response, std::string body, const json::value* base64_flag) {
+std::string_view header_value(const http::Response& response, std::string_view name) {
+  for (const auto& [header_name, value] : response.headers) {
+    if (text::iequals(header_name, name)) return value;
+  }
+  return {};
+}
+
+bool matches_any(const std::vector<std::string>& patterns, std::string_view media_type) {
+  if (media_type.empty()) return false;
+  for (const auto& pattern : patterns) {
+    std::string normalized = text::media_type(pattern);
+    // Either side may carry the wildcard: a binary type "image/*", or an Accept of "*/*".
+    if (text::wildcard_match(normalized, media_type) ||
+        text::wildcard_match(media_type, normalized)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True when a REST API converts a base64 response body to binary: the first Accept media type
+// (the only one API Gateway honors) or the response's Content-Type is a binary media type.
+// NOTE: AWS documents only the Accept rule; the Content-Type and "*/*" matches are unverified.
+bool rest_decodes_base64(const RestBinarySupport& binary, const http::Response& response) {
+  if (binary.binary_media_types == nullptr) return false;
+  std::string_view accept = binary.accept.substr(0, binary.accept.find(','));
+  return matches_any(*binary.binary_media_types, text::media_type(accept)) ||
+         matches_any(*binary.binary_media_types,
+                     text::media_type(header_value(response, "content-type")));
+}
+
+// Sets the body, decoding it when isBase64Encoded is true (for REST APIs, only when `binary`
+// allows it). False when the flag has the wrong type or the base64 text is invalid.
+bool set_body(http::Response& response, std::string body, const json::value* base64_flag,
+              const RestBinarySupport* binary = nullptr) {
   bool base64 = false;
   if (base64_flag != nullptr && !base64_flag->is_null()) {
     if (!base64_flag->is_bool()) return false;
     base64 = base64_flag->get_bool();
   }
+  if (base64 && binary != nullptr && !rest_decodes_base64(*binary, response)) base64 = false;
   if (!base64) {
     response.body = std::move(body);
     return true;
   }
+  // Line breaks are dropped first: encoders such as Python's base64.encodebytes insert them.
+  std::erase_if(body, [](char c) { return c == '\r' || c == '\n'; });
   auto decoded = base64_decode(body);
   if (!decoded) return false;
   response.body = std::move(*decoded);
@@ -161,7 +205,7 @@ bool set_body(http::Response& response, std::string body, const json::value* bas
 }
 
 // Payload format 1.0: the return value must be an object with only the documented keys.
-Mapped map_v1(const json::value& result, Front front) {
+Mapped map_v1(const json::value& result, Front front, const RestBinarySupport* binary) {
   if (!result.is_object()) return std::nullopt;
   const json::object& object = result.get_object();
   for (const auto& entry : object) {
@@ -221,7 +265,7 @@ Mapped map_v1(const json::value& result, Front front) {
     if (!body_value->is_string()) return std::nullopt;
     body = std::string(body_value->get_string());
   }
-  if (!set_body(response, std::move(body), object.if_contains("isBase64Encoded"))) {
+  if (!set_body(response, std::move(body), object.if_contains("isBase64Encoded"), binary)) {
     return std::nullopt;
   }
   return response;
@@ -311,10 +355,9 @@ Mapped map_v2(const json::value& result, std::string_view payload, Front front) 
   return response;
 }
 
-}  // namespace
-
-http::Response build_response(Front front, PayloadFormat format, CallStatus status,
-                              std::string payload, std::string_view request_id) {
+// Implements build_response and build_rest_response; `binary` is null except for the latter.
+http::Response respond(Front front, PayloadFormat format, CallStatus status, std::string payload,
+                       std::string_view request_id, const RestBinarySupport* binary) {
   switch (status) {
     case CallStatus::returned:
       break;
@@ -335,13 +378,26 @@ http::Response build_response(Front front, PayloadFormat format, CallStatus stat
   if (error) return error_response(front, Failure::malformed, request_id);
 
   Mapped mapped =
-      format == PayloadFormat::v1 ? map_v1(result, front) : map_v2(result, payload, front);
+      format == PayloadFormat::v1 ? map_v1(result, front, binary) : map_v2(result, payload, front);
   if (!mapped) return error_response(front, Failure::malformed, request_id);
 
   // Both formats default the Content-Type to application/json when the function sets none.
   if (!has_header(*mapped, "content-type")) mapped->header("Content-Type", "application/json");
   mapped->header(std::string(request_id_header(front)), std::string(request_id));
   return std::move(*mapped);
+}
+
+}  // namespace
+
+http::Response build_response(Front front, PayloadFormat format, CallStatus status,
+                              std::string payload, std::string_view request_id) {
+  return respond(front, format, status, std::move(payload), request_id, nullptr);
+}
+
+http::Response build_rest_response(CallStatus status, std::string payload,
+                                   std::string_view request_id, const RestBinarySupport& binary) {
+  return respond(Front::rest_api, PayloadFormat::v1, status, std::move(payload), request_id,
+                 &binary);
 }
 
 }  // namespace lambent::services::apigateway

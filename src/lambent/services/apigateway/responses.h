@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 // The HTTP response a client gets for one integration call: the function's return value
 // converted as API Gateway or a function URL converts it, or the error response the front door
@@ -24,8 +25,21 @@ enum class CallStatus {
 };
 
 // `payload` is consumed. request_id goes into the response headers as the front door sends it
-// (apigw-requestid, x-amzn-RequestId).
+// (apigw-requestid, x-amzn-RequestId). A body with isBase64Encoded true is always decoded; REST
+// APIs decode it only under the conditions of build_rest_response.
 http::Response build_response(Front front, PayloadFormat format, CallStatus status,
                               std::string payload, std::string_view request_id);
+
+// The inputs a REST API checks before it decodes a response body marked isBase64Encoded.
+struct RestBinarySupport {
+  const std::vector<std::string>* binary_media_types = nullptr;  // the API's binaryMediaTypes
+  std::string_view accept;                                       // the request's Accept header
+};
+
+// The REST API (payload 1.0) form of build_response. A body marked isBase64Encoded is decoded
+// only when the first media type of the Accept header or the response's Content-Type matches
+// one of binaryMediaTypes. Otherwise the client receives the base64 text, as it does from AWS.
+http::Response build_rest_response(CallStatus status, std::string payload,
+                                   std::string_view request_id, const RestBinarySupport& binary);
 
 }  // namespace lambent::services::apigateway

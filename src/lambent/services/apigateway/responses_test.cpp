@@ -84,7 +84,8 @@ TEST(ResponseV2, ObjectWithoutStatusCodeIsTheBody) {
 TEST(ResponseV2, MapsCustomResponse) {
   auto response = v2(R"({
     "statusCode": 201,
-    "headers": {"Content-Type": "text/plain", "My-Custom-Header": "Custom Value", "X-N": 5},
+    "headers": {"Content-Type": "text/plain", "My-Custom-Header": "Custom Value", "X-N": 5,
+                "X-F": 1.5, "X-B": false},
     "body": "{ \"message\": \"Hello, world!\" }",
     "cookies": ["Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"],
     "isBase64Encoded": false
@@ -94,6 +95,8 @@ TEST(ResponseV2, MapsCustomResponse) {
   EXPECT_EQ(values(response, "content-type"), Values{"text/plain"});
   EXPECT_EQ(values(response, "my-custom-header"), Values{"Custom Value"});
   EXPECT_EQ(values(response, "x-n"), Values{"5"});
+  EXPECT_EQ(values(response, "x-f"), Values{"1.5"});
+  EXPECT_EQ(values(response, "x-b"), Values{"false"});
   EXPECT_EQ(
       values(response, "set-cookie"),
       (Values{"Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"}));
@@ -183,6 +186,51 @@ TEST(ResponseV1, DefaultsStatusAndBody) {
 TEST(ResponseV1, DecodesBase64Body) {
   auto response = v1(R"({"statusCode": 200, "body": "UEs=", "isBase64Encoded": true})");
   EXPECT_EQ(response.body, "PK");
+}
+
+TEST(ResponseV1, DecodesBase64WithLineBreaks) {
+  auto response = v1(R"({"statusCode": 200, "body": "UE\nsx\r\nMg==", "isBase64Encoded": true})");
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.body, "PK12");
+}
+
+TEST(RestResponse, DecodesBase64OnlyForBinaryMediaTypes) {
+  struct Case {
+    std::vector<std::string> binary_types;
+    std::string accept;
+    std::string content_type;
+    bool decoded;
+  };
+  std::vector<Case> cases = {
+      {{}, "image/png", "image/png", false},
+      {{"image/png"}, "image/png", "text/plain", true},
+      {{"image/png"}, "text/html,image/png", "text/plain", false},
+      {{"image/png"}, "", "image/png", true},
+      {{"image/*"}, "", "image/jpeg", true},
+      {{"*/*"}, "text/html", "text/html", true},
+      {{"image/png"}, "*/*", "application/json", true},
+      {{"application/pdf"}, "text/html", "image/png", false},
+  };
+  for (const auto& test_case : cases) {
+    std::string payload = R"({"statusCode": 200, "isBase64Encoded": true, "body": "UEs=",
+        "headers": {"Content-Type": ")" +
+                          test_case.content_type + R"("}})";
+    RestBinarySupport binary{&test_case.binary_types, test_case.accept};
+    auto response = build_rest_response(CallStatus::returned, payload, kRequestId, binary);
+    EXPECT_EQ(response.status, 200u);
+    EXPECT_EQ(response.body, test_case.decoded ? "PK" : "UEs=")
+        << test_case.accept << " " << test_case.content_type;
+    EXPECT_EQ(values(response, "x-amzn-requestid"), Values{std::string(kRequestId)});
+  }
+}
+
+TEST(RestResponse, ErrorsMatchBuildResponse) {
+  RestBinarySupport binary;
+  auto response = build_rest_response(CallStatus::timeout, "", kRequestId, binary);
+  EXPECT_EQ(response.status, 504u);
+  EXPECT_EQ(response.body, R"({"message": "Endpoint request timed out"})");
+  auto malformed = build_rest_response(CallStatus::returned, "[]", kRequestId, binary);
+  EXPECT_EQ(malformed.status, 502u);
 }
 
 TEST(ResponseV1, RestMalformedIs502) {

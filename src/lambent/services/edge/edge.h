@@ -2,6 +2,7 @@
 
 #include "lambent/http/server.h"
 #include "lambent/http/sigv4.h"
+#include "lambent/services/apigateway/control.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/store/log_store.h"
 
@@ -29,6 +30,11 @@ class Edge final : public http::Handler {
   http::Response body_too_large(const http::Request& head, std::uint64_t limit) override;
   Task<http::Response> handle(http::Request& request) override;
 
+  // Routes the API Gateway control paths (/v2/apis..., /restapis...) to `control`.
+  void set_apigateway_control(apigateway::ControlService& control) {
+    apigateway_control_ = &control;
+  }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
@@ -39,6 +45,7 @@ class Edge final : public http::Handler {
   asio::thread_pool& blocking_;
   EdgeOptions options_;
   http::SigV4Verifier verifier_;
+  apigateway::ControlService* apigateway_control_ = nullptr;
 };
 
 }  // namespace lambent::services

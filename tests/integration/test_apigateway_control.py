@@ -872,3 +872,20 @@ def test_apis_survive_restart(fresh_server, stop_signal):
             third.stop()
     finally:
         second.stop()
+
+
+def test_start_fails_on_damaged_api_document(fresh_server):
+    import sqlite3
+
+    first = fresh_server()
+    api_id = new_http_api(first.client("apigatewayv2"))["ApiId"]
+    first.stop()
+    with sqlite3.connect(first.data_dir / "lambent.db") as db:
+        db.execute("UPDATE documents SET body = '[1]' WHERE collection = 'apigatewayv2.apis' "
+                   "AND key = ?", (api_id,))
+    second = Server(first.data_dir)
+    with pytest.raises(RuntimeError) as raised:
+        second.start()
+    second.stop()
+    assert (f"API Gateway APIs cannot be loaded: stored HTTP API {api_id} cannot be read: "
+            "HTTP API document must be a JSON object") in str(raised.value)

@@ -196,6 +196,8 @@ TEST_F(ControlTest, UnknownPathIsNotImplemented) {
   EXPECT_EQ(rest_status, 501u);
   EXPECT_NE(std::string(rest_body.at("message").as_string()).find("docs/compat/apigateway.md"),
             std::string::npos);
+  auto [keys_status, keys_body] = call("GET", "/apikeys");
+  EXPECT_EQ(keys_status, 501u);
 }
 
 }  // namespace

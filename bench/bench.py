@@ -166,6 +166,29 @@ def async_phase(server, code, args, results, suffix):
                                     "--seconds", args.seconds)
 
 
+def aws_cli():
+    """Return the AWS CLI v2 to run. Debian's is /usr/bin/aws, and an AWS CLI v1 earlier on
+    PATH would not do."""
+    return "/usr/bin/aws" if Path("/usr/bin/aws").exists() else "aws"
+
+
+def gateway_phase(server, code, args, results, suffix):
+    """Measure unsigned GETs through an HTTP API quick-created with the AWS CLI, at its path
+    form /_aws/execute-api/{id}/..., which needs no DNS."""
+    server.deploy("gateway-python", code / "python", "python3.12", "app.handler")
+    cli = [aws_cli(), "--endpoint-url", server.endpoint, "--output", "text"]
+    arn = server.run(*cli, "lambda", "get-function", "--function-name", "gateway-python",
+                     "--query", "Configuration.FunctionArn").stdout.strip()
+    api_id = server.run(*cli, "apigatewayv2", "create-api", "--name", "bench",
+                        "--protocol-type", "HTTP", "--target", arn,
+                        "--query", "ApiId").stdout.strip()
+    target = f"/_aws/execute-api/{api_id}{offline.GATEWAY_PATH}"
+    results["gateway_c1"] = server.bench("--get", target, "--concurrency", 1,
+                                         "--seconds", args.seconds)
+    results["gateway_c16"] = server.bench("--get", target, "--concurrency", 16,
+                                          "--seconds", args.seconds)
+
+
 def run_phase(title, phase, build, server_args, code, args, results, suffix=""):
     """Run one phase on a server of its own. A failed phase is logged and leaves its figures
     out of the table, so the other phases still run."""
@@ -185,19 +208,27 @@ def run_phase(title, phase, build, server_args, code, args, results, suffix=""):
 
 
 def measure_lambent(build, code, args, results):
-    """Measure Lambent and store each figure in results by key."""
-    run_phase("warm invokes", warm_phase, build, [], code, args, results)
+    """Measure Lambent in the phases of args.phases and store each figure in results by key."""
+    if "warm" in args.phases:
+        run_phase("warm invokes", warm_phase, build, [], code, args, results)
     for mode in cold_start_modes(build):
         suffix = f" ({mode})" if mode else ""
         extra = ["--cold-start", mode] if mode else []
-        run_phase("cold starts", cold_phase, build, extra, code, args, results, suffix)
-        burst_limit = args.burst * args.burst_rounds + 16
-        run_phase(f"burst of {args.burst} into an empty pool, idle memory", burst_phase, build,
-                  [*extra, "--max-environments", str(burst_limit)], code, args, results, suffix)
-        run_phase(f"{args.environments} new environments", spread_phase, build,
-                  [*extra, "--max-environments", str(args.environments + 8)],
-                  code, args, results, suffix)
-    run_phase("async enqueue", async_phase, build, [], code, args, results)
+        if "cold" in args.phases:
+            run_phase("cold starts", cold_phase, build, extra, code, args, results, suffix)
+        if "burst" in args.phases:
+            burst_limit = args.burst * args.burst_rounds + 16
+            run_phase(f"burst of {args.burst} into an empty pool, idle memory", burst_phase,
+                      build, [*extra, "--max-environments", str(burst_limit)], code, args,
+                      results, suffix)
+        if "spread" in args.phases:
+            run_phase(f"{args.environments} new environments", spread_phase, build,
+                      [*extra, "--max-environments", str(args.environments + 8)],
+                      code, args, results, suffix)
+    if "async" in args.phases:
+        run_phase("async enqueue", async_phase, build, [], code, args, results)
+    if "gateway" in args.phases:
+        run_phase("HTTP API (gateway) requests", gateway_phase, build, [], code, args, results)
 
 
 def fmt_number(value, unit):
@@ -261,22 +292,38 @@ def build_rows(lambent_figures, offline_figures, modes):
             add(f"idle memory {name}{suffix}, RSS", key, "rss_kb", "MB", "",
                 offline_key, megabytes)
     add("async enqueue (Event, signed)", "async", "rate_per_s", "/s", "≥ 50,000/s")
+    add("gateway GET c=1, p50", "gateway_c1", "p50_us", "us", "", "gateway_c1")
+    add("gateway GET c=1, p99", "gateway_c1", "p99_us", "us", "", "gateway_c1")
+    add("gateway throughput c=16", "gateway_c16", "throughput_per_s", "/s", "", "gateway_c16")
+    add("gateway c=16, p99", "gateway_c16", "p99_us", "us", "", "gateway_c16")
     return rows
 
 
-def notes(lambent_figures, offline_figures, modes):
-    """Return the caveats a reader of the table needs, with the process counts measured."""
+def notes(lambent_figures, offline_figures, modes, phases):
+    """Return the caveats a reader of the table needs for the phases run, with the process
+    counts measured."""
     lines = [
         "every latency and rate includes client overhead: invoke_bench (C++, one blocking "
         "keep-alive connection per thread) runs on the same cores as the server",
-        "Lambent cold starts follow a configuration update that retires the warm environment; "
-        "serverless-offline's are first invokes of functions never invoked before",
-        "serverless-offline runs each Python instance as a shell and a python3 process, and "
-        "Node.js handlers in worker threads of its own Node.js process",
-        "async enqueue runs while the dispatcher executes the queued events on the same cores",
-        "memory is the median over idle environments, read from /proc/PID/smaps_rollup while "
-        "many environments of the runtime were alive, so shared file pages are not unique",
     ]
+    if "cold" in phases:
+        lines.append("Lambent cold starts follow a configuration update that retires the warm "
+                     "environment; serverless-offline's are first invokes of functions never "
+                     "invoked before")
+    if phases & {"warm", "cold", "burst"}:
+        lines.append("serverless-offline runs each Python instance as a shell and a python3 "
+                     "process, and Node.js handlers in worker threads of its own Node.js process")
+    if "async" in phases:
+        lines.append("async enqueue runs while the dispatcher executes the queued events on the "
+                     "same cores")
+    if "burst" in phases:
+        lines.append("memory is the median over idle environments, read from "
+                     "/proc/PID/smaps_rollup while many environments of the runtime were alive, "
+                     "so shared file pages are not unique")
+    if "gateway" in phases:
+        lines.append("gateway rows are unsigned GETs of one route to the Python handler: on "
+                     "Lambent an HTTP API quick-created with the AWS CLI, by its path form; on "
+                     "serverless-offline an httpApi event on its HTTP port")
     for mode in modes:
         suffix = f" ({mode})" if mode else ""
         for runtime in ("python", "node"):
@@ -303,6 +350,20 @@ def print_table(rows):
             print("  ".join("-" * width for width in widths))
 
 
+PHASES = ("warm", "cold", "burst", "spread", "async", "gateway")
+
+
+def parse_phases(text):
+    """Return the set of phase names in a comma-separated list, or raise for an unknown one."""
+    phases = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = phases - set(PHASES)
+    if unknown or not phases:
+        named = ", ".join(sorted(unknown)) if unknown else "(none)"
+        raise argparse.ArgumentTypeError(
+            f"invalid phase {named}: expected a comma-separated list of {', '.join(PHASES)}")
+    return phases
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=os.environ.get("LAMBENT_BUILD_DIR", "build/release"))
@@ -319,6 +380,10 @@ def main():
     parser.add_argument("--async-concurrency", type=int, default=32,
                         help="connections sending Event invokes")
     parser.add_argument("--skip-offline", action="store_true", help="measure Lambent only")
+    parser.add_argument("--only", type=parse_phases, default=set(PHASES), dest="phases",
+                        metavar="PHASE[,PHASE...]",
+                        help=f"run only these phases, on both sides: {', '.join(PHASES)} "
+                             "(default: all)")
     parser.add_argument("--serve-arg", action="append", default=[],
                         help="an extra `lambent serve` argument for every phase (repeatable), "
                              "e.g. --serve-arg=--max-starting=16")
@@ -344,9 +409,13 @@ def main():
           f"{time.monotonic() - started:.0f} s")
     print("ratio = Lambent / serverless-offline (below 1 is better for latency and memory, "
           "above 1 for rates)\n")
-    print_table(build_rows(lambent_figures, offline_figures, modes))
+    rows = build_rows(lambent_figures, offline_figures, modes)
+    if args.phases != set(PHASES):
+        # Leave out the rows of phases not run. A failed phase still shows "-" when all run.
+        rows = [row for row in rows if row[1] is not None or row[2] is not None]
+    print_table(rows)
     print()
-    for note in notes(lambent_figures, offline_figures, modes):
+    for note in notes(lambent_figures, offline_figures, modes, args.phases):
         print(f"note: {note}")
     for side, figures in (("Lambent", lambent_figures), ("serverless-offline", offline_figures)):
         for key, result in figures.items():

@@ -62,6 +62,15 @@ inline HttpRequest signed_request(const http::Endpoint& endpoint, const std::str
   return request;
 }
 
+// Builds an unsigned keep-alive GET request, as a browser or curl sends to an HTTP API.
+inline HttpRequest plain_get_request(const http::Endpoint& endpoint, const std::string& target) {
+  HttpRequest request{bhttp::verb::get, target, 11};
+  request.set(bhttp::field::host, endpoint.host + ":" + endpoint.port);
+  request.keep_alive(true);
+  request.prepare_payload();
+  return request;
+}
+
 inline std::string invocations_target(const std::string& function) {
   return "/2015-03-31/functions/" + http::percent_encode(function) + "/invocations";
 }

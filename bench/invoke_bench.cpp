@@ -8,6 +8,7 @@
 //   invoke_bench --prefix P --first 128 --concurrency 16          first invokes of P0..P127
 //   invoke_bench --prefix P --burst 64 --rounds 3                 64 calls at once into P0, P1, P2
 //   invoke_bench --function NAME --async --concurrency 32         Event invokes (HTTP 202)
+//   invoke_bench --get /PATH --concurrency 16 --seconds 5         unsigned GETs of an HTTP route
 //   invoke_bench --prefix P --create 128 --zip FILE --runtime python3.12 --handler app.handler
 //
 // --endpoint defaults to http://127.0.0.1:4566. Credentials come from AWS_ACCESS_KEY_ID and
@@ -35,6 +36,7 @@ namespace http = lambent::http;
 struct Options {
   std::string endpoint = "http://127.0.0.1:4566";
   std::string function;
+  std::string get_target;
   std::string prefix;
   std::string payload = "{}";
   int concurrency = 1;
@@ -89,7 +91,8 @@ struct TimedRun {
   double window_seconds = 0;
 };
 
-// Sends the same request on `concurrency` connections for `seconds`, one in flight on each.
+// Sends the same request on `concurrency` connections for `seconds`, one in flight on each: a
+// signed Invoke of --function, or an unsigned GET of --get.
 // Each connection first sends one request that is not timed, because it may start an
 // environment or the async dispatcher. Then the timed window opens. A response for which
 // is_success returns false counts as an error.
@@ -112,8 +115,10 @@ TimedRun run_timed(const Options& options, const http::Endpoint& endpoint,
     bool arrived = false;
     try {
       Connection connection(endpoint);
-      auto request = signed_request(endpoint, "POST", invocations_target(options.function),
-                                    options.payload, headers);
+      auto request = options.get_target.empty()
+                         ? signed_request(endpoint, "POST", invocations_target(options.function),
+                                          options.payload, headers)
+                         : plain_get_request(endpoint, options.get_target);
       if (!is_success(connection.exchange(request))) ++errors;
       arrived = true;
       warmed.arrive_and_wait();
@@ -393,6 +398,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Invoke load generator for the Lambda API"};
   app.add_option("--endpoint", options.endpoint, "Server URL")->capture_default_str();
   app.add_option("--function", options.function, "Function to invoke (warm, cold, async)");
+  app.add_option("--get", options.get_target,
+                 "Instead of invoking --function, send unsigned GETs of this path and query "
+                 "(warm mode), e.g. an HTTP API route; a 200 response counts as success");
   app.add_option("--prefix", options.prefix,
                  "Name prefix of the functions PREFIX0, PREFIX1, ... (first, burst, create)");
   app.add_option("--payload", options.payload, "Event JSON")->capture_default_str();
@@ -419,7 +427,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   bool by_prefix = options.first > 0 || options.burst > 0 || options.create > 0;
-  if (by_prefix ? options.prefix.empty() : options.function.empty()) {
+  bool get_mode = !options.get_target.empty();
+  if (get_mode && (by_prefix || options.cold > 0 || options.async)) {
+    std::cerr << "invoke_bench: --get works in warm mode only (--concurrency, --seconds)\n";
+    return 2;
+  }
+  if (!get_mode && (by_prefix ? options.prefix.empty() : options.function.empty())) {
     std::cerr << "invoke_bench: " << (by_prefix ? "--prefix" : "--function")
               << " is required for this mode\n";
     return 2;

@@ -3,7 +3,8 @@
 It installs osls (the maintained fork of the Serverless Framework v3) and serverless-offline 13
 from npm into a cache folder outside the repository. Then it serves the same trivial handlers
 with `osls offline` on free loopback ports and measures them with invoke_bench through
-serverless-offline's Lambda Invoke endpoint.
+serverless-offline's Lambda Invoke endpoint, and the Python handler through its HTTP endpoint
+(an `httpApi` event) for the gateway figures.
 """
 import os
 import signal
@@ -18,6 +19,9 @@ CACHE = Path(os.environ.get("LAMBENT_BENCH_CACHE", Path.home() / ".cache" / "lam
 PACKAGES = ["osls@4", "serverless-offline@13"]
 SERVICE = "bench"
 STAGE = "dev"
+# The route of the gateway figures. serverless-offline serves httpApi events at this path on
+# its HTTP port, with no stage prefix.
+GATEWAY_PATH = "/ping"
 
 
 def _installed():
@@ -60,7 +64,9 @@ def free_port():
 
 def write_service(folder, python_handler, node_handler, args):
     """Write serverless.yml with one function per cold start and per burst round, because
-    serverless-offline starts a new instance only for a function with none idle."""
+    serverless-offline starts a new instance only for a function with none idle. The Python
+    handler is also served at GET GATEWAY_PATH as a function of its own, so the HTTP figures
+    have an instance of their own."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.py").write_text(python_handler)
     (folder / "app_node.mjs").write_text(node_handler)
@@ -76,6 +82,12 @@ def write_service(folder, python_handler, node_handler, args):
         "functions:",
         "  python:",
         "    handler: app.handler",
+        "  http:",
+        "    handler: app.handler",
+        "    events:",
+        "      - httpApi:",
+        f"          path: {GATEWAY_PATH}",
+        "          method: GET",
     ]
     for index in range(args.cold_starts):
         lines += [f"  pycold{index}:", "    handler: app.handler"]
@@ -144,23 +156,37 @@ def measure(build, code, args, results, log, run_bench):
         def bench(*arguments):
             return run_bench(build, endpoint, env, arguments)
 
-        log("serverless-offline: warm invokes")
-        results["warm_c1"] = bench("--function", prefix + "python", "--concurrency", 1,
-                                   "--seconds", args.seconds)
-        results["warm_c16"] = bench("--function", prefix + "python", "--concurrency", 16,
-                                    "--seconds", args.seconds)
-        log("serverless-offline: cold starts")
-        results["cold_python"] = bench("--prefix", prefix + "pycold", "--first", args.cold_starts)
-        results["cold_node"] = bench("--prefix", prefix + "nodecold", "--first", args.cold_starts)
-        log(f"serverless-offline: burst of {args.burst} into an empty pool")
-        results["burst"] = bench("--prefix", prefix + "burst", "--burst", args.burst,
-                                 "--rounds", args.burst_rounds)
-        # Every Python instance is idle now. Each is a shell and its python3 child.
-        trees = procmem.child_trees_with(process.pid, "python")
-        if trees:
-            results["memory_python"] = procmem.median_memory(trees)
-            log(f"serverless-offline: {len(trees)} idle Python instances, "
-                f"{results['memory_python'].processes:.0f} processes each")
+        if "warm" in args.phases:
+            log("serverless-offline: warm invokes")
+            results["warm_c1"] = bench("--function", prefix + "python", "--concurrency", 1,
+                                       "--seconds", args.seconds)
+            results["warm_c16"] = bench("--function", prefix + "python", "--concurrency", 16,
+                                        "--seconds", args.seconds)
+        if "cold" in args.phases:
+            log("serverless-offline: cold starts")
+            results["cold_python"] = bench("--prefix", prefix + "pycold",
+                                           "--first", args.cold_starts)
+            results["cold_node"] = bench("--prefix", prefix + "nodecold",
+                                         "--first", args.cold_starts)
+        if "burst" in args.phases:
+            log(f"serverless-offline: burst of {args.burst} into an empty pool")
+            results["burst"] = bench("--prefix", prefix + "burst", "--burst", args.burst,
+                                     "--rounds", args.burst_rounds)
+            # Every Python instance is idle now. Each is a shell and its python3 child.
+            trees = procmem.child_trees_with(process.pid, "python")
+            if trees:
+                results["memory_python"] = procmem.median_memory(trees)
+                log(f"serverless-offline: {len(trees)} idle Python instances, "
+                    f"{results['memory_python'].processes:.0f} processes each")
+        if "gateway" in args.phases:
+            log(f"serverless-offline: GET {GATEWAY_PATH} through its HTTP endpoint (httpApi)")
+            if not wait_for_port(http_port, process, 30):
+                raise RuntimeError(f"osls offline did not listen on its HTTP port {http_port}")
+            http_endpoint = f"http://127.0.0.1:{http_port}"
+            for key, concurrency in (("gateway_c1", 1), ("gateway_c16", 16)):
+                results[key] = run_bench(build, http_endpoint, env,
+                                         ("--get", GATEWAY_PATH, "--concurrency", concurrency,
+                                          "--seconds", args.seconds))
     except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as error:
         log(f"serverless-offline: measurement failed, the rest is skipped: {error}")
     finally:

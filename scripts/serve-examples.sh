@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds Lambent, starts `lambent serve` on 127.0.0.1:4566 and deploys
-# the functions in examples/. The server runs in the foreground; Ctrl-C stops it.
+# Installs dependencies, builds Lambent, starts `lambent serve` on 127.0.0.1:4566, deploys the
+# functions in examples/ and puts an HTTP API in front of search-api. The server runs in the
+# foreground; Ctrl-C stops it.
 # LAMBENT_DATA_DIR (default ~/.lambent) and LAMBENT_LISTEN (default 127.0.0.1:4566) apply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,14 +28,37 @@ export AWS_ENDPOINT_URL="http://$listen"
 "$lambent" deploy hello-python examples/hello-python --runtime python3.12 --handler app.handler
 "$lambent" deploy hello-node examples/hello-node --runtime nodejs20.x --handler index.handler
 "$lambent" deploy echo-provided examples/echo-provided --runtime provided.al2023 --handler echo
+"$lambent" deploy search-api examples/search-api --runtime python3.12 --handler app.handler
+
+# An HTTP API in front of search-api, quick-created with the AWS CLI (a $default route and an
+# auto-deployed $default stage). A restart with the same data directory reuses the API.
+eval "$("$lambent" env --listen "$listen")"
+aws_cli=(/usr/bin/aws --endpoint-url "http://$listen" --output text)
+api=$("${aws_cli[@]}" apigatewayv2 get-apis \
+  --query "Items[?Name=='search-api'] | [0].[ApiId, ApiEndpoint]")
+read -r api_id api_endpoint <<<"$api"
+if [ "$api_id" = None ]; then
+  function_arn=$("${aws_cli[@]}" lambda get-function --function-name search-api \
+    --query Configuration.FunctionArn)
+  api=$("${aws_cli[@]}" apigatewayv2 create-api --name search-api --protocol-type HTTP \
+    --target "$function_arn" --query "[ApiId, ApiEndpoint]")
+  read -r api_id api_endpoint <<<"$api"
+  echo "Created HTTP API search-api ($api_id)"
+else
+  echo "Reusing HTTP API search-api ($api_id)"
+fi
 
 cat <<MSG
 
-Lambent is running on http://$listen with three example functions.
+Lambent is running on http://$listen with four example functions.
 In another shell:
   eval "\$($lambent env --listen $listen)"
   aws --endpoint-url http://$listen lambda invoke --function-name hello-python \\
       --cli-binary-format raw-in-base64-out --payload '{"name": "Ada"}' /dev/stdout
+
+The search-api function answers through the HTTP API $api_id:
+  curl '$api_endpoint/search?q=moons+of+jupiter'
+  curl 'http://$listen/_aws/execute-api/$api_id/search?q=moons+of+jupiter'
 Press Ctrl-C to stop the server.
 MSG
 wait "$server"

@@ -17,9 +17,11 @@ run_suite() {
   # The two pytest suites each import helpers from their own conftest.py, so they run in
   # separate pytest processes.
   if [ "$preset" = release ]; then
-    # The bootstraps do not depend on the C++ build, so they run once.
+    # The bootstraps and the example handlers do not depend on the C++ build, so they run once.
     echo "=== runtime bootstrap tests"
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/runtimes
+    echo "=== example handler tests"
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/examples
   fi
   echo "=== $preset: integration tests"
   LAMBENT_BUILD_DIR="build/$preset" /usr/bin/python3 -m pytest -q -p no:cacheprovider \

@@ -7,9 +7,12 @@
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/apigateway/control.h"
+#include "lambent/services/apigateway/function_url.h"
+#include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/apigateway/registry.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
+#include "lambent/services/lambda/function_urls.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
@@ -205,11 +208,36 @@ int serve(Config config) {
   lambda_options.code_url_key = credentials.secret_access_key;
   auto lambda_service = std::make_unique<services::lambda::LambdaService>(
       invoker, code, logs, blocking, lambda_options);
+  services::lambda::FunctionUrlCatalog function_urls(documents);
+  if (auto loaded = function_urls.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  lambda_service->set_function_urls(&function_urls);
+  services::lambda::PolicyCatalog policies(documents);
+  if (auto loaded = policies.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  lambda_service->set_policies(&policies);
   auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
+  auto check_signature = [edge = edge.get()](const http::Request& request) {
+    return edge->verify_signature(request);
+  };
+  services::apigateway::FunctionUrlGateway function_url_gateway(
+      function_urls, invoker, std::move(check_signature),
+      services::apigateway::FunctionUrlOptions{
+          .region = config.region, .account_id = config.account_id, .auth = config.auth});
+  edge->set_function_urls(&function_url_gateway);
   services::apigateway::ControlService apigateway_control(
       apis, services::apigateway::ControlOptions{.region = config.region,
                                                  .account_id = config.account_id});
   edge->set_apigateway_control(apigateway_control);
+  services::apigateway::Gateway api_gateway(
+      apis, invoker, io.get_executor(),
+      services::apigateway::GatewayOptions{.account_id = config.account_id,
+                                           .region = config.region});
+  edge->set_api_gateway(&api_gateway);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -226,6 +254,7 @@ int serve(Config config) {
   manager.context().endpoint_url = endpoint;
   // Download links in GetFunction name the bound port, known only now.
   lambda_service->set_endpoint_url(endpoint);
+  function_urls.set_endpoint(config.region, *port);
   // apiEndpoint in CreateApi and GetApi names the bound port too.
   apigateway_control.set_port(*port);
 
@@ -262,6 +291,7 @@ int serve(Config config) {
     if (ec) return;
     LOG_INFO("server", "stopping", "signal={}", sig);
     server.stop();
+    api_gateway.stop();
     invoker.stop();
     manager.stop();
     io.stop();

@@ -29,6 +29,11 @@ http::Response not_found(std::string_view request_id, std::string_view path) {
 
 }  // namespace
 
+std::optional<apigateway::FunctionUrlTarget> Edge::match_function_url(
+    const http::Request& head) const {
+  return apigateway::match_function_url(head, function_urls_->options().region);
+}
+
 Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, asio::thread_pool& blocking,
            EdgeOptions options)
     : lambda_(lambda),
@@ -43,6 +48,19 @@ Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, asio::thread_po
 
 http::Handler::HeadDecision Edge::check_head(const http::Request& head,
                                              std::optional<std::uint64_t> content_length) {
+  if (function_urls_ && match_function_url(head)) {
+    return function_urls_->check_head(head, content_length);
+  }
+  if (api_gateway_) {
+    if (auto address = apigateway::parse_api_address(head)) {
+      HeadDecision decision;
+      decision.body_limit = apigateway::kMaxApiBodyBytes;
+      if (content_length && *content_length > decision.body_limit) {
+        decision.reject = api_gateway_->body_too_large(head, *address);
+      }
+      return decision;
+    }
+  }
   if (lambda::LambdaService::owns(head.path())) {
     return lambda_.check_head(head, content_length, head.id);
   }
@@ -52,19 +70,29 @@ http::Handler::HeadDecision Edge::check_head(const http::Request& head,
 }
 
 http::Response Edge::body_too_large(const http::Request& head, std::uint64_t limit) {
+  if (function_urls_ && match_function_url(head)) return function_urls_->payload_too_large(head.id);
+  if (api_gateway_) {
+    if (auto address = apigateway::parse_api_address(head)) {
+      return api_gateway_->body_too_large(head, *address);
+    }
+  }
   return lambda_.body_too_large(head, limit, head.id);
 }
 
-std::optional<http::Response> Edge::authenticate(const http::Request& request,
-                                                 const std::string& request_id) {
-  if (!options_.auth) return std::nullopt;
+Result<http::Identity> Edge::verify_signature(const http::Request& request) {
   std::vector<http::Header> headers;
   headers.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) headers.push_back({name, value});
   std::string payload_hash;
   if (!request.has_header("x-amz-content-sha256")) payload_hash = to_hex(sha256(request.body));
   http::SignedRequestView view{request.method, request.target, headers, payload_hash};
-  auto identity = verifier_.verify(view, std::chrono::system_clock::now());
+  return verifier_.verify(view, std::chrono::system_clock::now());
+}
+
+std::optional<http::Response> Edge::authenticate(const http::Request& request,
+                                                 const std::string& request_id) {
+  if (!options_.auth) return std::nullopt;
+  auto identity = verify_signature(request);
   if (identity) return std::nullopt;
   LOG_DEBUG("edge", "auth_rejected", "request_id={} type={}", request_id, identity.error().type);
   http::Response response;
@@ -80,6 +108,16 @@ Task<http::Response> Edge::handle(http::Request& request) {
   std::string request_id = request.id;
   std::string_view path = request.path();
 
+  // Function URLs check their own AuthType: NONE needs no signature.
+  if (function_urls_) {
+    auto target = match_function_url(request);
+    if (target) co_return co_await function_urls_->handle(request, std::move(*target));
+  }
+  // API traffic is public: execute-api requests are recognised by Host or path before SigV4.
+  if (api_gateway_) {
+    auto address = apigateway::parse_api_address(request);
+    if (address) co_return co_await api_gateway_->handle(request, std::move(*address));
+  }
   // Code download links are authorized by their own token, as S3 presigned URLs are.
   if (path.starts_with("/_lambent/code/") && request.method == "GET") {
     co_return co_await lambda_.download_code(request);

@@ -3,6 +3,8 @@
 #include "lambent/http/server.h"
 #include "lambent/http/sigv4.h"
 #include "lambent/services/apigateway/control.h"
+#include "lambent/services/apigateway/function_url.h"
+#include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/store/log_store.h"
 
@@ -30,22 +32,33 @@ class Edge final : public http::Handler {
   http::Response body_too_large(const http::Request& head, std::uint64_t limit) override;
   Task<http::Response> handle(http::Request& request) override;
 
+  // Serves function URL traffic (host or path form) ahead of the SigV4 check of the APIs.
+  void set_function_urls(apigateway::FunctionUrlGateway* urls) { function_urls_ = urls; }
+  // Verifies the request's SigV4 signature with this edge's keys, even when `auth` is off.
+  Result<http::Identity> verify_signature(const http::Request& request);
   // Routes the API Gateway control paths (/v2/apis..., /restapis...) to `control`.
   void set_apigateway_control(apigateway::ControlService& control) {
     apigateway_control_ = &control;
   }
 
+  // Serves execute-api traffic (HTTP and REST APIs) through `gateway`, which must outlive the
+  // edge. Without one, such requests get the edge's 404.
+  void set_api_gateway(apigateway::Gateway* gateway) { api_gateway_ = gateway; }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
   Task<http::Response> read_logs(const http::Request& request);
+  std::optional<apigateway::FunctionUrlTarget> match_function_url(const http::Request& head) const;
 
   lambda::LambdaService& lambda_;
   store::LogStore& logs_;
   asio::thread_pool& blocking_;
   EdgeOptions options_;
   http::SigV4Verifier verifier_;
+  apigateway::FunctionUrlGateway* function_urls_ = nullptr;
   apigateway::ControlService* apigateway_control_ = nullptr;
+  apigateway::Gateway* api_gateway_ = nullptr;
 };
 
 }  // namespace lambent::services

@@ -5,6 +5,7 @@
 #include "lambent/services/lambda/errors.h"
 #include "lambent/services/lambda/event_invoke_config.h"
 #include "lambent/services/lambda/function_config.h"
+#include "lambent/services/lambda/function_url_api.h"
 #include "lambent/services/lambda/provisioned_api.h"
 #include "lambent/services/lambda/service_common.h"
 #include "lambent/services/lambda/versions_api.h"
@@ -170,6 +171,11 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
   } else if (is_provisioned_route(path)) {
     auto response = co_await handle_provisioned(invoker_, mutations_, request, request_id);
     if (response) co_return std::move(*response);
+  } else if (function_urls_ && is_function_url_route(path, method)) {
+    co_return co_await handle_function_url_config(invoker_, *function_urls_, mutations_, request,
+                                                  request_id);
+  } else if (policies_ && is_policy_route(path, method)) {
+    co_return co_await handle_policy(invoker_, *policies_, mutations_, request, request_id);
   } else if (is_concurrency_route(path, method)) {
     co_return co_await function_concurrency(request, request_id);
   } else if (path.starts_with(kFunctionsPrefix)) {
@@ -555,6 +561,14 @@ Task<http::Response> LambdaService::delete_function(std::string_view raw_name,
   auto removed = co_await invoker_.remove(ref->name);
   if (!removed) {
     co_return error_response(removed.error(), request_id);
+  }
+  if (function_urls_) {
+    auto urls_removed = co_await function_urls_->remove_function(ref->name);
+    if (!urls_removed) co_return error_response(urls_removed.error(), request_id);
+  }
+  if (policies_) {
+    auto policies_removed = co_await policies_->remove_function(ref->name);
+    if (!policies_removed) co_return error_response(policies_removed.error(), request_id);
   }
   std::sort(packages.begin(), packages.end());
   packages.erase(std::unique(packages.begin(), packages.end()), packages.end());

@@ -4,6 +4,8 @@
 #include "lambent/http/message.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
+#include "lambent/services/lambda/function_urls.h"
+#include "lambent/services/lambda/permissions.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/log_store.h"
 
@@ -27,6 +29,10 @@ class LambdaService {
                 asio::thread_pool& blocking, LambdaServiceOptions options);
 
   void set_endpoint_url(std::string url) { options_.endpoint_url = std::move(url); }
+  // Enables the function URL operations; DeleteFunction then removes the function's URLs too.
+  void set_function_urls(FunctionUrlCatalog* urls) { function_urls_ = urls; }
+  // Enables AddPermission, RemovePermission and GetPolicy; DeleteFunction removes the policies.
+  void set_policies(PolicyCatalog* policies) { policies_ = policies; }
 
   // True when the path belongs to this service.
   static bool owns(std::string_view path);
@@ -88,6 +94,8 @@ class LambdaService {
   store::LogStore& logs_;
   asio::thread_pool& blocking_;
   LambdaServiceOptions options_;
+  FunctionUrlCatalog* function_urls_ = nullptr;
+  PolicyCatalog* policies_ = nullptr;
   // Create, update and delete run one at a time, so no other change can come between the
   // check and the write of one (existence, RevisionId, shared code packages).
   AsyncMutex mutations_;

@@ -691,6 +691,40 @@ def test_methods_and_integrations(v1):
                                        "Invalid Method identifier specified")
 
 
+def test_update_method_and_integration(v1):
+    api_id, root = new_rest_api(v1)
+    v1.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    v1.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                       integrationHttpMethod="POST", uri=INVOCATION_URI)
+    method = v1.update_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                              patchOperations=[
+                                  {"op": "replace", "path": "/operationName", "value": "Home"},
+                                  {"op": "add", "path": "/requestParameters/method.request.querystring.q",
+                                   "value": "true"}])
+    assert method["operationName"] == "Home"
+    assert method["requestParameters"] == {"method.request.querystring.q": True}
+
+    other = INVOCATION_URI.replace("function:orders", "function:other")
+    integration = v1.update_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
+                                        patchOperations=[
+                                            {"op": "replace", "path": "/uri", "value": other},
+                                            {"op": "replace", "path": "/timeoutInMillis",
+                                             "value": "5000"}])
+    assert integration["uri"] == other
+    assert integration["timeoutInMillis"] == 5000
+    assert v1.get_integration(restApiId=api_id, resourceId=root, httpMethod="GET")["uri"] == other
+
+    status, code, message, _ = error_of(
+        v1.update_integration, restApiId=api_id, resourceId=root, httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/type", "value": "HTTP"}])
+    assert (status, code) == (400, "BadRequestException")
+    assert message.startswith("Invalid patch path /type specified for op 'replace'.")
+    status, code, message, _ = error_of(
+        v1.update_method, restApiId=api_id, resourceId=root, httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"}])
+    assert (status, code) == (400, "BadRequestException")
+
+
 def test_integration_errors_rest(v1):
     api_id, root = new_rest_api(v1)
     v1.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")

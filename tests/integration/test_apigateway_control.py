@@ -923,3 +923,14 @@ def test_start_fails_on_damaged_api_document(fresh_server):
     second.stop()
     assert (f"API Gateway APIs cannot be loaded: stored HTTP API {api_id} cannot be read: "
             "HTTP API document must be a JSON object") in str(raised.value)
+
+
+def test_import_rest_api_is_refused_not_emptied(v1):
+    # ImportRestApi would otherwise create an API without the document's paths.
+    document = {"openapi": "3.0.1", "info": {"title": unique_name("imported"), "version": "1"},
+                "paths": {"/pets": {"get": {}}}}
+    before = {api["id"] for api in v1.get_rest_apis()["items"]}
+    status, code, message, _ = error_of(v1.import_rest_api, body=json.dumps(document).encode())
+    assert (status, code) == (501, "NotImplemented")
+    assert "ImportRestApi is not implemented" in message
+    assert {api["id"] for api in v1.get_rest_apis()["items"]} == before

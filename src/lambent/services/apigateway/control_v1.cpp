@@ -406,6 +406,15 @@ Task<http::Response> ControlService::handle_v1(const http::Request& request,
                                                const std::vector<std::string>& segments) {
   const std::string& method = request.method;
   if (segments.size() == 1) {
+    // POST /restapis?mode=import is ImportRestApi (an OpenAPI document), which Lambent does not
+    // read; creating an empty API instead would drop every path of the document.
+    if (method == "POST" && http::query_param(request.query(), "mode").found) {
+      co_return gateway_error(
+          Error{Errc::not_implemented,
+                "ImportRestApi is not implemented by Lambent: create the resources, methods and "
+                "integrations with CreateResource, PutMethod and PutIntegration"},
+          request_id);
+    }
     if (method == "POST") co_return co_await create_rest_api(request, request_id);
     if (method == "GET") {
       auto page = parse_v1_page(request);

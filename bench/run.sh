@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds lambent, lambent-init and invoke_bench (release preset) and runs bench/bench.py, which
 # measures Lambent and serverless-offline side by side and prints one table. Options go to
-# bench.py, and `bench/run.sh --help` lists them. --skip-offline measures Lambent only. Figures vary with machine
-# load: compare figures from one run.
+# bench.py, and `bench/run.sh --help` lists them. --skip-offline measures Lambent only, and
+# --only PHASE[,PHASE...] (warm, cold, burst, spread, async, gateway) runs only those phases.
+# Figures vary with machine load: compare figures from one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${LAMBENT_BUILD_DIR:-build/release}"

@@ -48,11 +48,15 @@ else
   echo "Reusing HTTP API search-api ($api_id)"
 fi
 
+# A shell without LAMBENT_DATA_DIR would read another data directory's keys.
+env_data_dir=""
+if [ -n "${LAMBENT_DATA_DIR:-}" ]; then env_data_dir=" --data-dir $LAMBENT_DATA_DIR"; fi
+
 cat <<MSG
 
 Lambent is running on http://$listen with four example functions.
 In another shell:
-  eval "\$($lambent env --listen $listen)"
+  eval "\$($lambent env --listen $listen$env_data_dir)"
   aws --endpoint-url http://$listen lambda invoke --function-name hello-python \\
       --cli-binary-format raw-in-base64-out --payload '{"name": "Ada"}' /dev/stdout
 

@@ -406,8 +406,8 @@ Task<http::Response> ControlService::handle_v1(const http::Request& request,
                                                const std::vector<std::string>& segments) {
   const std::string& method = request.method;
   if (segments.size() == 1) {
-    // POST /restapis?mode=import is ImportRestApi (an OpenAPI document), which Lambent does not
-    // read; creating an empty API instead would drop every path of the document.
+    // POST /restapis?mode=import is ImportRestApi, which takes an OpenAPI document. Lambent does
+    // not read those, and an empty API in its place would silently lose every path.
     if (method == "POST" && http::query_param(request.query(), "mode").found) {
       co_return gateway_error(
           Error{Errc::not_implemented,

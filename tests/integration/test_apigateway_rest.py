@@ -83,8 +83,10 @@ def test_proxy_event_v1(server, echo, apigw):
     assert reply.header("x-amzn-requestid")
 
     context = event["requestContext"]
-    assert UUID.match(context.pop("requestId"))
-    assert context.pop("extendedRequestId")
+    assert context.pop("requestId") == reply.header("x-amzn-requestid")
+    assert UUID.match(reply.header("x-amzn-requestid"))
+    assert context.pop("extendedRequestId") == reply.header("x-amz-apigw-id")
+    assert len(reply.header("x-amz-apigw-id")) == 16
     check_clock_fields(context, "requestTime", "requestTimeEpoch")
     port = str(server.port)
     assert event["headers"].pop("X-Forwarded-Port") == port

@@ -334,6 +334,8 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
                                         integration.timeout_ms);
   auto response = build_response(Front::rest_api, PayloadFormat::v1, outcome.status,
                                  std::move(outcome.payload), request_id);
+  // REST APIs repeat the event's extendedRequestId in this header.
+  response.header("x-amz-apigw-id", facts.extended_request_id);
   co_return response;
 }
 

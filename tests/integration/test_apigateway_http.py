@@ -430,12 +430,13 @@ def test_route_survives_restart(fresh_server):
     assert event["pathParameters"] == {"id": "2"}
 
 
-def test_disabled_endpoint_403(server, echo, v2):
+def test_disabled_endpoint_404(server, echo, v2):
     api_id = make_api(v2, ["GET /r"], echo)
+    assert get(server, api_id, "/r").status == 200
     v2.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
     reply = get(server, api_id, "/r")
-    assert reply.status == 403
-    assert reply.json() == {"message": "Forbidden"}
+    assert reply.status == 404
+    assert reply.json() == {"message": "Not Found"}
 
 
 def test_manual_stage_serves_its_deployment(server, echo, v2):

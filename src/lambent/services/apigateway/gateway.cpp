@@ -165,7 +165,8 @@ RequestFacts request_facts(const http::Request& request) {
 Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress address,
                                               std::shared_ptr<const HttpApi> api) {
   const std::string request_id = request.id;
-  if (api->disable_execute_api_endpoint) co_return http_api_error(403, "Forbidden", request_id);
+  // A deactivated default endpoint gives 404 on HTTP APIs (403 on REST APIs), as AWS documents.
+  if (api->disable_execute_api_endpoint) co_return not_found(request_id);
 
   // A first segment naming a stage selects it; any other path goes to the $default stage.
   auto [first, after_first] = split_first_segment(address.path);

@@ -45,7 +45,7 @@ bool Throttle::try_acquire(std::string_view api_id, std::string_view stage,
   Bucket& route = it->second;
   refill(route, now);
   refill(account_, now);
-  // A bucket holds fractional tokens between refills; a request needs a whole one.
+  // A bucket contains fractional tokens between refills, but a request needs a whole one.
   if (route.tokens < 1.0 || account_.tokens < 1.0) return false;
   route.tokens -= 1.0;
   account_.tokens -= 1.0;

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from apigw_support import (UUID, api_host, check_clock_fields, function_arn, send,
+from apigw_support import (TRACE, UUID, api_host, check_clock_fields, function_arn, send,
                            send_head_only)
 from conftest import create_function_from, unique_name
 
@@ -91,6 +91,10 @@ def test_proxy_event_v1(server, echo, apigw):
     port = str(server.port)
     assert event["headers"].pop("X-Forwarded-Port") == port
     assert event["multiValueHeaders"].pop("X-Forwarded-Port") == [port]
+    trace = event["headers"].pop("X-Amzn-Trace-Id")
+    assert TRACE.match(trace)
+    assert event["multiValueHeaders"].pop("X-Amzn-Trace-Id") == [trace]
+    assert reply.header("x-lambda-trace") == trace + ";Sampled=0"
     host = api_host(api_id, server.port)
     assert event == {
         "resource": "/items/{id}",

@@ -4,9 +4,9 @@
 #include "lambent/base/log.h"
 #include "lambent/services/apigateway/cors.h"
 #include "lambent/services/apigateway/responses.h"
-#include "lambent/services/lambda/service_common.h"
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 namespace lambent::services::apigateway {
 
@@ -143,16 +143,24 @@ Task<http::Response> Gateway::handle(http::Request& request, ApiAddress address)
 
 namespace {
 
-// Request facts every event carries: host, time and the extended request id.
+// Request facts every event carries: host, time, trace header and the extended request id.
 struct RequestFacts {
   std::string domain_name;
   std::string domain_prefix;
   std::string extended_request_id;
+  std::string trace_header;
   std::int64_t time_epoch_ms = 0;
 };
 
-RequestFacts request_facts(const http::Request& request) {
+// Also gives the request the X-Amzn-Trace-Id header that API Gateway adds when the client sent
+// none ("Root=1-{epoch seconds in hex}-{24 hex digits}"), so the event carries it.
+RequestFacts request_facts(http::Request& request) {
   RequestFacts facts;
+  facts.trace_header = std::string(request.header("x-amzn-trace-id"));
+  if (facts.trace_header.empty()) {
+    facts.trace_header = fmt::format("Root=1-{:08x}-{}", epoch_ms() / 1000, random_hex(12));
+    request.headers.emplace_back("x-amzn-trace-id", facts.trace_header);
+  }
   facts.domain_name = std::string(host_without_port(request.header("host")));
   facts.domain_prefix = facts.domain_name.substr(0, facts.domain_name.find('.'));
   facts.extended_request_id = make_extended_request_id();
@@ -258,7 +266,7 @@ Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress
   }
 
   auto outcome = co_await call_function(integration->target, std::move(event), request_id,
-                                        integration->timeout_ms);
+                                        facts.trace_header, integration->timeout_ms);
   co_return finish(build_response(Front::http_api, format, outcome.status,
                                   std::move(outcome.payload), request_id));
 }
@@ -332,7 +340,7 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
   }
 
   auto outcome = co_await call_function(integration.target, std::move(event), request_id,
-                                        integration.timeout_ms);
+                                        facts.trace_header, integration.timeout_ms);
   auto response = build_response(Front::rest_api, PayloadFormat::v1, outcome.status,
                                  std::move(outcome.payload), request_id);
   // REST APIs repeat the event's extendedRequestId in this header.
@@ -341,7 +349,8 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
 }
 
 Task<Gateway::Outcome> Gateway::call_function(LambdaTarget target, std::string event,
-                                              std::string request_id, std::int64_t timeout_ms) {
+                                              std::string request_id, std::string trace_header,
+                                              std::int64_t timeout_ms) {
   std::optional<std::string_view> qualifier;
   if (target.qualifier) qualifier = *target.qualifier;
   auto resolved = invoker_.resolve(target.function_name, qualifier);
@@ -356,7 +365,10 @@ Task<Gateway::Outcome> Gateway::call_function(LambdaTarget target, std::string e
   invocation.request_id = random_uuid();
   invocation.payload = std::move(event);
   invocation.invoked_function_arn = resolved->invoked_arn;
-  invocation.trace_id = lambda::make_trace_id();
+  // The function sees the request's trace (_X_AMZN_TRACE_ID), unsampled as Lambent records
+  // no traces.
+  invocation.trace_id = trace_header;
+  if (trace_header.find("Sampled=") == std::string::npos) invocation.trace_id += ";Sampled=0";
 
   // The invocation runs in calls_, so the client gets its response when the integration timeout
   // passes while the function runs on to its own timeout.

@@ -58,7 +58,7 @@ class Gateway {
                                        std::shared_ptr<const RestApi> api);
   // Invokes the target function with `event` and returns no later than `timeout_ms`.
   Task<Outcome> call_function(LambdaTarget target, std::string event, std::string request_id,
-                              std::int64_t timeout_ms);
+                              std::string trace_header, std::int64_t timeout_ms);
 
   Registry& registry_;
   invoke::Invoker& invoker_;

@@ -365,8 +365,8 @@ Task<Gateway::Outcome> Gateway::call_function(LambdaTarget target, std::string e
   invocation.request_id = random_uuid();
   invocation.payload = std::move(event);
   invocation.invoked_function_arn = resolved->invoked_arn;
-  // The function sees the request's trace (_X_AMZN_TRACE_ID), unsampled as Lambent records
-  // no traces.
+  // The function gets the request's trace in _X_AMZN_TRACE_ID, marked unsampled because
+  // Lambent records no traces.
   invocation.trace_id = trace_header;
   if (trace_header.find("Sampled=") == std::string::npos) invocation.trace_id += ";Sampled=0";
 

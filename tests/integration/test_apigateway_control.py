@@ -691,6 +691,40 @@ def test_methods_and_integrations(v1):
                                        "Invalid Method identifier specified")
 
 
+def test_update_method_and_integration(v1):
+    api_id, root = new_rest_api(v1)
+    v1.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    v1.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                       integrationHttpMethod="POST", uri=INVOCATION_URI)
+    method = v1.update_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                              patchOperations=[
+                                  {"op": "replace", "path": "/operationName", "value": "Home"},
+                                  {"op": "add", "path": "/requestParameters/method.request.querystring.q",
+                                   "value": "true"}])
+    assert method["operationName"] == "Home"
+    assert method["requestParameters"] == {"method.request.querystring.q": True}
+
+    other = INVOCATION_URI.replace("function:orders", "function:other")
+    integration = v1.update_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
+                                        patchOperations=[
+                                            {"op": "replace", "path": "/uri", "value": other},
+                                            {"op": "replace", "path": "/timeoutInMillis",
+                                             "value": "5000"}])
+    assert integration["uri"] == other
+    assert integration["timeoutInMillis"] == 5000
+    assert v1.get_integration(restApiId=api_id, resourceId=root, httpMethod="GET")["uri"] == other
+
+    status, code, message, _ = error_of(
+        v1.update_integration, restApiId=api_id, resourceId=root, httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/type", "value": "HTTP"}])
+    assert (status, code) == (400, "BadRequestException")
+    assert message.startswith("Invalid patch path /type specified for op 'replace'.")
+    status, code, message, _ = error_of(
+        v1.update_method, restApiId=api_id, resourceId=root, httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"}])
+    assert (status, code) == (400, "BadRequestException")
+
+
 def test_integration_errors_rest(v1):
     api_id, root = new_rest_api(v1)
     v1.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
@@ -872,3 +906,31 @@ def test_apis_survive_restart(fresh_server, stop_signal):
             third.stop()
     finally:
         second.stop()
+
+
+def test_start_fails_on_damaged_api_document(fresh_server):
+    import sqlite3
+
+    first = fresh_server()
+    api_id = new_http_api(first.client("apigatewayv2"))["ApiId"]
+    first.stop()
+    with sqlite3.connect(first.data_dir / "lambent.db") as db:
+        db.execute("UPDATE documents SET body = '[1]' WHERE collection = 'apigatewayv2.apis' "
+                   "AND key = ?", (api_id,))
+    second = Server(first.data_dir)
+    with pytest.raises(RuntimeError) as raised:
+        second.start()
+    second.stop()
+    assert (f"API Gateway APIs cannot be loaded: stored HTTP API {api_id} cannot be read: "
+            "HTTP API document must be a JSON object") in str(raised.value)
+
+
+def test_import_rest_api_is_refused_not_emptied(v1):
+    # ImportRestApi would otherwise create an API without the document's paths.
+    document = {"openapi": "3.0.1", "info": {"title": unique_name("imported"), "version": "1"},
+                "paths": {"/pets": {"get": {}}}}
+    before = {api["id"] for api in v1.get_rest_apis()["items"]}
+    status, code, message, _ = error_of(v1.import_rest_api, body=json.dumps(document).encode())
+    assert (status, code) == (501, "NotImplemented")
+    assert "ImportRestApi is not implemented" in message
+    assert {api["id"] for api in v1.get_rest_apis()["items"]} == before

@@ -19,6 +19,33 @@ namespace {
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 
+// Builds the Beast response. Fails for what HTTP/1.1 cannot send as a final response: a 1xx
+// or out-of-range status, or a header Beast rejects (a field over 64 KB). 204 and 304
+// responses never carry content, so their body is dropped.
+bool encode_response(Response& response, unsigned version, bool keep_alive,
+                     const std::string& request_id, bhttp::response<bhttp::string_body>& out) {
+  if (response.status < 200 || response.status > 599) {
+    LOG_WARN("http", "response_rejected", "request_id={} status={} reason=\"not a final HTTP "
+             "status\"", request_id, response.status);
+    return false;
+  }
+  out = {};
+  out.version(version);
+  out.result(response.status);
+  try {
+    for (auto& [name, value] : response.headers) out.insert(name, value);
+  } catch (const std::exception& e) {
+    LOG_WARN("http", "response_rejected", "request_id={} status={} reason=\"{}\"", request_id,
+             response.status, e.what());
+    out = {};
+    return false;
+  }
+  if (response.status != 204 && response.status != 304) out.body() = std::move(response.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return true;
+}
+
 Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
                           std::chrono::seconds idle_timeout, std::string remote) {
   beast::tcp_stream stream(std::move(socket));
@@ -71,6 +98,17 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
     auto decision = handler->check_head(request, length);
     std::optional<Response> response;
     bool close_after = false;
+    // RFC 9112 section 3.2: an HTTP/1.1 request needs exactly one Host header.
+    if (head.version() >= 11 && head.count(bhttp::field::host) != 1) {
+      Response bad;
+      bad.status = 400;
+      bad.header("Content-Type", "text/plain");
+      bad.body = head.count(bhttp::field::host) == 0
+                     ? "malformed HTTP request: an HTTP/1.1 request needs a Host header\n"
+                     : "malformed HTTP request: more than one Host header\n";
+      bad.close = true;
+      decision.reject = std::move(bad);
+    }
     if (decision.reject) {
       response = std::move(*decision.reject);
       close_after = !parser.is_done();
@@ -100,14 +138,25 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
     }
 
     bool keep_alive = parser.get().keep_alive() && !close_after && !response->close;
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response->status),
-                                             parser.get().version()};
-    for (auto& [name, value] : response->headers) out.insert(name, value);
-    out.body() = std::move(response->body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
+    bhttp::response<bhttp::string_body> out;
+    if (!encode_response(*response, parser.get().version(), keep_alive, request.id, out)) {
+      Response failed;
+      failed.status = 500;
+      failed.header("Content-Type", "application/json");
+      failed.header("x-amzn-RequestId", request.id);
+      failed.body = R"({"message":"Internal Server Error"})";
+      encode_response(failed, parser.get().version(), keep_alive, request.id, out);
+    }
     stream.expires_after(idle_timeout);
-    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    if (head.method() == bhttp::verb::head) {
+      // A response to HEAD has the headers of the GET response and no content (RFC 9110
+      // section 9.3.2).
+      bhttp::response_serializer<bhttp::string_body> serializer(out);
+      co_await bhttp::async_write_header(stream, serializer,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec || !keep_alive) break;
   }
   boost::system::error_code ignored;

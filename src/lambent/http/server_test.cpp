@@ -77,6 +77,11 @@ class EchoHandler : public Handler {
     response.header("x-method", request.method);
     response.body = request.body;
     if (request.path() == "/close") response.close = true;
+    if (request.path().starts_with("/status/")) {
+      response.status = static_cast<unsigned>(std::stoi(std::string(request.path().substr(8))));
+      response.body = "content";
+    }
+    if (request.path() == "/huge-header") response.header("x-huge", std::string(70000, 'h'));
     co_return response;
   }
 
@@ -156,8 +161,8 @@ class Client {
     return out;
   }
 
-  // Reads one response head and its Content-Length body.
-  std::optional<ParsedResponse> read_response() {
+  // Reads one response head and, when read_body, its Content-Length body.
+  std::optional<ParsedResponse> read_response(bool read_body = true) {
     auto head = read_until("\r\n\r\n");
     if (!head) return std::nullopt;
     ParsedResponse response;
@@ -183,6 +188,7 @@ class Client {
       line_start = line_end + 2;
     }
 
+    if (!read_body) return response;
     std::size_t length = 0;
     if (auto it = response.headers.find("content-length"); it != response.headers.end()) {
       length = std::stoul(it->second);
@@ -192,6 +198,10 @@ class Client {
     response.body = *body;
     return response;
   }
+
+  // Reads one response head only: the response to HEAD, or a 204 or 304, which have no content
+  // whatever their Content-Length says.
+  std::optional<ParsedResponse> read_response_headers() { return read_response(false); }
 
   // True when the server closed the connection (orderly EOF or reset) with nothing more sent.
   bool closed_by_peer() {
@@ -438,6 +448,61 @@ TEST_F(ServerTest, MalformedRequestGets400AndClose) {
   auto response = after.read_response();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(ServerTest, Http11RequestWithoutOrWithTwoHostHeadersGets400) {
+  for (const char* request : {"GET / HTTP/1.1\r\n\r\n",
+                              "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    Client client(port_);
+    ASSERT_TRUE(client.send(request));
+    auto response = client.read_response();
+    ASSERT_TRUE(response.has_value()) << request;
+    EXPECT_EQ(response->status, 400) << request;
+    EXPECT_TRUE(client.closed_by_peer());
+  }
+  EXPECT_EQ(handler_->handle_calls.load(), 0);
+}
+
+TEST_F(ServerTest, HeadResponseHasLengthButNoContent) {
+  Client client(port_);
+  // A GET right behind the HEAD on the same connection shows whether stray content was sent.
+  ASSERT_TRUE(client.send("HEAD /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = client.read_response_headers();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-length"], "7");
+  auto get = client.read_response();
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, "content");
+}
+
+TEST_F(ServerTest, NoContentStatusesDropTheBody) {
+  for (int status : {204, 304}) {
+    Client client(port_);
+    std::string request = "GET /status/" + std::to_string(status) +
+                          " HTTP/1.1\r\nHost: x\r\n\r\nGET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_TRUE(client.send(request));
+    auto first = client.read_response_headers();
+    ASSERT_TRUE(first.has_value()) << status;
+    EXPECT_EQ(first->status, status);
+    auto second = client.read_response();
+    ASSERT_TRUE(second.has_value()) << status;
+    EXPECT_EQ(second->status, 200);
+    EXPECT_EQ(second->body, "content");
+  }
+}
+
+TEST_F(ServerTest, UnsendableResponsesBecome500) {
+  for (const char* path : {"/status/101", "/status/99", "/status/600", "/huge-header"}) {
+    Client client(port_);
+    ASSERT_TRUE(client.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response.has_value()) << path;
+    EXPECT_EQ(response->status, 500) << path;
+    EXPECT_EQ(response->body, R"({"message":"Internal Server Error"})") << path;
+  }
 }
 
 TEST_F(ServerTest, HeadersAreLowercasedInRequest) {

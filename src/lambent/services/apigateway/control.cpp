@@ -6,12 +6,32 @@
 
 namespace lambent::services::apigateway {
 
+namespace {
+
+// Top-level collections of the two APIs that Lambent does not implement. They are owned here so
+// that they answer 501 NotImplemented, like the unsupported operations under /v2/apis and
+// /restapis, rather than the edge's 404 for paths of no service.
+constexpr std::string_view kUnsupportedCollections[] = {
+    "/apikeys", "/usageplans", "/domainnames",    "/clientcertificates", "/vpclinks",
+    "/account", "/sdktypes",   "/v2/domainnames", "/v2/vpclinks",        "/v2/apimappings"};
+
+bool is_unsupported_collection(std::string_view path) {
+  for (std::string_view collection : kUnsupportedCollections) {
+    if (path == collection || (path.starts_with(collection) && path[collection.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 ControlService::ControlService(Registry& registry, ControlOptions options)
     : registry_(registry), options_(std::move(options)) {}
 
 bool ControlService::owns(std::string_view path) {
   if (path == "/v2/apis" || path.starts_with("/v2/apis/") || path.starts_with("/v2/tags/") ||
-      path.starts_with("/tags/")) {
+      path.starts_with("/tags/") || is_unsupported_collection(path)) {
     return true;
   }
   if (path == "/restapis" || path.starts_with("/restapis/")) {
@@ -29,6 +49,14 @@ std::string ControlService::now_iso() const { return iso8601(options_.now()); }
 
 Task<http::Response> ControlService::handle(http::Request& request, std::string request_id) {
   std::string_view path = request.path();
+  if (is_unsupported_collection(path)) {
+    co_return gateway_error(
+        Error{Errc::not_implemented,
+              fmt::format("{} {} is not an API Gateway operation Lambent supports; "
+                          "docs/compat/apigateway.md lists the supported operations.",
+                          request.method, path)},
+        request_id);
+  }
   if (path.starts_with("/v2/tags/") || path.starts_with("/tags/")) {
     co_return co_await handle_tags(request, request_id);
   }

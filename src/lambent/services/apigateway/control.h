@@ -38,7 +38,8 @@ class ControlService {
 
   // True for the control paths /v2/apis..., /v2/tags/..., /tags/... and /restapis..., except
   // REST API user traffic in the /restapis/{id}/{stage}/_user_request_/ form, which the data
-  // plane serves.
+  // plane serves. Also true for the API Gateway collections Lambent does not implement
+  // (/apikeys, /usageplans, /domainnames, ...), which answer 501.
   static bool owns(std::string_view path);
 
   Task<http::Response> handle(http::Request& request, std::string request_id);

@@ -124,6 +124,9 @@ TEST(ControlPaths, OwnsControlButNotUserTraffic) {
   EXPECT_TRUE(ControlService::owns("/restapis/abc/resources"));
   EXPECT_FALSE(ControlService::owns("/restapis/abc/prod/_user_request_/items"));
   EXPECT_FALSE(ControlService::owns("/restapis/abc/prod/_user_request_"));
+  EXPECT_TRUE(ControlService::owns("/apikeys"));
+  EXPECT_TRUE(ControlService::owns("/v2/domainnames/example.com"));
+  EXPECT_FALSE(ControlService::owns("/apikeysx"));
   EXPECT_FALSE(ControlService::owns("/v2/apisx"));
   EXPECT_FALSE(ControlService::owns("/restapisx"));
   EXPECT_FALSE(ControlService::owns("/2015-03-31/functions"));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <regex>
 #include <set>
 
@@ -298,6 +299,86 @@ Status apply_integration(const BodyFields& fields, const RestResource& resource,
   return ok_status();
 }
 
+// Applies UpdateMethod patch operations.
+Status patch_method(const std::vector<PatchOperation>& operations, RestMethod& method) {
+  constexpr std::string_view kParameters = "/requestParameters/";
+  for (const auto& operation : operations) {
+    const std::string& path = operation.path;
+    if (path == "/operationName" && operation.op == "replace") {
+      method.operation_name = operation.value;
+    } else if (path == "/authorizationType" && operation.op == "replace") {
+      if (operation.value != "NONE") {
+        return bad_request(fmt::format(
+            "Lambent supports authorizationType NONE only; {} authorization is not implemented",
+            operation.value));
+      }
+    } else if (path == "/apiKeyRequired" && operation.op == "replace") {
+      if (operation.value != "false") {
+        return bad_request("Lambent does not implement API keys; apiKeyRequired must be false");
+      }
+    } else if (path.starts_with(kParameters)) {
+      std::string name = path.substr(kParameters.size());
+      if (operation.op == "remove") {
+        method.request_parameters.erase(name);
+      } else {
+        method.request_parameters[name] = operation.value == "true";
+      }
+    } else {
+      return bad_request(fmt::format(
+          "Invalid patch path {} specified for op '{}'. Lambent supports /operationName, "
+          "/authorizationType, /apiKeyRequired and /requestParameters/NAME",
+          path, operation.op));
+    }
+  }
+  return ok_status();
+}
+
+// Applies UpdateIntegration patch operations.
+Status patch_integration(const std::vector<PatchOperation>& operations,
+                         RestIntegration& integration) {
+  for (const auto& operation : operations) {
+    const std::string& path = operation.path;
+    if (operation.op != "replace") {
+      return bad_request(fmt::format(
+          "Invalid patch operation {} for path {}. Lambent supports replace on integrations",
+          operation.op, path));
+    }
+    if (path == "/uri") {
+      auto target = parse_lambda_uri(operation.value, UriForm::invocation_only);
+      if (!target) return std::move(target).error();
+      integration.uri = operation.value;
+      integration.target = std::move(target).value();
+    } else if (path == "/httpMethod") {
+      if (operation.value != "POST") {
+        return bad_request(fmt::format(
+            "Invalid integration HTTP method specified: {}. Lambda proxy integrations use POST",
+            operation.value));
+      }
+    } else if (path == "/timeoutInMillis") {
+      std::int64_t timeout = 0;
+      const std::string& text = operation.value;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), timeout);
+      if (ec != std::errc() || end != text.data() + text.size() || timeout < 50 ||
+          timeout > 29000) {
+        return bad_request("Timeout should be between 50 ms and 29000 ms");
+      }
+      integration.timeout_ms = timeout;
+    } else if (path == "/passthroughBehavior") {
+      integration.passthrough_behavior = operation.value;
+    } else if (path == "/contentHandling") {
+      integration.content_handling = operation.value;
+    } else if (path == "/cacheNamespace") {
+      integration.cache_namespace = operation.value;
+    } else {
+      return bad_request(fmt::format(
+          "Invalid patch path {} specified for op 'replace'. Lambent supports /uri, /httpMethod, "
+          "/timeoutInMillis, /passthroughBehavior, /contentHandling and /cacheNamespace",
+          path));
+    }
+  }
+  return ok_status();
+}
+
 // Collects `id` and every resource below it.
 std::set<std::string> subtree(const RestResourceTree& tree, const std::string& id) {
   std::set<std::string> out{id};
@@ -325,6 +406,15 @@ Task<http::Response> ControlService::handle_v1(const http::Request& request,
                                                const std::vector<std::string>& segments) {
   const std::string& method = request.method;
   if (segments.size() == 1) {
+    // POST /restapis?mode=import is ImportRestApi (an OpenAPI document), which Lambent does not
+    // read; creating an empty API instead would drop every path of the document.
+    if (method == "POST" && http::query_param(request.query(), "mode").found) {
+      co_return gateway_error(
+          Error{Errc::not_implemented,
+                "ImportRestApi is not implemented by Lambent: create the resources, methods and "
+                "integrations with CreateResource, PutMethod and PutIntegration"},
+          request_id);
+    }
     if (method == "POST") co_return co_await create_rest_api(request, request_id);
     if (method == "GET") {
       auto page = parse_v1_page(request);
@@ -632,12 +722,14 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
         request_id);
   }
   bool reading = verb == "GET";
-  if (!reading && verb != "PUT" && verb != "DELETE") {
+  bool patching = verb == "PATCH" && (target == Target::method || target == Target::integration);
+  if (!reading && !patching && verb != "PUT" && verb != "DELETE") {
     co_return gateway_error(
         Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports (the Update* "
-                          "operations on methods and integrations are not implemented)",
-                          verb, request.path())},
+              fmt::format(
+                  "{} {} is not an API Gateway operation Lambent supports (UpdateMethodResponse "
+                  "and UpdateIntegrationResponse are not implemented)",
+                  verb, request.path())},
         request_id);
   }
 
@@ -714,6 +806,15 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
     switch (target) {
       case Target::method:
         if (reading) co_return gateway_json(200, method_json(method), request_id);
+        if (patching) {
+          auto operations = parse_patch_operations(*body);
+          if (!operations) co_return gateway_error(operations.error(), request_id);
+          if (auto patched = patch_method(*operations, method); !patched) {
+            co_return gateway_error(patched.error(), request_id);
+          }
+          response = method_json(method);
+          break;
+        }
         resource.methods.erase(method_it);
         status = 204;
         break;
@@ -744,6 +845,16 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
         break;
       }
       case Target::integration:
+        if (patching) {
+          if (!method.integration) co_return gateway_error(integration_not_found(), request_id);
+          auto operations = parse_patch_operations(*body);
+          if (!operations) co_return gateway_error(operations.error(), request_id);
+          if (auto patched = patch_integration(*operations, *method.integration); !patched) {
+            co_return gateway_error(patched.error(), request_id);
+          }
+          response = integration_json(*method.integration);
+          break;
+        }
         if (reading || verb == "DELETE") {
           if (!method.integration) co_return gateway_error(integration_not_found(), request_id);
           if (reading)

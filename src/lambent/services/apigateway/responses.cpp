@@ -1,6 +1,7 @@
 #include "lambent/services/apigateway/responses.h"
 
 #include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
 #include "lambent/services/apigateway/http_text.h"
 
 #include <boost/json.hpp>
@@ -79,7 +80,8 @@ http::Response error_response(Front front, Failure failure, std::string_view req
 using Mapped = std::optional<http::Response>;
 
 // Returns the HTTP status of a statusCode value: an integer or a string of digits (AWS accepts
-// "418"), within 100 to 599.
+// "418"), within 200 to 599. A 1xx status is informational only in HTTP/1.1 and cannot end an
+// exchange, so a function that returns one has returned a malformed response.
 std::optional<unsigned> parse_status(const json::value& value) {
   std::int64_t code = -1;
   if (value.is_int64()) {
@@ -100,7 +102,7 @@ std::optional<unsigned> parse_status(const json::value& value) {
       code = code * 10 + (c - '0');
     }
   }
-  if (code < 100 || code > 599) return std::nullopt;
+  if (code < 200 || code > 599) return std::nullopt;
   return static_cast<unsigned>(code);
 }
 
@@ -375,11 +377,21 @@ http::Response respond(Front front, PayloadFormat format, CallStatus status, std
 
   boost::system::error_code error;
   json::value result = json::parse(payload, error);
-  if (error) return error_response(front, Failure::malformed, request_id);
+  if (error) {
+    LOG_WARN("apigateway", "malformed_response", "request_id={} reason=\"the function's result "
+             "is not JSON\"", request_id);
+    return error_response(front, Failure::malformed, request_id);
+  }
 
   Mapped mapped =
       format == PayloadFormat::v1 ? map_v1(result, front, binary) : map_v2(result, payload, front);
-  if (!mapped) return error_response(front, Failure::malformed, request_id);
+  if (!mapped) {
+    // The same check AWS reports as "Malformed Lambda proxy response" in its execution logs.
+    LOG_WARN("apigateway", "malformed_response", "request_id={} format={} reason=\"statusCode, "
+             "headers, multiValueHeaders, cookies, body or isBase64Encoded has a value a proxy "
+             "response cannot carry\"", request_id, format == PayloadFormat::v1 ? "1.0" : "2.0");
+    return error_response(front, Failure::malformed, request_id);
+  }
 
   // Both formats default the Content-Type to application/json when the function sets none.
   if (!has_header(*mapped, "content-type")) mapped->header("Content-Type", "application/json");

@@ -123,6 +123,7 @@ TEST(ResponseV2, MalformedResponsesGetTheErrorAnswer) {
       "not json",
       R"({"statusCode": "abc"})",
       R"({"statusCode": 99})",
+      R"({"statusCode": 101})",
       R"({"statusCode": 600})",
       R"({"statusCode": 200.5})",
       R"({"statusCode": null})",

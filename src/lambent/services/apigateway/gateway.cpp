@@ -5,8 +5,8 @@
 #include "lambent/services/apigateway/cors.h"
 #include "lambent/services/apigateway/responses.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace lambent::services::apigateway {
 
@@ -61,9 +61,12 @@ std::string make_extended_request_id() {
 
 CallStatus status_for(const Error& error) {
   switch (error.code) {
-    case Errc::not_found: return CallStatus::not_found;
-    case Errc::throttled: return CallStatus::throttled;
-    default: return CallStatus::failure;
+    case Errc::not_found:
+      return CallStatus::not_found;
+    case Errc::throttled:
+      return CallStatus::throttled;
+    default:
+      return CallStatus::failure;
   }
 }
 
@@ -108,8 +111,7 @@ Gateway::~Gateway() { calls_.stop(); }
 
 void Gateway::stop() { calls_.stop(); }
 
-http::Response Gateway::body_too_large(const http::Request& head,
-                                       const ApiAddress& address) const {
+http::Response Gateway::body_too_large(const http::Request& head, const ApiAddress& address) const {
   if (registry_.rest_api(address.api_id)) {
     // Observed from API Gateway for a REST API: a plain-text body, not a gateway response.
     http::Response response;
@@ -218,8 +220,9 @@ Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress
     co_return finish(not_found(request_id));
   }
   if (integration->integration_type != "AWS_PROXY" || integration->target.function_name.empty()) {
-    LOG_WARN("apigateway", "integration_unsupported", "request_id={} api_id={} integration={} type={}",
-             request_id, api->id, integration->id, integration->integration_type);
+    LOG_WARN("apigateway", "integration_unsupported",
+             "request_id={} api_id={} integration={} type={}", request_id, api->id, integration->id,
+             integration->integration_type);
     co_return finish(http_api_error(500, "Internal Server Error", request_id));
   }
 
@@ -294,8 +297,9 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
 
   if (!method.integration || method.integration->type != "AWS_PROXY" ||
       method.integration->target.function_name.empty()) {
-    LOG_WARN("apigateway", "integration_unsupported", "request_id={} api_id={} resource={} method={}",
-             request_id, api->id, resource.id, method.http_method);
+    LOG_WARN("apigateway", "integration_unsupported",
+             "request_id={} api_id={} resource={} method={}", request_id, api->id, resource.id,
+             method.http_method);
     http::Response failed = rest_api_error(500, "", "InternalServerErrorException", request_id);
     failed.body = R"({"message": "Internal server error"})";
     co_return failed;

@@ -11,6 +11,8 @@ import socket
 
 # requestContext.time as API Gateway formats it: "05/Dec/2026:02:21:21 +0000".
 CLF_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
+# The X-Amzn-Trace-Id header API Gateway adds to a request that has none.
+TRACE = re.compile(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 

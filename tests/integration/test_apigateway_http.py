@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from apigw_support import (UUID, api_host, check_clock_fields, function_arn, send,
+from apigw_support import (TRACE, UUID, api_host, check_clock_fields, function_arn, send,
                            send_head_only, take_dynamic)
 from conftest import create_function_from, unique_name
 
@@ -77,8 +77,12 @@ def test_quick_create_event_v2(server, echo, v2):
     reply = get(server, api_id, "/some/p%C3%A4th?x=1&x=2&y=%C3%A9&flag",
                 headers=[("User-Agent", "apigw-test/1"), ("X-Multi", "one"), ("X-Multi", "two"),
                          ("Cookie", "a=1; b=2"), ("Accept", "*/*")])
+    request_id = json.loads(reply.body)["requestContext"]["requestId"]
+    assert reply.header("apigw-requestid") == request_id
     event = strip_request_context_v2(echoed(reply), api_id, server)
-    assert reply.header("apigw-requestid")
+    trace = event["headers"].pop("x-amzn-trace-id")
+    assert TRACE.match(trace)
+    assert reply.header("x-lambda-trace") == trace + ";Sampled=0"
     assert reply.header("content-type") == "application/json"
 
     host = api_host(api_id, server.port)
@@ -178,6 +182,9 @@ def test_event_v1_payload(server, echo, v2):
     port = str(server.port)
     assert event["headers"].pop("x-forwarded-port") == port
     assert event["multiValueHeaders"].pop("x-forwarded-port") == [port]
+    trace = event["headers"].pop("x-amzn-trace-id")
+    assert TRACE.match(trace)
+    assert event["multiValueHeaders"].pop("x-amzn-trace-id") == [trace]
 
     host = api_host(api_id, server.port)
     assert event == {
@@ -429,12 +436,13 @@ def test_route_survives_restart(fresh_server):
     assert event["pathParameters"] == {"id": "2"}
 
 
-def test_disabled_endpoint_403(server, echo, v2):
+def test_disabled_endpoint_404(server, echo, v2):
     api_id = make_api(v2, ["GET /r"], echo)
+    assert get(server, api_id, "/r").status == 200
     v2.update_api(ApiId=api_id, DisableExecuteApiEndpoint=True)
     reply = get(server, api_id, "/r")
-    assert reply.status == 403
-    assert reply.json() == {"message": "Forbidden"}
+    assert reply.status == 404
+    assert reply.json() == {"message": "Not Found"}
 
 
 def test_manual_stage_serves_its_deployment(server, echo, v2):
@@ -453,3 +461,11 @@ def test_manual_stage_serves_its_deployment(server, echo, v2):
     second = v2.create_deployment(ApiId=api_id)
     v2.update_stage(ApiId=api_id, StageName="$default", DeploymentId=second["DeploymentId"])
     assert echoed(get(server, api_id, "/second"))["routeKey"] == "GET /second"
+
+
+def test_client_trace_header_kept(server, echo, v2):
+    api_id = make_api(v2, ["GET /t"], echo)
+    sent = "Root=1-5e9f0c65-1de4d666d4dd26aced652b6c;Sampled=1"
+    reply = get(server, api_id, "/t", headers=[("X-Amzn-Trace-Id", sent)])
+    assert echoed(reply)["headers"]["x-amzn-trace-id"] == sent
+    assert reply.header("x-lambda-trace") == sent

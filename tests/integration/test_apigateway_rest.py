@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from apigw_support import (UUID, api_host, check_clock_fields, function_arn, send,
+from apigw_support import (TRACE, UUID, api_host, check_clock_fields, function_arn, send,
                            send_head_only)
 from conftest import create_function_from, unique_name
 
@@ -83,12 +83,18 @@ def test_proxy_event_v1(server, echo, apigw):
     assert reply.header("x-amzn-requestid")
 
     context = event["requestContext"]
-    assert UUID.match(context.pop("requestId"))
-    assert context.pop("extendedRequestId")
+    assert context.pop("requestId") == reply.header("x-amzn-requestid")
+    assert UUID.match(reply.header("x-amzn-requestid"))
+    assert context.pop("extendedRequestId") == reply.header("x-amz-apigw-id")
+    assert len(reply.header("x-amz-apigw-id")) == 16
     check_clock_fields(context, "requestTime", "requestTimeEpoch")
     port = str(server.port)
     assert event["headers"].pop("X-Forwarded-Port") == port
     assert event["multiValueHeaders"].pop("X-Forwarded-Port") == [port]
+    trace = event["headers"].pop("X-Amzn-Trace-Id")
+    assert TRACE.match(trace)
+    assert event["multiValueHeaders"].pop("X-Amzn-Trace-Id") == [trace]
+    assert reply.header("x-lambda-trace") == trace + ";Sampled=0"
     host = api_host(api_id, server.port)
     assert event == {
         "resource": "/items/{id}",

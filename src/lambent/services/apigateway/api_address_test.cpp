@@ -14,9 +14,9 @@ http::Request make_request(std::string host, std::string target) {
 }
 
 TEST(ApiAddress, RecognisesHostForms) {
-  for (const char* host : {"abc123.execute-api.localhost:4566",
-                           "abc123.execute-api.localhost.localstack.cloud:4566",
-                           "ABC123.execute-api.us-east-1.amazonaws.com"}) {
+  for (const char* host :
+       {"abc123.execute-api.localhost:4566", "abc123.execute-api.localhost.localstack.cloud:4566",
+        "ABC123.execute-api.us-east-1.amazonaws.com"}) {
     auto address = parse_api_address(make_request(host, "/prod/items?x=1"));
     ASSERT_TRUE(address) << host;
     EXPECT_EQ(address->api_id, "abc123") << host;
@@ -39,7 +39,8 @@ TEST(ApiAddress, IgnoresOtherHosts) {
 }
 
 TEST(ApiAddress, RecognisesPathForm) {
-  auto address = parse_api_address(make_request("127.0.0.1:4566", "/_aws/execute-api/Abc/dev/a%20b?x"));
+  auto address =
+      parse_api_address(make_request("127.0.0.1:4566", "/_aws/execute-api/Abc/dev/a%20b?x"));
   ASSERT_TRUE(address);
   EXPECT_EQ(address->api_id, "abc");
   EXPECT_EQ(address->path, "/dev/a%20b");
@@ -67,8 +68,7 @@ TEST(ApiAddress, LeavesRestApiControlPathsAlone) {
   EXPECT_FALSE(parse_api_address(make_request("127.0.0.1", "/restapis")));
   EXPECT_FALSE(parse_api_address(make_request("127.0.0.1", "/restapis/abc/resources")));
   EXPECT_FALSE(parse_api_address(make_request("127.0.0.1", "/restapis/abc/stages/prod")));
-  EXPECT_FALSE(
-      parse_api_address(make_request("127.0.0.1", "/restapis/abc/prod/_user_request_x")));
+  EXPECT_FALSE(parse_api_address(make_request("127.0.0.1", "/restapis/abc/prod/_user_request_x")));
 }
 
 TEST(ApiAddress, StripsPortFromHost) {

@@ -4,8 +4,8 @@
 #include "lambent/base/log.h"
 #include "lambent/services/apigateway/cors.h"
 #include "lambent/services/apigateway/responses.h"
-#include "lambent/services/lambda/service_common.h"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
 namespace lambent::services::apigateway {
@@ -61,9 +61,12 @@ std::string make_extended_request_id() {
 
 CallStatus status_for(const Error& error) {
   switch (error.code) {
-    case Errc::not_found: return CallStatus::not_found;
-    case Errc::throttled: return CallStatus::throttled;
-    default: return CallStatus::failure;
+    case Errc::not_found:
+      return CallStatus::not_found;
+    case Errc::throttled:
+      return CallStatus::throttled;
+    default:
+      return CallStatus::failure;
   }
 }
 
@@ -108,8 +111,7 @@ Gateway::~Gateway() { calls_.stop(); }
 
 void Gateway::stop() { calls_.stop(); }
 
-http::Response Gateway::body_too_large(const http::Request& head,
-                                       const ApiAddress& address) const {
+http::Response Gateway::body_too_large(const http::Request& head, const ApiAddress& address) const {
   if (registry_.rest_api(address.api_id)) {
     // Observed from API Gateway for a REST API: a plain-text body, not a gateway response.
     http::Response response;
@@ -143,16 +145,24 @@ Task<http::Response> Gateway::handle(http::Request& request, ApiAddress address)
 
 namespace {
 
-// Request facts every event carries: host, time and the extended request id.
+// Request facts every event carries: host, time, trace header and the extended request id.
 struct RequestFacts {
   std::string domain_name;
   std::string domain_prefix;
   std::string extended_request_id;
+  std::string trace_header;
   std::int64_t time_epoch_ms = 0;
 };
 
-RequestFacts request_facts(const http::Request& request) {
+// Also gives the request the X-Amzn-Trace-Id header that API Gateway adds when the client sent
+// none ("Root=1-{epoch seconds in hex}-{24 hex digits}"), so the event carries it.
+RequestFacts request_facts(http::Request& request) {
   RequestFacts facts;
+  facts.trace_header = std::string(request.header("x-amzn-trace-id"));
+  if (facts.trace_header.empty()) {
+    facts.trace_header = fmt::format("Root=1-{:08x}-{}", epoch_ms() / 1000, random_hex(12));
+    request.headers.emplace_back("x-amzn-trace-id", facts.trace_header);
+  }
   facts.domain_name = std::string(host_without_port(request.header("host")));
   facts.domain_prefix = facts.domain_name.substr(0, facts.domain_name.find('.'));
   facts.extended_request_id = make_extended_request_id();
@@ -165,7 +175,8 @@ RequestFacts request_facts(const http::Request& request) {
 Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress address,
                                               std::shared_ptr<const HttpApi> api) {
   const std::string request_id = request.id;
-  if (api->disable_execute_api_endpoint) co_return http_api_error(403, "Forbidden", request_id);
+  // A deactivated default endpoint gives 404 on HTTP APIs (403 on REST APIs), as AWS documents.
+  if (api->disable_execute_api_endpoint) co_return not_found(request_id);
 
   // A first segment naming a stage selects it; any other path goes to the $default stage.
   auto [first, after_first] = split_first_segment(address.path);
@@ -209,8 +220,9 @@ Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress
     co_return finish(not_found(request_id));
   }
   if (integration->integration_type != "AWS_PROXY" || integration->target.function_name.empty()) {
-    LOG_WARN("apigateway", "integration_unsupported", "request_id={} api_id={} integration={} type={}",
-             request_id, api->id, integration->id, integration->integration_type);
+    LOG_WARN("apigateway", "integration_unsupported",
+             "request_id={} api_id={} integration={} type={}", request_id, api->id, integration->id,
+             integration->integration_type);
     co_return finish(http_api_error(500, "Internal Server Error", request_id));
   }
 
@@ -257,7 +269,7 @@ Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress
   }
 
   auto outcome = co_await call_function(integration->target, std::move(event), request_id,
-                                        integration->timeout_ms);
+                                        facts.trace_header, integration->timeout_ms);
   co_return finish(build_response(Front::http_api, format, outcome.status,
                                   std::move(outcome.payload), request_id));
 }
@@ -285,8 +297,9 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
 
   if (!method.integration || method.integration->type != "AWS_PROXY" ||
       method.integration->target.function_name.empty()) {
-    LOG_WARN("apigateway", "integration_unsupported", "request_id={} api_id={} resource={} method={}",
-             request_id, api->id, resource.id, method.http_method);
+    LOG_WARN("apigateway", "integration_unsupported",
+             "request_id={} api_id={} resource={} method={}", request_id, api->id, resource.id,
+             method.http_method);
     http::Response failed = rest_api_error(500, "", "InternalServerErrorException", request_id);
     failed.body = R"({"message": "Internal server error"})";
     co_return failed;
@@ -331,14 +344,17 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
   }
 
   auto outcome = co_await call_function(integration.target, std::move(event), request_id,
-                                        integration.timeout_ms);
+                                        facts.trace_header, integration.timeout_ms);
   auto response = build_response(Front::rest_api, PayloadFormat::v1, outcome.status,
                                  std::move(outcome.payload), request_id);
+  // REST APIs repeat the event's extendedRequestId in this header.
+  response.header("x-amz-apigw-id", facts.extended_request_id);
   co_return response;
 }
 
 Task<Gateway::Outcome> Gateway::call_function(LambdaTarget target, std::string event,
-                                              std::string request_id, std::int64_t timeout_ms) {
+                                              std::string request_id, std::string trace_header,
+                                              std::int64_t timeout_ms) {
   std::optional<std::string_view> qualifier;
   if (target.qualifier) qualifier = *target.qualifier;
   auto resolved = invoker_.resolve(target.function_name, qualifier);
@@ -353,7 +369,10 @@ Task<Gateway::Outcome> Gateway::call_function(LambdaTarget target, std::string e
   invocation.request_id = random_uuid();
   invocation.payload = std::move(event);
   invocation.invoked_function_arn = resolved->invoked_arn;
-  invocation.trace_id = lambda::make_trace_id();
+  // The function gets the request's trace in _X_AMZN_TRACE_ID, marked unsampled because
+  // Lambent records no traces.
+  invocation.trace_id = trace_header;
+  if (trace_header.find("Sampled=") == std::string::npos) invocation.trace_id += ";Sampled=0";
 
   // The invocation runs in calls_, so the client gets its response when the integration timeout
   // passes while the function runs on to its own timeout.

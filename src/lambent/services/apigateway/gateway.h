@@ -46,7 +46,7 @@ class Gateway {
 
   Task<http::Response> handle(http::Request& request, ApiAddress address);
 
-  // Cancels integration calls still running after their client was answered.
+  // Cancels integration calls still running after their client got its response.
   void stop();
 
  private:
@@ -56,9 +56,9 @@ class Gateway {
                                        std::shared_ptr<const HttpApi> api);
   Task<http::Response> handle_rest_api(http::Request& request, ApiAddress address,
                                        std::shared_ptr<const RestApi> api);
-  // Invokes the target function with `event`, answering no later than `timeout_ms`.
+  // Invokes the target function with `event` and returns no later than `timeout_ms`.
   Task<Outcome> call_function(LambdaTarget target, std::string event, std::string request_id,
-                              std::int64_t timeout_ms);
+                              std::string trace_header, std::int64_t timeout_ms);
 
   Registry& registry_;
   invoke::Invoker& invoker_;

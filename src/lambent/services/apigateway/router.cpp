@@ -63,8 +63,8 @@ void insert(RouteNode& root, const PathPattern& pattern, std::string_view method
   node->ends_here.try_emplace(std::string(method), index);
 }
 
-std::optional<std::size_t> pick_method(const std::map<std::string, std::size_t, std::less<>>& entries,
-                                       std::string_view method) {
+std::optional<std::size_t> pick_method(
+    const std::map<std::string, std::size_t, std::less<>>& entries, std::string_view method) {
   if (auto it = entries.find(method); it != entries.end()) return it->second;
   if (auto it = entries.find(kAnyMethod); it != entries.end()) return it->second;
   return std::nullopt;

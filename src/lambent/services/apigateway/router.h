@@ -14,8 +14,8 @@
 // Request matching for HTTP API routes and REST API resources, with API Gateway's precedence.
 // At each path segment a literal beats a path variable, which beats a greedy `{name+}`
 // variable. At the matched path a concrete method beats ANY. An HTTP API's `$default` route
-// takes what nothing else matches. Empty segments are ignored, so `/pets/`, `//pets` and `/pets` match the
-// same route, as API Gateway matches them. Literals and methods compare case-sensitively.
+// takes what nothing else matches. Empty segments are ignored, so `/pets/`, `//pets` and `/pets`
+// match the same route, as API Gateway matches them. Literals and methods compare case-sensitively.
 // A compiled router is immutable and keeps the configuration it was built from alive.
 namespace lambent::services::apigateway {
 

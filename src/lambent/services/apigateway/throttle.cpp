@@ -23,8 +23,8 @@ bool Throttle::try_acquire(std::string_view api_id, std::string_view stage,
                            std::string_view route_key, const ThrottleSettings& settings) {
   auto now = clock_();
   double rate = std::max(0.0, settings.rate_limit.value_or(kAccountRateLimit));
-  double burst =
-      static_cast<double>(std::max<std::int64_t>(0, settings.burst_limit.value_or(kAccountBurstLimit)));
+  double burst = static_cast<double>(
+      std::max<std::int64_t>(0, settings.burst_limit.value_or(kAccountBurstLimit)));
 
   auto key = std::make_tuple(api_id, stage, route_key);
   auto it = buckets_.find(key);
@@ -35,9 +35,9 @@ bool Throttle::try_acquire(std::string_view api_id, std::string_view stage,
     fresh.tokens = burst;
     fresh.updated = now;
     it = buckets_
-             .emplace(std::make_tuple(std::string(api_id), std::string(stage),
-                                      std::string(route_key)),
-                      fresh)
+             .emplace(
+                 std::make_tuple(std::string(api_id), std::string(stage), std::string(route_key)),
+                 fresh)
              .first;
   } else if (it->second.rate != rate || it->second.burst != burst) {
     it->second = Bucket{rate, burst, burst, now};
@@ -45,7 +45,7 @@ bool Throttle::try_acquire(std::string_view api_id, std::string_view stage,
   Bucket& route = it->second;
   refill(route, now);
   refill(account_, now);
-  // A bucket holds fractional tokens between refills; a request needs a whole one.
+  // A bucket contains fractional tokens between refills, but a request needs a whole one.
   if (route.tokens < 1.0 || account_.tokens < 1.0) return false;
   route.tokens -= 1.0;
   account_.tokens -= 1.0;

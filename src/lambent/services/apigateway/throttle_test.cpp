@@ -25,7 +25,8 @@ TEST(Throttle, AllowsBurstThenRejects) {
   FakeClock clock;
   Throttle throttle(clock.reader());
   auto settings = limits(1, 3);
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(throttle.try_acquire("api", "$default", "GET /", settings));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(throttle.try_acquire("api", "$default", "GET /", settings));
   EXPECT_FALSE(throttle.try_acquire("api", "$default", "GET /", settings));
 }
 

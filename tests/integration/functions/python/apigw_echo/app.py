@@ -6,6 +6,7 @@ response body is the event as JSON, so a test can compare it field for field.
 
 import base64
 import json
+import os
 import time
 
 
@@ -16,7 +17,10 @@ def _query(event):
 def handler(event, context):
     kind = _query(event).get("return")
     if kind is None:
-        return {"statusCode": 200, "headers": {"content-type": "application/json"},
+        # The trace header shows which X-Ray trace the runtime gave this invocation.
+        return {"statusCode": 200,
+                "headers": {"content-type": "application/json",
+                            "x-lambda-trace": os.environ.get("_X_AMZN_TRACE_ID", "")},
                 "body": json.dumps(event)}
     if kind == "full":
         return {"statusCode": 201,

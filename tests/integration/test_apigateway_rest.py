@@ -202,6 +202,21 @@ def test_binary_media_types(server, echo, apigw):
     assert event["body"] == "gr\u00fc\u00df"
 
 
+def test_base64_response_decoded_only_for_binary_media_types(server, echo, apigw):
+    encoded = base64.b64encode(bytes(range(256)))
+    # Without binaryMediaTypes the client gets the base64 text as the body.
+    plain_api, _, _ = make_api(apigw, echo)
+    reply = call(server, plain_api, "/test/r?return=binary")
+    assert reply.status == 200
+    assert reply.body == encoded
+
+    binary_api, _, _ = make_api(apigw, echo, binary_media_types=["application/octet-stream"])
+    reply = call(server, binary_api, "/test/r?return=binary",
+                 headers=[("Accept", "application/octet-stream")])
+    assert reply.status == 200
+    assert reply.body == bytes(range(256))
+
+
 def test_response_full_shape(server, echo, apigw):
     api_id, _, _ = make_api(apigw, echo)
     reply = call(server, api_id, "/test/r?return=full1")

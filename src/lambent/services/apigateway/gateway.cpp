@@ -345,8 +345,10 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
 
   auto outcome = co_await call_function(integration.target, std::move(event), request_id,
                                         facts.trace_header, integration.timeout_ms);
-  auto response = build_response(Front::rest_api, PayloadFormat::v1, outcome.status,
-                                 std::move(outcome.payload), request_id);
+  // REST APIs decode an isBase64Encoded body only for the API's binaryMediaTypes.
+  RestBinarySupport binary{&api->binary_media_types, request.header("accept")};
+  auto response =
+      build_rest_response(outcome.status, std::move(outcome.payload), request_id, binary);
   // REST APIs repeat the event's extendedRequestId in this header.
   response.header("x-amz-apigw-id", facts.extended_request_id);
   co_return response;

@@ -43,6 +43,8 @@ json::object encode_throttle(const ThrottleSettings& throttle) {
 json::object encode_target(const LambdaTarget& target) {
   json::object out{{"function_name", target.function_name}};
   if (target.qualifier) out["qualifier"] = *target.qualifier;
+  // Written only when set, so documents from before stage variables stay as they were.
+  if (target.uses_stage_variables) out["uses_stage_variables"] = true;
   return out;
 }
 
@@ -340,6 +342,7 @@ LambdaTarget decode_target(const json::value* value, std::string where, std::str
   Fields fields(value, std::move(where), error);
   fields.text("function_name", out.function_name);
   fields.optional_text("qualifier", out.qualifier);
+  fields.boolean("uses_stage_variables", out.uses_stage_variables);
   return out;
 }
 

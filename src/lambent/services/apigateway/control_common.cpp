@@ -74,16 +74,32 @@ std::vector<std::string_view> route_segments(std::string_view path) {
 
 std::optional<LambdaTarget> parse_function_arn(std::string_view arn) {
   // The function ARN pattern of the Lambda API: partition, region, 12-digit account, name and
-  // an optional version or alias.
+  // an optional version or alias. The name and the qualifier may also hold
+  // ${stageVariables.NAME} references (letters, digits and underscores in NAME, as stage
+  // variable names allow); their values are checked when a stage resolves them.
   static const std::regex pattern(
-      R"(arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:([a-zA-Z0-9\-_]{1,64})(:(\$LATEST|[a-zA-Z0-9\-_]{1,128}))?)");
+      R"(arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:)"
+      R"(((?:[a-zA-Z0-9\-_]|\$\{stageVariables\.[a-zA-Z0-9_]+\})+))"
+      R"((:(\$LATEST|(?:[a-zA-Z0-9\-_]|\$\{stageVariables\.[a-zA-Z0-9_]+\})+))?)");
+  // std::regex recurses once per character; a bound keeps a long URI from exhausting the stack.
+  if (arn.size() > 1024) return std::nullopt;
   std::match_results<std::string_view::const_iterator> match;
   if (!std::regex_match(arn.begin(), arn.end(), match, pattern)) {
     return std::nullopt;
   }
+  auto has_reference = [](const std::string& text) {
+    return text.find("${stageVariables.") != std::string::npos;
+  };
   LambdaTarget target;
   target.function_name = match[2].str();
   if (match[4].matched) target.qualifier = match[4].str();
+  bool name_reference = has_reference(target.function_name);
+  bool qualifier_reference = target.qualifier && has_reference(*target.qualifier);
+  if (!name_reference && target.function_name.size() > 64) return std::nullopt;
+  if (target.qualifier && !qualifier_reference && target.qualifier->size() > 128) {
+    return std::nullopt;
+  }
+  target.uses_stage_variables = name_reference || qualifier_reference;
   return target;
 }
 

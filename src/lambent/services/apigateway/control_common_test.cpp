@@ -115,6 +115,56 @@ TEST(LambdaUri, RejectsOtherUris) {
   EXPECT_FALSE(bad_account.ok());
 }
 
+TEST(LambdaUri, AcceptsStageVariablesInNameAndQualifier) {
+  auto name = parse_lambda_uri(
+      "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+      "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}/invocations",
+      UriForm::invocation_only);
+  ASSERT_TRUE(name.ok()) << name.error().message;
+  EXPECT_EQ(name->function_name, "${stageVariables.fn}");
+  EXPECT_FALSE(name->qualifier.has_value());
+  EXPECT_TRUE(name->uses_stage_variables);
+
+  auto alias = parse_lambda_uri(
+      "arn:aws:lambda:us-east-1:000000000000:function:orders:${stageVariables.alias}",
+      UriForm::function_arn_or_invocation);
+  ASSERT_TRUE(alias.ok()) << alias.error().message;
+  EXPECT_EQ(alias->function_name, "orders");
+  EXPECT_EQ(alias->qualifier, "${stageVariables.alias}");
+  EXPECT_TRUE(alias->uses_stage_variables);
+
+  auto both = parse_lambda_uri(
+      "arn:aws:lambda:us-east-1:000000000000:function:app-${stageVariables.env_1}:"
+      "${stageVariables.Version}",
+      UriForm::function_arn_or_invocation);
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  EXPECT_EQ(both->function_name, "app-${stageVariables.env_1}");
+  EXPECT_EQ(both->qualifier, "${stageVariables.Version}");
+
+  auto plain = parse_lambda_uri("arn:aws:lambda:us-east-1:000000000000:function:orders:live",
+                                UriForm::function_arn_or_invocation);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->uses_stage_variables);
+}
+
+TEST(LambdaUri, RejectsMalformedStageVariableReferences) {
+  for (const char* arn : {
+           "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.}",
+           "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.a-b}",
+           "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn",
+           "arn:aws:lambda:us-east-1:000000000000:function:${stagevariables.fn}",
+           "arn:aws:lambda:us-east-1:000000000000:function:${fn}",
+           "arn:aws:lambda:us-east-1:000000000000:function:$stageVariables.fn",
+           "arn:aws:lambda:us-east-1:${stageVariables.account}:function:f",
+       }) {
+    EXPECT_FALSE(parse_lambda_uri(arn, UriForm::function_arn_or_invocation).ok()) << arn;
+  }
+  std::string long_name(65, 'a');
+  EXPECT_FALSE(parse_lambda_uri("arn:aws:lambda:us-east-1:000000000000:function:" + long_name,
+                                UriForm::function_arn_or_invocation)
+                   .ok());
+}
+
 TEST(ControlPaths, OwnsControlButNotUserTraffic) {
   EXPECT_TRUE(ControlService::owns("/v2/apis"));
   EXPECT_TRUE(ControlService::owns("/v2/apis/abc/routes"));

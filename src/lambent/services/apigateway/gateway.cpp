@@ -4,6 +4,7 @@
 #include "lambent/base/log.h"
 #include "lambent/services/apigateway/cors.h"
 #include "lambent/services/apigateway/responses.h"
+#include "lambent/services/apigateway/stage_variables.h"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -268,7 +269,14 @@ Task<http::Response> Gateway::handle_http_api(http::Request& request, ApiAddress
     co_return finish(http_api_error(413, "Request Entity Too Large", request_id));
   }
 
-  auto outcome = co_await call_function(integration->target, std::move(event), request_id,
+  auto target = resolve_stage_variables(integration->target, stage->stage_variables);
+  if (!target) {
+    LOG_DEBUG("apigateway", "stage_variables_unresolved", "request_id={} stage={} error=\"{}\"",
+              request_id, stage->name, target.error().message);
+    co_return finish(
+        build_response(Front::http_api, format, CallStatus::failure, {}, request_id));
+  }
+  auto outcome = co_await call_function(std::move(*target), std::move(event), request_id,
                                         facts.trace_header, integration->timeout_ms);
   co_return finish(build_response(Front::http_api, format, outcome.status,
                                   std::move(outcome.payload), request_id));
@@ -343,8 +351,16 @@ Task<http::Response> Gateway::handle_rest_api(http::Request& request, ApiAddress
     co_return too_long;
   }
 
-  auto outcome = co_await call_function(integration.target, std::move(event), request_id,
-                                        facts.trace_header, integration.timeout_ms);
+  auto target = resolve_stage_variables(integration.target, stage.variables);
+  if (!target) {
+    LOG_DEBUG("apigateway", "stage_variables_unresolved", "request_id={} stage={} error=\"{}\"",
+              request_id, stage.name, target.error().message);
+  }
+  Outcome outcome{CallStatus::failure, {}};
+  if (target) {
+    outcome = co_await call_function(std::move(*target), std::move(event), request_id,
+                                     facts.trace_header, integration.timeout_ms);
+  }
   // REST APIs decode an isBase64Encoded body only for the API's binaryMediaTypes.
   RestBinarySupport binary{&api->binary_media_types, request.header("accept")};
   auto response =

@@ -299,6 +299,51 @@ TEST(ApiCodec, RoundTripKeepsAbsentOptionals) {
   EXPECT_EQ(decoded->protocol_type, "HTTP");
 }
 
+TEST(ApiCodec, RoundTripKeepsStageVariableTargets) {
+  HttpApi api;
+  api.id = "abcdefghij";
+  HttpIntegration integration;
+  integration.id = "int0002";
+  integration.integration_uri =
+      "arn:aws:lambda:us-east-1:000000000000:function:${stageVariables.fn}:${stageVariables.v}";
+  integration.target = LambdaTarget{"${stageVariables.fn}", "${stageVariables.v}", true};
+  api.live.integrations[integration.id] = integration;
+  auto decoded = decode_http_api(encode_http_api(api));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const LambdaTarget& target = decoded->live.integrations.at("int0002").target;
+  EXPECT_EQ(target.function_name, "${stageVariables.fn}");
+  EXPECT_EQ(target.qualifier, "${stageVariables.v}");
+  EXPECT_TRUE(target.uses_stage_variables);
+
+  RestApi rest = sample_rest_api();
+  for (auto& [id, resource] : rest.resources) {
+    for (auto& [verb, method] : resource.methods) {
+      if (method.integration) {
+        method.integration->target = LambdaTarget{"${stageVariables.fn}", std::nullopt, true};
+      }
+    }
+  }
+  auto decoded_rest = decode_rest_api(encode_rest_api(rest));
+  ASSERT_TRUE(decoded_rest.ok()) << decoded_rest.error().message;
+  EXPECT_EQ(encode_rest_api(*decoded_rest), encode_rest_api(rest));
+}
+
+TEST(ApiCodec, ReadsTargetsWrittenBeforeStageVariables) {
+  // A document as the codec wrote it before targets had uses_stage_variables.
+  HttpApi api;
+  api.id = "abcdefghij";
+  HttpIntegration integration;
+  integration.id = "int0003";
+  integration.target = LambdaTarget{"orders", "live"};
+  api.live.integrations[integration.id] = integration;
+  std::string document = encode_http_api(api);
+  EXPECT_EQ(document.find("uses_stage_variables"), std::string::npos);
+  auto decoded = decode_http_api(document);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_FALSE(decoded->live.integrations.at("int0003").target.uses_stage_variables);
+  EXPECT_EQ(decoded->live.integrations.at("int0003").target.function_name, "orders");
+}
+
 TEST(ApiCodec, RejectsInvalidJson) {
   auto decoded = decode_http_api("{not json");
   ASSERT_FALSE(decoded.ok());

@@ -469,3 +469,89 @@ def test_client_trace_header_kept(server, echo, v2):
     reply = get(server, api_id, "/t", headers=[("X-Amzn-Trace-Id", sent)])
     assert echoed(reply)["headers"]["x-amzn-trace-id"] == sent
     assert reply.header("x-lambda-trace") == sent
+
+
+@pytest.fixture(scope="module")
+def whoami(server):
+    """Two functions that report their own name; the first has aliases blue (version 1) and
+    green (version 2)."""
+    lam = server.client()
+    first = create_function_from(lam, "python/apigw_whoami")
+    second = create_function_from(lam, "python/apigw_whoami")
+    lam.publish_version(FunctionName=first)
+    lam.update_function_configuration(FunctionName=first, Description="second version")
+    lam.publish_version(FunctionName=first)
+    lam.create_alias(FunctionName=first, Name="blue", FunctionVersion="1")
+    lam.create_alias(FunctionName=first, Name="green", FunctionVersion="2")
+    prefix = function_arn(lam, first).rsplit(":", 1)[0] + ":"
+    return prefix, first, second
+
+
+def who(server, api_id, target):
+    reply = get(server, api_id, target)
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+def test_stage_variables_select_function(server, whoami, v2):
+    prefix, first, second = whoami
+    # The AWS CLI form of the integration, as a user would type it.
+    api_id = v2.create_api(Name=unique_name("stagevars"), ProtocolType="HTTP")["ApiId"]
+    created = server.aws("apigatewayv2", "create-integration", "--api-id", api_id,
+                         "--integration-type", "AWS_PROXY", "--payload-format-version", "2.0",
+                         "--integration-uri", prefix + "${stageVariables.fn}")
+    integration = json.loads(created.stdout)
+    assert integration["IntegrationUri"] == prefix + "${stageVariables.fn}"
+    fetched = v2.get_integration(ApiId=api_id, IntegrationId=integration["IntegrationId"])
+    assert fetched["IntegrationUri"] == prefix + "${stageVariables.fn}"
+    v2.create_route(ApiId=api_id, RouteKey="GET /who",
+                    Target="integrations/" + integration["IntegrationId"])
+    v2.create_stage(ApiId=api_id, StageName="one", AutoDeploy=True,
+                    StageVariables={"fn": first})
+    v2.create_stage(ApiId=api_id, StageName="two", AutoDeploy=True,
+                    StageVariables={"fn": second})
+    v2.create_stage(ApiId=api_id, StageName="unset", AutoDeploy=True,
+                    StageVariables={"other": first})
+    v2.create_stage(ApiId=api_id, StageName="gone", AutoDeploy=True,
+                    StageVariables={"fn": unique_name("gone")})
+
+    assert who(server, api_id, "/one/who")["name"] == first
+    assert who(server, api_id, "/two/who")["name"] == second
+    # A missing variable, or one naming no function, is an integration API Gateway cannot call.
+    for stage in ("unset", "gone"):
+        reply = get(server, api_id, f"/{stage}/who")
+        assert reply.status == 500, stage
+        assert reply.json() == {"message": "Internal Server Error"}
+
+    # Changing a stage's variables changes the function it calls.
+    v2.update_stage(ApiId=api_id, StageName="unset", StageVariables={"fn": second})
+    assert who(server, api_id, "/unset/who")["name"] == second
+
+
+def test_stage_variables_select_alias(server, whoami, v2):
+    prefix, first, _ = whoami
+    api_id = make_api(v2, ["GET /who"], prefix + first + ":${stageVariables.alias}",
+                      stage="blue", stage_args={"StageVariables": {"alias": "blue"}})
+    v2.create_stage(ApiId=api_id, StageName="green", AutoDeploy=True,
+                    StageVariables={"alias": "green"})
+    v2.create_stage(ApiId=api_id, StageName="bad", AutoDeploy=True,
+                    StageVariables={"alias": "no.such:alias"})
+
+    blue = who(server, api_id, "/blue/who")
+    assert blue["version"] == "1"
+    assert blue["invokedArn"] == prefix + first + ":blue"
+    green = who(server, api_id, "/green/who")
+    assert green["version"] == "2"
+    assert green["invokedArn"] == prefix + first + ":green"
+    reply = get(server, api_id, "/bad/who")
+    assert reply.status == 500
+    assert reply.json() == {"message": "Internal Server Error"}
+
+
+def test_stage_variable_uri_rejects_malformed_reference(server, whoami, v2):
+    prefix, _, _ = whoami
+    api_id = v2.create_api(Name=unique_name("stagevars"), ProtocolType="HTTP")["ApiId"]
+    with pytest.raises(v2.exceptions.BadRequestException):
+        v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                              PayloadFormatVersion="2.0",
+                              IntegrationUri=prefix + "${stageVariables.a-b}")

@@ -311,3 +311,97 @@ def test_missing_or_throttled_function_500(server, apigw):
         assert reply.status == 500, target
         assert reply.json() == {"message": "Internal server error"}
         assert reply.header("x-amzn-errortype") == "InternalServerErrorException"
+
+
+@pytest.fixture(scope="module")
+def whoami(server):
+    """Two functions that report their own name; the first has aliases blue (version 1) and
+    green (version 2)."""
+    lam = server.client()
+    first = create_function_from(lam, "python/apigw_whoami")
+    second = create_function_from(lam, "python/apigw_whoami")
+    lam.publish_version(FunctionName=first)
+    lam.update_function_configuration(FunctionName=first, Description="second version")
+    lam.publish_version(FunctionName=first)
+    lam.create_alias(FunctionName=first, Name="blue", FunctionVersion="1")
+    lam.create_alias(FunctionName=first, Name="green", FunctionVersion="2")
+    prefix = function_arn(lam, first).rsplit(":", 1)[0] + ":"
+    return prefix, first, second
+
+
+def make_stage_variable_api(server, apigw, target_arn, stages):
+    """Creates GET /who calling `target_arn` through the AWS CLI, and one stage per entry of
+    `stages` (name -> variables) on one deployment."""
+    api_id = apigw.create_rest_api(name=unique_name("stagevars"))["id"]
+    resources = apigw.get_resources(restApiId=api_id)["items"]
+    root_id = next(item["id"] for item in resources if item["path"] == "/")
+    resource = apigw.create_resource(restApiId=api_id, parentId=root_id, pathPart="who")
+    apigw.put_method(restApiId=api_id, resourceId=resource["id"], httpMethod="GET",
+                     authorizationType="NONE")
+    server.aws("apigateway", "put-integration", "--rest-api-id", api_id,
+               "--resource-id", resource["id"], "--http-method", "GET", "--type", "AWS_PROXY",
+               "--integration-http-method", "POST", "--uri", integration_uri(target_arn))
+    stored = apigw.get_integration(restApiId=api_id, resourceId=resource["id"],
+                                   httpMethod="GET")
+    assert stored["uri"] == integration_uri(target_arn)
+    deployment = apigw.create_deployment(restApiId=api_id)["id"]
+    for name, variables in stages.items():
+        apigw.create_stage(restApiId=api_id, stageName=name, deploymentId=deployment,
+                           variables=variables)
+    return api_id
+
+
+def who(server, api_id, target):
+    reply = call(server, api_id, target)
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+def assert_cannot_call(reply):
+    assert reply.status == 500
+    assert reply.json() == {"message": "Internal server error"}
+    assert reply.header("x-amzn-errortype") == "InternalServerErrorException"
+
+
+def test_stage_variables_select_function(server, whoami, apigw):
+    prefix, first, second = whoami
+    api_id = make_stage_variable_api(server, apigw, prefix + "${stageVariables.fn}", {
+        "one": {"fn": first}, "two": {"fn": second}, "unset": {"other": first},
+        "gone": {"fn": unique_name("gone")}, "invalid": {"fn": "not,a,name"}})
+
+    assert who(server, api_id, "/one/who")["name"] == first
+    assert who(server, api_id, "/two/who")["name"] == second
+    # A missing variable, or one naming no valid or existing function, is an integration API
+    # Gateway cannot call.
+    for stage in ("unset", "gone", "invalid"):
+        assert_cannot_call(call(server, api_id, f"/{stage}/who"))
+
+    apigw.update_stage(restApiId=api_id, stageName="unset", patchOperations=[
+        {"op": "replace", "path": "/variables/fn", "value": second}])
+    assert who(server, api_id, "/unset/who")["name"] == second
+
+
+def test_stage_variables_select_alias(server, whoami, apigw):
+    prefix, first, _ = whoami
+    api_id = make_stage_variable_api(server, apigw, prefix + first + ":${stageVariables.alias}", {
+        "blue": {"alias": "blue"}, "green": {"alias": "green"}, "missing": {"alias": "red"}})
+
+    blue = who(server, api_id, "/blue/who")
+    assert blue["version"] == "1"
+    assert blue["invokedArn"] == prefix + first + ":blue"
+    green = who(server, api_id, "/green/who")
+    assert green["version"] == "2"
+    assert green["invokedArn"] == prefix + first + ":green"
+    assert_cannot_call(call(server, api_id, "/missing/who"))
+
+
+def test_stage_variable_uri_rejects_malformed_reference(server, whoami, apigw):
+    prefix, _, _ = whoami
+    api_id = apigw.create_rest_api(name=unique_name("stagevars"))["id"]
+    root_id = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigw.put_method(restApiId=api_id, resourceId=root_id, httpMethod="GET",
+                     authorizationType="NONE")
+    with pytest.raises(apigw.exceptions.BadRequestException):
+        apigw.put_integration(restApiId=api_id, resourceId=root_id, httpMethod="GET",
+                              type="AWS_PROXY", integrationHttpMethod="POST",
+                              uri=integration_uri(prefix + "${stageVariables.}"))

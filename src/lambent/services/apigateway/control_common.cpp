@@ -74,7 +74,7 @@ std::vector<std::string_view> route_segments(std::string_view path) {
 
 std::optional<LambdaTarget> parse_function_arn(std::string_view arn) {
   // The function ARN pattern of the Lambda API: partition, region, 12-digit account, name and
-  // an optional version or alias. The name and the qualifier may also hold
+  // an optional version or alias. The name and the qualifier may also contain
   // ${stageVariables.NAME} references (letters, digits and underscores in NAME, as stage
   // variable names allow); their values are checked when a stage resolves them.
   static const std::regex pattern(

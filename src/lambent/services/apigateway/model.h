@@ -28,12 +28,12 @@ struct ThrottleSettings {
 
 // The function a Lambda proxy integration calls, parsed from its URI (a function ARN, or an
 // arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations URI).
-// function_name and qualifier may hold ${stageVariables.NAME} references, which each stage
+// function_name and qualifier may contain ${stageVariables.NAME} references, which each stage
 // resolves with its own variables when a request arrives (see stage_variables.h).
 struct LambdaTarget {
   std::string function_name;
   std::optional<std::string> qualifier;  // version or alias from a qualified ARN
-  bool uses_stage_variables = false;     // function_name or qualifier holds a reference
+  bool uses_stage_variables = false;     // function_name or qualifier contains a reference
 };
 
 // ---- HTTP APIs (apigatewayv2) ----

@@ -38,8 +38,8 @@ Result<std::string> substitute(std::string_view text,
     std::size_t name_start = start + kReferenceStart.size();
     std::size_t end = text.find('}', name_start);
     if (end == std::string_view::npos) {
-      // The control plane accepts only complete references; keep the text as it is, and the
-      // name check below rejects it.
+      // The control plane accepts only complete references. Copy the rest unchanged so that
+      // the name check below rejects it.
       out.append(text.substr(start));
       break;
     }
@@ -70,7 +70,7 @@ Result<LambdaTarget> resolve_stage_variables(const LambdaTarget& target,
     combined += *qualifier;
   }
 
-  // The resolved text stands where FUNCTION_NAME[:QUALIFIER] stands in a function ARN.
+  // The resolved text takes the place of FUNCTION_NAME[:QUALIFIER] in a function ARN.
   LambdaTarget resolved;
   std::size_t colon = combined.find(':');
   std::string_view function_name = std::string_view(combined).substr(0, colon);

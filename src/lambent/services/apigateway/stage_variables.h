@@ -13,9 +13,9 @@ namespace lambent::services::apigateway {
 
 // Replaces every ${stageVariables.NAME} in target's function name and qualifier with the
 // stage's value of NAME. A target without references comes back unchanged. Fails with
-// Errc::not_found when a referenced variable is not set on the stage, and with
+// Errc::not_found when a referenced variable is not set on the stage. Fails with
 // Errc::invalid_parameter when the result is not a function name with an optional version or
-// alias (a value of "orders:live" in the name position names function orders, alias live).
+// alias. A value of "orders:live" in the name position resolves to function orders, alias live.
 Result<LambdaTarget> resolve_stage_variables(const LambdaTarget& target,
                                              const std::map<std::string, std::string>& variables);
 

@@ -1,4 +1,4 @@
-"""Answers with the name, version and invoked ARN of the function that ran.
+"""Returns the name, version and invoked ARN of the function that ran.
 
 The stage variable tests call this through one integration from several stages, and the
 response shows which function, version or alias each stage resolved to.

@@ -522,6 +522,12 @@ def test_stage_variables_select_function(server, whoami, v2):
         reply = get(server, api_id, f"/{stage}/who")
         assert reply.status == 500, stage
         assert reply.json() == {"message": "Internal Server Error"}
+        if stage == "unset":
+            unresolved = [line for line in server.log().splitlines()
+                          if "stage_variables_unresolved" in line
+                          and f"request_id={reply.header('apigw-requestid')}" in line]
+            assert len(unresolved) == 1, server.log()[-2000:]
+            assert "fn" in unresolved[0]
 
     # Changing a stage's variables changes the function it calls.
     v2.update_stage(ApiId=api_id, StageName="unset", StageVariables={"fn": second})

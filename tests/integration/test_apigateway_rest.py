@@ -375,6 +375,11 @@ def test_stage_variables_select_function(server, whoami, apigw):
     # Gateway cannot call.
     for stage in ("unset", "gone", "invalid"):
         assert_cannot_call(call(server, api_id, f"/{stage}/who"))
+    reply = call(server, api_id, "/unset/who")
+    unresolved = [line for line in server.log().splitlines()
+                  if "stage_variables_unresolved" in line
+                  and f"request_id={reply.header('x-amzn-requestid')}" in line]
+    assert len(unresolved) == 1, server.log()[-2000:]
 
     apigw.update_stage(restApiId=api_id, stageName="unset", patchOperations=[
         {"op": "replace", "path": "/variables/fn", "value": second}])

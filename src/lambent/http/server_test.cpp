@@ -200,7 +200,7 @@ class Client {
   }
 
   // Reads one response head only: the response to HEAD, or a 204 or 304, which have no content
-  // whatever their Content-Length says.
+  // whatever their Content-Length header gives.
   std::optional<ParsedResponse> read_response_headers() { return read_response(false); }
 
   // True when the server closed the connection (orderly EOF or reset) with nothing more sent.
@@ -450,7 +450,7 @@ TEST_F(ServerTest, MalformedRequestGets400AndClose) {
   EXPECT_EQ(response->status, 200);
 }
 
-TEST_F(ServerTest, Http11RequestWithoutOrWithTwoHostHeadersGets400) {
+TEST_F(ServerTest, HostHeaderCountMustBeOne) {
   for (const char* request : {"GET / HTTP/1.1\r\n\r\n",
                               "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
     Client client(port_);

@@ -50,12 +50,7 @@ std::string ControlService::now_iso() const { return iso8601(options_.now()); }
 Task<http::Response> ControlService::handle(http::Request& request, std::string request_id) {
   std::string_view path = request.path();
   if (is_unsupported_collection(path)) {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports; "
-                          "docs/compat/apigateway.md lists the supported operations.",
-                          request.method, path)},
-        request_id);
+    co_return unsupported_operation(request.method, path, request_id);
   }
   if (path.starts_with("/v2/tags/") || path.starts_with("/tags/")) {
     co_return co_await handle_tags(request, request_id);

@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-// The API Gateway control plane: the apigatewayv2 operations for HTTP APIs under /v2/apis
-// (control_v2.cpp), the apigateway operations for REST APIs under /restapis (control_v1.cpp)
-// and the tag operations of both under /v2/tags and /tags (control_tags.cpp), REST-JSON as the
-// botocore models describe them. Each change builds a new API value and commits it through the
+// The API Gateway control plane, REST-JSON as the botocore models describe it. The apigatewayv2
+// operations for HTTP APIs under /v2/apis are in control_v2.cpp, the apigateway operations for
+// REST APIs under /restapis in control_v1.cpp, and the tag operations of both under /v2/tags and
+// /tags in control_tags.cpp. Each change builds a new API value and commits it through the
 // Registry; changes run one at a time. Runs on the control-plane executor. Errors are API Gateway's
 // {"message": ...} bodies with x-amzn-ErrorType; a failed store write is a 500 and leaves the API
 // unchanged.
@@ -39,7 +39,7 @@ class ControlService {
   // True for the control paths /v2/apis..., /v2/tags/..., /tags/... and /restapis..., except
   // REST API user traffic in the /restapis/{id}/{stage}/_user_request_/ form, which the data
   // plane serves. Also true for the API Gateway collections Lambent does not implement
-  // (/apikeys, /usageplans, /domainnames, ...), which answer 501.
+  // (/apikeys, /usageplans, /domainnames, ...), which return 501.
   static bool owns(std::string_view path);
 
   Task<http::Response> handle(http::Request& request, std::string request_id);

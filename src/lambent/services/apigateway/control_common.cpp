@@ -538,4 +538,35 @@ Result<LambdaTarget> parse_lambda_uri(std::string_view uri, UriForm form) {
       uri));
 }
 
+Status check_stage_variables(const std::map<std::string, std::string>& variables) {
+  static const std::regex kName("[A-Za-z0-9_]{1,64}");
+  static const std::regex kValue(R"([A-Za-z0-9\-._~:/?#&=,]*)");
+  for (const auto& [name, value] : variables) {
+    if (!std::regex_match(name, kName)) {
+      return bad_request(fmt::format(
+          "Invalid stage variable name specified: {}. Names use letters, digits and '_', up to "
+          "64 characters",
+          name));
+    }
+    if (value.size() > 2048 || !std::regex_match(value, kValue)) {
+      return bad_request(fmt::format(
+          "Invalid value for stage variable {}. Values use letters, digits and -._~:/?#&=, and "
+          "are at most 2048 characters",
+          name));
+    }
+  }
+  return ok_status();
+}
+
+
+http::Response unsupported_operation(std::string_view method, std::string_view path,
+                                     std::string_view request_id) {
+  return gateway_error(
+      Error{Errc::not_implemented,
+            fmt::format("{} {} is not an API Gateway operation Lambent supports; "
+                        "docs/compat/apigateway.md lists the supported operations.",
+                        method, path)},
+      request_id);
+}
+
 }  // namespace lambent::services::apigateway

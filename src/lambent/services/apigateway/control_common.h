@@ -32,6 +32,14 @@ http::Response store_failed(const Error& error, std::string_view api_id,
                             std::string_view request_id);
 
 Error bad_request(std::string message);
+
+// The 501 NotImplemented answer for an operation Lambent does not serve.
+http::Response unsupported_operation(std::string_view method, std::string_view path,
+                                     std::string_view request_id);
+
+// Checks stage variables as both APIs accept them: names of letters, digits and '_' up to 64
+// characters, values of URL-safe characters up to 2048.
+Status check_stage_variables(const std::map<std::string, std::string>& variables);
 Error not_found(std::string message);
 Error conflict(std::string message);
 

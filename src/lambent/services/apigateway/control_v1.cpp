@@ -456,12 +456,7 @@ Task<http::Response> ControlService::handle_v1(const http::Request& request,
     }
     if (collection == "stages") co_return co_await v1_stages(api_id, request, request_id, segments);
   }
-  co_return gateway_error(
-      Error{Errc::not_implemented,
-            fmt::format("{} {} is not an API Gateway operation Lambent supports; "
-                        "docs/compat/apigateway.md lists the supported operations.",
-                        method, request.path())},
-      request_id);
+  co_return unsupported_operation(method, request.path(), request_id);
 }
 
 Task<http::Response> ControlService::create_rest_api(const http::Request& request,

@@ -70,26 +70,6 @@ Status check_stage_name(const std::string& name) {
   return ok_status();
 }
 
-Status check_variables(const std::map<std::string, std::string>& variables) {
-  static const std::regex kName("[A-Za-z0-9_]{1,64}");
-  static const std::regex kValue(R"([A-Za-z0-9\-._~:/?#&=,]*)");
-  for (const auto& [name, value] : variables) {
-    if (!std::regex_match(name, kName)) {
-      return bad_request(fmt::format(
-          "Invalid stage variable name specified: {}. Names use letters, digits and '_', up to "
-          "64 characters",
-          name));
-    }
-    if (value.size() > 2048 || !std::regex_match(value, kValue)) {
-      return bad_request(fmt::format(
-          "Invalid value for stage variable {}. Values use letters, digits and -._~:/?#&=, and "
-          "are at most 2048 characters",
-          name));
-    }
-  }
-  return ok_status();
-}
-
 // Returns an error unless every method of the API has an integration, as a deployment
 // requires.
 Status check_deployable(const RestApi& api) {
@@ -130,7 +110,7 @@ Status apply_stage_patch(const PatchOperation& operation, const RestApi& api, Re
       stage.variables.erase(name);
     } else if (operation.op == "replace" || operation.op == "add") {
       std::map<std::string, std::string> one{{name, operation.value}};
-      if (auto checked = check_variables(one); !checked) return checked;
+      if (auto checked = check_stage_variables(one); !checked) return checked;
       stage.variables[name] = operation.value;
     } else {
       return bad_request(fmt::format("Invalid patch operation {} for path {}", operation.op, path));
@@ -242,7 +222,7 @@ Task<http::Response> ControlService::v1_deployments(const std::string& api_id,
     }
   }
   if (variables) {
-    if (auto checked = check_variables(*variables); !checked) {
+    if (auto checked = check_stage_variables(*variables); !checked) {
       co_return gateway_error(checked.error(), request_id);
     }
   }
@@ -334,7 +314,7 @@ Task<http::Response> ControlService::v1_stages(const std::string& api_id,
       co_return gateway_error(conflict("Stage already exists"), request_id);
     }
     if (variables) {
-      if (auto checked = check_variables(*variables); !checked) {
+      if (auto checked = check_stage_variables(*variables); !checked) {
         co_return gateway_error(checked.error(), request_id);
       }
       stage.variables = *variables;

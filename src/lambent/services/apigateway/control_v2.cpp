@@ -397,12 +397,7 @@ Task<http::Response> ControlService::handle_v2(const http::Request& request,
       }
     }
   }
-  co_return gateway_error(
-      Error{Errc::not_implemented,
-            fmt::format("{} {} is not an API Gateway operation Lambent supports; "
-                        "docs/compat/apigateway.md lists the supported operations.",
-                        method, request.path())},
-      request_id);
+  co_return unsupported_operation(method, request.path(), request_id);
 }
 
 Task<http::Response> ControlService::create_api(const http::Request& request,

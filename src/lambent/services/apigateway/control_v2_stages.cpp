@@ -46,26 +46,6 @@ Status apply_route_settings(const json::object& object, ThrottleSettings& thrott
   return ok_status();
 }
 
-Status check_stage_variables(const std::map<std::string, std::string>& variables) {
-  static const std::regex kName("[A-Za-z0-9_]{1,64}");
-  static const std::regex kValue(R"([A-Za-z0-9\-._~:/?#&=,]*)");
-  for (const auto& [name, value] : variables) {
-    if (!std::regex_match(name, kName)) {
-      return bad_request(fmt::format(
-          "Invalid stage variable name specified: {}. Names use letters, digits and '_', up to "
-          "64 characters",
-          name));
-    }
-    if (value.size() > 2048 || !std::regex_match(value, kValue)) {
-      return bad_request(fmt::format(
-          "Invalid value for stage variable {}. Values use letters, digits and -._~:/?#&=, and "
-          "are at most 2048 characters",
-          name));
-    }
-  }
-  return ok_status();
-}
-
 // Applies the fields of a CreateStage or UpdateStage body to `stage`.
 Status apply_stage_fields(const BodyFields& fields, const HttpApi& api, HttpStage& stage) {
   std::optional<std::string> deployment_id;

@@ -14,10 +14,10 @@
 // Pure functions; safe on any thread.
 namespace lambent::services::apigateway {
 
-// Which front door received the request; the formats differ slightly between them.
+// The front door that received the request. The event formats differ slightly between them.
 enum class Front { rest_api, http_api, function_url };
 
-// What the gateway knows about a request besides the request itself. Views point into data
+// The facts an event needs about a request besides the request itself. Views point into data
 // the caller keeps alive for the call.
 struct EventContext {
   Front front = Front::http_api;

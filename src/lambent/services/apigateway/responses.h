@@ -14,12 +14,12 @@ namespace lambent::services::apigateway {
 
 enum class PayloadFormat { v1, v2 };
 
-// How the integration call ended.
+// The outcome of an integration call.
 enum class CallStatus {
   returned,        // the function returned `payload`
   function_error,  // the function raised, exited or timed out (Lambda reported a function error)
   timeout,         // the integration timeout passed before the function returned
-  throttled,       // Lambda answered 429
+  throttled,       // Lambda returned 429
   not_found,       // the integration's function or qualifier does not exist
   failure,         // any other platform failure
 };

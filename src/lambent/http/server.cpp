@@ -125,6 +125,15 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
         if (ec == bhttp::error::body_limit) {
           response = handler->body_too_large(request, decision.body_limit);
           close_after = true;
+        } else if (ec == bhttp::error::bad_chunk || ec == bhttp::error::bad_chunk_extension ||
+                   ec == bhttp::error::bad_transfer_encoding) {
+          // A body the parser rejects gets 400 before the close, as a malformed head does.
+          Response bad;
+          bad.status = 400;
+          bad.header("Content-Type", "text/plain");
+          bad.body = "malformed HTTP request: " + ec.message() + "\n";
+          response = std::move(bad);
+          close_after = true;
         } else if (ec) {
           co_return;
         }

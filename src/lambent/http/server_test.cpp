@@ -463,6 +463,17 @@ TEST_F(ServerTest, HostHeaderCountMustBeOne) {
   EXPECT_EQ(handler_->handle_calls.load(), 0);
 }
 
+TEST_F(ServerTest, MalformedChunkedBodyGets400AndClose) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "zz\r\nhello\r\n0\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_TRUE(client.closed_by_peer());
+  EXPECT_EQ(handler_->handle_calls.load(), 0);
+}
+
 TEST_F(ServerTest, HeadResponseHasLengthButNoContent) {
   Client client(port_);
   // A GET right behind the HEAD on the same connection shows whether stray content was sent.

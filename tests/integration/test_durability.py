@@ -380,10 +380,12 @@ def test_sigterm_stops_cleanly(fresh_server):
     runtimes = runtime_processes(srv, processes)
     assert len(runtimes) >= 3, f"expected 3 environments, found {runtimes}"
 
+    # The server waits up to 10 s for the invocation in progress, which runs longer, and then
+    # stops anyway.
     started = time.monotonic()
     srv.process.send_signal(signal.SIGTERM)
     try:
-        status = srv.process.wait(timeout=10)
+        status = srv.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         status = None
     stop_seconds = time.monotonic() - started
@@ -391,10 +393,11 @@ def test_sigterm_stops_cleanly(fresh_server):
     kill_leftovers(left)
 
     assert status == 0, f"exit status {status} after {stop_seconds:.1f} s"
-    assert stop_seconds < 10
+    assert stop_seconds < 20
     assert left == [], f"processes still running after a graceful stop: {left}"
     caller.join(timeout=10)
     assert not caller.is_alive(), "the in-flight invoke did not end when the server stopped"
+    assert "drain_timed_out" in srv.log()
     assert "stopped" in srv.log()
 
 

@@ -46,8 +46,36 @@ bool encode_response(Response& response, unsigned version, bool keep_alive,
   return true;
 }
 
+}  // namespace
+
+// Requests inside Handler::handle, counted so that drain() can wait for them. Shared with every
+// connection, because a cancelled connection may finish after the server is destroyed.
+struct Server::Activity {
+  explicit Activity(asio::any_io_executor executor) : idle(std::move(executor)) {}
+  std::size_t requests = 0;
+  bool draining = false;
+  Event idle;  // set when draining and no request is left
+};
+
+namespace {
+
+// Counts one request for the time the handler runs, also when the handler is cancelled.
+class ActiveRequest {
+ public:
+  explicit ActiveRequest(Server::Activity& activity) : activity_(activity) { ++activity_.requests; }
+  ~ActiveRequest() {
+    if (--activity_.requests == 0 && activity_.draining) activity_.idle.set();
+  }
+  ActiveRequest(const ActiveRequest&) = delete;
+  ActiveRequest& operator=(const ActiveRequest&) = delete;
+
+ private:
+  Server::Activity& activity_;
+};
+
 Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
-                          std::chrono::seconds idle_timeout, std::string remote) {
+                          std::chrono::seconds idle_timeout, std::string remote,
+                          std::shared_ptr<Server::Activity> activity) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer(kReadBufferBytes);
   for (;;) {
@@ -142,11 +170,14 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
         request.body = std::move(parser.get().body());
         // Handlers may wait for a long time (Runtime API long polls), so the idle timer is off.
         stream.expires_never();
+        ActiveRequest counted(*activity);
         response = co_await handler->handle(request);
       }
     }
 
-    bool keep_alive = parser.get().keep_alive() && !close_after && !response->close;
+    // A draining server sends the response to a request it has started, then closes the connection.
+    bool keep_alive = parser.get().keep_alive() && !close_after && !response->close &&
+                      !activity->draining;
     bhttp::response<bhttp::string_body> out;
     if (!encode_response(*response, parser.get().version(), keep_alive, request.id, out)) {
       Response failed;
@@ -183,6 +214,7 @@ struct Server::Impl {
   std::shared_ptr<Handler> handler;
   tcp::acceptor acceptor;
   TaskGroup tasks;
+  std::shared_ptr<Activity> activity = std::make_shared<Activity>(executor);
 };
 
 Server::Server(asio::any_io_executor executor, ServerOptions options,
@@ -221,6 +253,23 @@ void Server::stop() {
   impl_->tasks.stop();
 }
 
+Task<void> Server::drain(std::chrono::steady_clock::duration timeout) {
+  auto activity = impl_->activity;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  activity->draining = true;
+  if (activity->requests > 0) {
+    LOG_INFO("http", "draining", "server={} requests={}", impl_->options.name,
+             activity->requests);
+    bool drained = co_await activity->idle.wait(timeout);
+    if (!drained) {
+      LOG_WARN("http", "drain_timed_out", "server={} requests={}", impl_->options.name,
+               activity->requests);
+    }
+  }
+  stop();
+}
+
 Task<void> Server::accept_loop() {
   auto* impl = impl_.get();
   for (;;) {
@@ -247,7 +296,8 @@ Task<void> Server::accept_loop() {
       continue;
     }
     impl->tasks.spawn(run_connection(std::move(socket), impl->handler,
-                                     impl->options.idle_timeout, std::move(remote_address)),
+                                     impl->options.idle_timeout, std::move(remote_address),
+                                     impl->activity),
                       "connection");
   }
 }

@@ -61,6 +61,10 @@ class Server {
   void start();
   // Stops accepting and cancels every connection.
   void stop();
+  // Stops accepting, lets the requests in progress finish (each connection closes after its
+  // response), then stop()s once none is left or `timeout` has passed.
+  Task<void> drain(std::chrono::steady_clock::duration timeout);
+  struct Activity;
   std::uint16_t port() const { return port_; }
 
  private:

@@ -26,6 +26,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 namespace lambent::server {
@@ -110,6 +111,18 @@ Credentials load_or_create_credentials(const fs::path& data_dir, std::string& er
   }
   return {key.id, key.secret};
 }
+
+namespace {
+
+// How long a stopping server waits for requests in progress.
+constexpr std::chrono::seconds kDrainTimeout{10};
+
+Task<void> drain_then(http::Server& server, std::function<void()> finish) {
+  co_await server.drain(kDrainTimeout);
+  finish();
+}
+
+}  // namespace
 
 int serve(Config config) {
   log::init(log::parse_level(config.log_level, log::Level::info));
@@ -286,16 +299,34 @@ int serve(Config config) {
     }
   }
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    LOG_INFO("server", "stopping", "signal={}", sig);
+  // The first SIGINT or SIGTERM lets the requests in progress finish for up to kDrainTimeout.
+  // A second signal stops everything at once.
+  bool stopped = false;
+  auto stop_everything = [&] {
+    if (stopped) return;
+    stopped = true;
     server.stop();
     api_gateway.stop();
     invoker.stop();
     manager.stop();
     io.stop();
-  });
+  };
+  TaskGroup shutdown(io.get_executor(), "shutdown");
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (shutdown.size() > 0) {
+          LOG_INFO("server", "stopping_now", "signal={}", sig);
+          stop_everything();
+          return;
+        }
+        LOG_INFO("server", "stopping", "signal={} drain_timeout_s={}", sig,
+                 std::chrono::duration_cast<std::chrono::seconds>(kDrainTimeout).count());
+        shutdown.spawn(drain_then(server, stop_everything), "drain");
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
   io.run();
   blocking.join();
   (*repository)->db().close();

@@ -558,14 +558,14 @@ Status check_stage_variables(const std::map<std::string, std::string>& variables
   return ok_status();
 }
 
-
 http::Response unsupported_operation(std::string_view method, std::string_view path,
-                                     std::string_view request_id) {
+                                     std::string_view request_id, std::string_view detail) {
+  std::string because = detail.empty() ? std::string() : fmt::format(" ({})", detail);
   return gateway_error(
       Error{Errc::not_implemented,
-            fmt::format("{} {} is not an API Gateway operation Lambent supports; "
+            fmt::format("{} {} is not an API Gateway operation Lambent supports{}; "
                         "docs/compat/apigateway.md lists the supported operations.",
-                        method, path)},
+                        method, path, because)},
       request_id);
 }
 

@@ -33,9 +33,10 @@ http::Response store_failed(const Error& error, std::string_view api_id,
 
 Error bad_request(std::string message);
 
-// The 501 NotImplemented answer for an operation Lambent does not serve.
+// Returns the 501 NotImplemented response for an operation Lambent does not serve. A detail,
+// when given, names what is missing ("UpdateDeployment is not implemented").
 http::Response unsupported_operation(std::string_view method, std::string_view path,
-                                     std::string_view request_id);
+                                     std::string_view request_id, std::string_view detail = {});
 
 // Checks stage variables as both APIs accept them: names of letters, digits and '_' up to 64
 // characters, values of URL-safe characters up to 2048.

@@ -587,11 +587,7 @@ Task<http::Response> ControlService::v1_resources(const std::string& api_id,
                                                   const std::vector<std::string>& segments) {
   const std::string& method = request.method;
   if (segments.size() > 4) {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports", method,
-                          request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id);
   }
   if (method == "GET") {
     auto api = registry_.rest_api(api_id);
@@ -611,12 +607,8 @@ Task<http::Response> ControlService::v1_resources(const std::string& api_id,
     co_return gateway_json(200, resource_json(it->second, embed), request_id);
   }
   if (segments.size() != 4 || (method != "POST" && method != "DELETE")) {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports (UpdateResource "
-                          "is not implemented)",
-                          method, request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id,
+                                    "UpdateResource is not implemented");
   }
 
   auto body = parse_request_body(request.body);
@@ -710,22 +702,14 @@ Task<http::Response> ControlService::v1_methods(const std::string& api_id,
     target = Target::integration_response;
     status_code = segments[8];
   } else {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports", verb,
-                          request.path())},
-        request_id);
+    co_return unsupported_operation(verb, request.path(), request_id);
   }
   bool reading = verb == "GET";
   bool patching = verb == "PATCH" && (target == Target::method || target == Target::integration);
   if (!reading && !patching && verb != "PUT" && verb != "DELETE") {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format(
-                  "{} {} is not an API Gateway operation Lambent supports (UpdateMethodResponse "
-                  "and UpdateIntegrationResponse are not implemented)",
-                  verb, request.path())},
-        request_id);
+    co_return unsupported_operation(
+        verb, request.path(), request_id,
+        "UpdateMethodResponse and UpdateIntegrationResponse are not implemented");
   }
 
   auto body = parse_request_body(request.body);

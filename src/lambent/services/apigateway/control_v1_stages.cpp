@@ -172,12 +172,8 @@ Task<http::Response> ControlService::v1_deployments(const std::string& api_id,
   bool creating = segments.size() == 3 && method == "POST";
   bool deleting = segments.size() == 4 && method == "DELETE";
   if (!creating && !deleting) {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports "
-                          "(UpdateDeployment is not implemented)",
-                          method, request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id,
+                                    "UpdateDeployment is not implemented");
   }
 
   auto body = parse_request_body(request.body);
@@ -276,11 +272,7 @@ Task<http::Response> ControlService::v1_stages(const std::string& api_id,
   bool creating = segments.size() == 3 && method == "POST";
   bool changing = segments.size() == 4 && (method == "PATCH" || method == "DELETE");
   if (!creating && !changing) {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports", method,
-                          request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id);
   }
 
   auto body = parse_request_body(request.body);

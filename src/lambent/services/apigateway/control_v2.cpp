@@ -613,12 +613,8 @@ Task<http::Response> ControlService::v2_routes(const std::string& api_id,
                                                const std::vector<std::string>& segments) {
   const std::string& method = request.method;
   if (segments.size() > 5) {
-    co_return gateway_error(
-        Error{Errc::not_implemented, fmt::format("{} {} is not an API Gateway operation Lambent "
-                                                 "supports (route responses and request "
-                                                 "parameters are not implemented)",
-                                                 method, request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id,
+                                    "route responses and request parameters are not implemented");
   }
   if (method == "GET") {
     auto api = registry_.http_api(api_id);
@@ -728,12 +724,8 @@ Task<http::Response> ControlService::v2_integrations(const std::string& api_id,
                                                      const std::vector<std::string>& segments) {
   const std::string& method = request.method;
   if (segments.size() > 5) {
-    co_return gateway_error(
-        Error{Errc::not_implemented, fmt::format("{} {} is not an API Gateway operation Lambent "
-                                                 "supports (integration responses are not "
-                                                 "implemented)",
-                                                 method, request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id,
+                                    "integration responses are not implemented");
   }
   auto integration_not_found = [](const std::string& id) {
     return not_found("Invalid Integration identifier specified " + id);

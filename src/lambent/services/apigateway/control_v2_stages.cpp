@@ -127,12 +127,9 @@ Task<http::Response> ControlService::v2_stages(const std::string& api_id,
   bool creating = segments.size() == 4 && method == "POST";
   bool changing = segments.size() == 5 && (method == "PATCH" || method == "DELETE");
   if (!creating && !changing) {
-    co_return gateway_error(
-        Error{Errc::not_implemented,
-              fmt::format("{} {} is not an API Gateway operation Lambent supports (access log "
-                          "settings and route-level stage operations are not implemented)",
-                          method, request.path())},
-        request_id);
+    co_return unsupported_operation(
+        method, request.path(), request_id,
+        "access log settings and route-level stage operations are not implemented");
   }
   auto body = parse_request_body(request.body);
   if (!body) co_return gateway_error(body.error(), request_id);
@@ -226,13 +223,8 @@ Task<http::Response> ControlService::v2_deployments(const std::string& api_id,
   bool creating = segments.size() == 4 && method == "POST";
   bool deleting = segments.size() == 5 && method == "DELETE";
   if (!creating && !deleting) {
-    co_return gateway_error(
-        Error{
-            Errc::not_implemented,
-            fmt::format("{} {} is not an API Gateway operation Lambent supports (UpdateDeployment "
-                        "is not implemented)",
-                        method, request.path())},
-        request_id);
+    co_return unsupported_operation(method, request.path(), request_id,
+                                    "UpdateDeployment is not implemented");
   }
   auto body = parse_request_body(request.body);
   if (!body) co_return gateway_error(body.error(), request_id);

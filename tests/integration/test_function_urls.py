@@ -703,7 +703,7 @@ def test_permission_for_function_url(lam):
     assert error_of(lam.get_policy, FunctionName=name) == (
         404, "ResourceNotFoundException", "The resource you requested does not exist.")
 
-    # Policies are not evaluated: the URL answers without a statement that allows it.
+    # Policies are not evaluated, so the URL responds without a statement that allows it.
     url = lam.get_function_url_config(FunctionName=name)["FunctionUrl"]
     assert requests.get(f"http://127.0.0.1:{URL_PATTERN.match(url).group(2)}"
                         f"/_aws/lambda-url/{url_id_of(url)}/", timeout=60).status_code == 200

@@ -9,7 +9,7 @@ namespace lambent::services::apigateway {
 namespace {
 
 // Top-level collections of the two APIs that Lambent does not implement. They are owned here so
-// that they answer 501 NotImplemented, like the unsupported operations under /v2/apis and
+// that they return 501 NotImplemented, like the unsupported operations under /v2/apis and
 // /restapis, rather than the edge's 404 for paths of no service.
 constexpr std::string_view kUnsupportedCollections[] = {
     "/apikeys", "/usageplans", "/domainnames",    "/clientcertificates", "/vpclinks",

@@ -39,8 +39,8 @@ class Registry {
   // Counts every change, so the data plane can rebuild what it derived from older snapshots.
   std::uint64_t generation() const { return generation_; }
 
-  // The routes and integrations an HTTP API stage serves: the live set for an AutoDeploy
-  // stage, its deployment's snapshot otherwise; null when the stage has nothing deployed.
+  // Returns the routes and integrations an HTTP API stage serves. An AutoDeploy stage serves
+  // the live set, any other stage its deployment's snapshot. Null when nothing is deployed.
   static std::shared_ptr<const HttpRouteSet> served_routes(
       const std::shared_ptr<const HttpApi>& api, const HttpStage& stage);
   // The resource tree a REST API stage serves, from its deployment; null when missing.

@@ -1,6 +1,7 @@
 #include "lambent/metrics/alarm_codec.h"
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 namespace lambent::metrics {
 

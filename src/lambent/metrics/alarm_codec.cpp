@@ -1,7 +1,7 @@
 #include "lambent/metrics/alarm_codec.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace lambent::metrics {
 
@@ -19,7 +19,8 @@ json::array encode_strings(const std::vector<std::string>& values) {
 
 json::array encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
   json::array out;
-  for (const auto& [key, value] : pairs) out.push_back(json::array{json::string(key), json::string(value)});
+  for (const auto& [key, value] : pairs)
+    out.push_back(json::array{json::string(key), json::string(value)});
   return out;
 }
 
@@ -89,11 +90,12 @@ class Reader {
   std::string bad_field_;
 };
 
-Result<json::object> parse_object(std::string_view body, std::string_view what) {
+Result<json::object> parse_object(std::string_view body, std::string_view document_kind) {
   boost::system::error_code ec;
   json::value value = json::parse(body, ec);
   if (ec || !value.is_object()) {
-    return make_error(Errc::invalid_content, fmt::format("stored {} is not a JSON object", what));
+    return make_error(Errc::invalid_content,
+                      fmt::format("stored {} is not a JSON object", document_kind));
   }
   return std::move(value.get_object());
 }
@@ -186,9 +188,12 @@ Result<MetricAlarm> decode_alarm(std::string_view body) {
 }
 
 std::string encode_history_item(const AlarmHistoryItem& item) {
-  json::object out{{"format", kFormat},           {"alarm_name", item.alarm_name},
-                   {"alarm_type", item.alarm_type}, {"timestamp_ms", item.timestamp_ms},
-                   {"type", item.type},           {"summary", item.summary},
+  json::object out{{"format", kFormat},
+                   {"alarm_name", item.alarm_name},
+                   {"alarm_type", item.alarm_type},
+                   {"timestamp_ms", item.timestamp_ms},
+                   {"type", item.type},
+                   {"summary", item.summary},
                    {"data", item.data}};
   return json::serialize(out);
 }

@@ -75,9 +75,9 @@ std::string threshold_reason(const ReasonParts& p, std::size_t list_limit) {
   std::string_view negation = p.to_alarm ? "" : "not ";
   std::string filled;
   if (p.filled > 0 && p.fill != Fill::none) {
-    filled = fmt::format(" and {} {} treated as [{}]", count_noun(p.filled, "missing datapoint"),
-                         was_were(p.filled),
-                         p.fill == Fill::breaching ? "Breaching" : "NonBreaching");
+    filled =
+        fmt::format(" and {} {} treated as [{}]", count_noun(p.filled, "missing datapoint"),
+                    was_were(p.filled), p.fill == Fill::breaching ? "Breaching" : "NonBreaching");
   }
   std::string minimum;
   if (m_of_n) {
@@ -90,10 +90,10 @@ std::string threshold_reason(const ReasonParts& p, std::size_t list_limit) {
   if (p.listed.empty()) {
     // Only filled-in datapoints decided: "no datapoints were received for 3 periods and 3
     // missing datapoints were treated as [Breaching]".
-    std::string received = p.received == 0
-                               ? std::string("no datapoints were")
-                               : fmt::format("{} {}", count_noun(p.received, "datapoint"),
-                                             was_were(p.received));
+    std::string received =
+        p.received == 0
+            ? std::string("no datapoints were")
+            : fmt::format("{} {}", count_noun(p.received, "datapoint"), was_were(p.received));
     return fmt::format("Threshold Crossed: {} received for {} and {} {} treated as [{}]{}.",
                        received, count_noun(p.n, "period"),
                        count_noun(p.filled, "missing datapoint"), was_were(p.filled),
@@ -130,7 +130,8 @@ std::string reason_data(const MetricAlarm& alarm, const std::vector<AlarmWindow>
   if (recent.size() > recent_limit) recent.resize(recent_limit);
   std::reverse(recent.begin(), recent.end());
 
-  std::string out = fmt::format(R"({{"version":"1.0","queryDate":"{}")", format_timestamp(query_ms));
+  std::string out =
+      fmt::format(R"({{"version":"1.0","queryDate":"{}")", format_timestamp(query_ms));
   if (!recent.empty()) {
     out += fmt::format(R"(,"startDate":"{}")", format_timestamp(recent.front()->start_s * 1000));
   }
@@ -162,8 +163,7 @@ std::string reason_data(const MetricAlarm& alarm, const std::vector<AlarmWindow>
 // otherwise every real one plus the newest missing periods, so that filled-in datapoints are
 // used as few times as possible. Newest first.
 std::vector<Evaluated> pick_evaluated(const MetricAlarm& alarm,
-                                      const std::vector<AlarmWindow>& windows, int n,
-                                      Fill fill) {
+                                      const std::vector<AlarmWindow>& windows, int n, Fill fill) {
   std::size_t real_count = 0;
   for (const auto& window : windows) {
     if (window.value) ++real_count;
@@ -240,8 +240,8 @@ AlarmDecision decide(const MetricAlarm& alarm, const std::vector<AlarmWindow>& w
   auto make_data = [&] {
     std::size_t recent_limit = windows.size();
     std::size_t evaluated_limit = evaluated.size();
-    std::string data = reason_data(alarm, windows, evaluated, query_ms, recent_limit,
-                                   evaluated_limit);
+    std::string data =
+        reason_data(alarm, windows, evaluated, query_ms, recent_limit, evaluated_limit);
     while (data.size() > kMaxReasonData && (recent_limit > 1 || evaluated_limit > 1)) {
       recent_limit = std::max<std::size_t>(recent_limit / 2, 1);
       evaluated_limit = std::max<std::size_t>(evaluated_limit / 2, 1);
@@ -360,11 +360,21 @@ std::string json_quote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));

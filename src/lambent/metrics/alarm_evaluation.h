@@ -17,7 +17,7 @@ namespace lambent::metrics {
 // One period of the evaluation range: [start_s, start_s + Period).
 struct AlarmWindow {
   std::int64_t start_s = 0;
-  std::optional<double> value;  // the alarm's statistic; nullopt when the period has no data
+  std::optional<double> value;  // the alarm's statistic, or nullopt when the period has no data
   double sample_count = 0;
 };
 
@@ -42,7 +42,7 @@ AlarmDecision decide(const MetricAlarm& alarm, const std::vector<AlarmWindow>& w
 bool breaches(const MetricAlarm& alarm, double value);
 
 // The minimum sample count below which EvaluateLowSampleCountPercentile applies to a
-// percentile (0 to 100): 10 / (1 - p) for p >= 0.5, 10 / p below; 0 for p0 and p100.
+// percentile (0 to 100): 10 / (1 - p) for p >= 0.5, 10 / p below 0.5, and 0 for p0 and p100.
 double low_sample_threshold(double percentile);
 
 // A number as CloudWatch prints it in reasons and reason data (Java's Double.toString):

@@ -291,7 +291,8 @@ TEST(AlarmReason, LongReasonsStayWithinApiLimits) {
   EXPECT_EQ(state_of(decision), "ALARM");
   EXPECT_LE(decision.reason.size(), 1023u);
   EXPECT_LE(decision.reason_data.size(), 4000u);
-  EXPECT_TRUE(decision.reason.starts_with("Threshold Crossed: 500 out of the last 500 datapoints ["));
+  EXPECT_TRUE(
+      decision.reason.starts_with("Threshold Crossed: 500 out of the last 500 datapoints ["));
 }
 
 TEST(AlarmFormat, NumbersAsJavaPrintsThem) {

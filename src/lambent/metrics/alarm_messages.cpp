@@ -3,8 +3,8 @@
 #include "lambent/base/crypto.h"
 #include "lambent/metrics/alarm_evaluation.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 namespace lambent::metrics {
 
@@ -52,16 +52,17 @@ std::string alarm_object(const MetricAlarm& alarm) {
   }
   dimensions += "]";
 
-  std::string out = fmt::format(
-      R"({{"dimensions":{},"namespace":{},"metricName":{},"period":{},"threshold":{},)"
-      R"("comparisonOperator":{},"evaluationPeriods":{},)",
-      dimensions, json_quote(alarm.metric.ns), json_quote(alarm.metric.name), alarm.period_s,
-      format_number(alarm.threshold), json_quote(alarm.comparison_operator),
-      alarm.evaluation_periods);
+  std::string out =
+      fmt::format(R"({{"dimensions":{},"namespace":{},"metricName":{},"period":{},"threshold":{},)"
+                  R"("comparisonOperator":{},"evaluationPeriods":{},)",
+                  dimensions, json_quote(alarm.metric.ns), json_quote(alarm.metric.name),
+                  alarm.period_s, format_number(alarm.threshold),
+                  json_quote(alarm.comparison_operator), alarm.evaluation_periods);
   if (alarm.datapoints_to_alarm > 0) {
     out += fmt::format(R"("datapointsToAlarm":{},)", alarm.datapoints_to_alarm);
   }
-  if (!alarm.statistic.empty()) out += fmt::format(R"("statistic":{},)", json_quote(alarm.statistic));
+  if (!alarm.statistic.empty())
+    out += fmt::format(R"("statistic":{},)", json_quote(alarm.statistic));
   if (!alarm.extended_statistic.empty()) {
     out += fmt::format(R"("extendedStatistic":{},)", json_quote(alarm.extended_statistic));
   }
@@ -102,13 +103,13 @@ std::string state_update_data(const AlarmStateSnapshot& old_state,
   AlarmStateSnapshot new_short = new_state;
   old_short.reason_data.clear();
   new_short.reason_data.clear();
-  return fmt::format(R"({{"version":"1.0","oldState":{},"newState":{}}})",
-                     state_object(old_short), state_object(new_short));
+  return fmt::format(R"({{"version":"1.0","oldState":{},"newState":{}}})", state_object(old_short),
+                     state_object(new_short));
 }
 
 std::string configuration_data(std::string_view type, const MetricAlarm& alarm,
                                const MetricAlarm* original) {
-  std::string key = type == "Create" ? "createdAlarm"
+  std::string key = type == "Create"   ? "createdAlarm"
                     : type == "Delete" ? "deletedAlarm"
                                        : "updatedAlarm";
   std::string out = fmt::format(R"({{"type":{},"version":"1.0",)", json_quote(type));
@@ -125,11 +126,12 @@ std::string configuration_data(std::string_view type, const MetricAlarm& alarm,
 
 std::string action_data(bool succeeded, std::int64_t state_updated_ms, const std::string& arn,
                         const std::string& message, const std::string& error) {
-  std::string head = fmt::format(
-      R"({{"actionState":"{}","stateUpdateTimestamp":{},"notificationResource":{})",
-      succeeded ? "Succeeded" : "Failed", state_updated_ms, json_quote(arn));
+  std::string head =
+      fmt::format(R"({{"actionState":"{}","stateUpdateTimestamp":{},"notificationResource":{})",
+                  succeeded ? "Succeeded" : "Failed", state_updated_ms, json_quote(arn));
   if (!succeeded) return fmt::format(R"({},"error":{}}})", head, json_quote(error));
-  std::string with_message = fmt::format(R"({},"publishedMessage":{}}})", head, json_quote(message));
+  std::string with_message =
+      fmt::format(R"({},"publishedMessage":{}}})", head, json_quote(message));
   return with_message.size() <= kMaxHistoryData ? with_message : head + "}";
 }
 
@@ -143,32 +145,29 @@ std::string lambda_alarm_event(const MetricAlarm& alarm, const AlarmStateSnapsho
   };
 
   json::object dimensions;
-  for (const auto& dimension : alarm.metric.dimensions) dimensions[dimension.name] = dimension.value;
+  for (const auto& dimension : alarm.metric.dimensions)
+    dimensions[dimension.name] = dimension.value;
   json::object metric_stat{
-      {"metric",
-       json::object{{"namespace", alarm.metric.ns},
-                    {"name", alarm.metric.name},
-                    {"dimensions", std::move(dimensions)}}},
+      {"metric", json::object{{"namespace", alarm.metric.ns},
+                              {"name", alarm.metric.name},
+                              {"dimensions", std::move(dimensions)}}},
       {"period", alarm.period_s},
       {"stat", alarm.extended_statistic.empty() ? alarm.statistic : alarm.extended_statistic}};
   if (!alarm.unit.empty()) metric_stat["unit"] = alarm.unit;
 
   json::object configuration;
   if (!alarm.description.empty()) configuration["description"] = alarm.description;
-  configuration["metrics"] = json::array{json::object{{"id", metric_id(alarm.arn)},
-                                                      {"metricStat", std::move(metric_stat)},
-                                                      {"returnData", true}}};
+  configuration["metrics"] = json::array{json::object{
+      {"id", metric_id(alarm.arn)}, {"metricStat", std::move(metric_stat)}, {"returnData", true}}};
 
   json::object alarm_data{{"alarmName", alarm.name},
                           {"state", state_json(AlarmStateSnapshot::of(alarm))},
                           {"previousState", state_json(previous)},
                           {"configuration", std::move(configuration)}};
-  json::object event{{"source", "aws.cloudwatch"},
-                     {"alarmArn", alarm.arn},
-                     {"accountId", options.account_id},
-                     {"time", format_timestamp(alarm.state_updated_ms)},
-                     {"region", options.region},
-                     {"alarmData", std::move(alarm_data)}};
+  json::object event{
+      {"source", "aws.cloudwatch"},      {"alarmArn", alarm.arn},
+      {"accountId", options.account_id}, {"time", format_timestamp(alarm.state_updated_ms)},
+      {"region", options.region},        {"alarmData", std::move(alarm_data)}};
   return json::serialize(event);
 }
 

@@ -37,15 +37,17 @@ bool is_lambda_arn(std::string_view arn) {
     parts.push_back(arn.substr(start, colon - start));
     start = colon + 1;
   }
-  return parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" &&
-         start < arn.size();
+  return parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" && start < arn.size();
 }
 
 const std::vector<std::string>& actions_of(const MetricAlarm& alarm, AlarmState state) {
   switch (state) {
-    case AlarmState::ok: return alarm.ok_actions;
-    case AlarmState::alarm: return alarm.alarm_actions;
-    case AlarmState::insufficient_data: return alarm.insufficient_data_actions;
+    case AlarmState::ok:
+      return alarm.ok_actions;
+    case AlarmState::alarm:
+      return alarm.alarm_actions;
+    case AlarmState::insufficient_data:
+      return alarm.insufficient_data_actions;
   }
   return alarm.ok_actions;
 }
@@ -63,12 +65,12 @@ Status validate(const MetricAlarm& alarm) {
   if (auto statistic = statistic_of(alarm); !statistic.ok()) return statistic.error();
   if (!(alarm.period_s == 10 || alarm.period_s == 20 || alarm.period_s == 30 ||
         (alarm.period_s >= 60 && alarm.period_s % 60 == 0))) {
-    return invalid(fmt::format("period {} is invalid; use 10, 20, 30 or a multiple of 60",
-                               alarm.period_s));
+    return invalid(
+        fmt::format("period {} is invalid; use 10, 20, 30 or a multiple of 60", alarm.period_s));
   }
   if (alarm.evaluation_periods < 1) {
-    return invalid(fmt::format("evaluation periods {} is invalid; use 1 or more",
-                               alarm.evaluation_periods));
+    return invalid(
+        fmt::format("evaluation periods {} is invalid; use 1 or more", alarm.evaluation_periods));
   }
   if (alarm.datapoints_to_alarm < 0 || alarm.datapoints_to_alarm > alarm.evaluation_periods) {
     return invalid(fmt::format("datapoints to alarm {} is invalid; use 1 to {}",
@@ -77,10 +79,10 @@ Status validate(const MetricAlarm& alarm) {
   const std::string& op = alarm.comparison_operator;
   if (op != "GreaterThanOrEqualToThreshold" && op != "GreaterThanThreshold" &&
       op != "LessThanThreshold" && op != "LessThanOrEqualToThreshold") {
-    return invalid(fmt::format(
-        "comparison operator {} is not supported; use GreaterThanOrEqualToThreshold, "
-        "GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold",
-        op));
+    return invalid(
+        fmt::format("comparison operator {} is not supported; use GreaterThanOrEqualToThreshold, "
+                    "GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold",
+                    op));
   }
   const std::string& treat = alarm.treat_missing_data;
   if (treat != "missing" && treat != "ignore" && treat != "breaching" && treat != "notBreaching") {
@@ -94,9 +96,12 @@ Status validate(const MetricAlarm& alarm) {
 
 std::string_view to_string(AlarmState state) {
   switch (state) {
-    case AlarmState::ok: return "OK";
-    case AlarmState::alarm: return "ALARM";
-    case AlarmState::insufficient_data: return "INSUFFICIENT_DATA";
+    case AlarmState::ok:
+      return "OK";
+    case AlarmState::alarm:
+      return "ALARM";
+    case AlarmState::insufficient_data:
+      return "INSUFFICIENT_DATA";
   }
   return "INSUFFICIENT_DATA";
 }
@@ -121,8 +126,8 @@ struct AlarmEngine::Impl {
     AlarmHistoryItem item;
   };
 
-  Impl(MetricStore& metric_store, store::DocumentStore& document_store,
-       asio::any_io_executor ex, AlarmOptions opts)
+  Impl(MetricStore& metric_store, store::DocumentStore& document_store, asio::any_io_executor ex,
+       AlarmOptions opts)
       : metrics(metric_store),
         documents(document_store),
         executor(ex),
@@ -248,8 +253,8 @@ Task<Status> AlarmEngine::Impl::change_state(Entry& entry, AlarmState state, std
     co_return stored;
   }
   entry.alarm = after;
-  LOG_INFO("alarms", "state_changed", "alarm={} from={} to={}", after.name,
-           to_string(before.state), to_string(state));
+  LOG_INFO("alarms", "state_changed", "alarm={} from={} to={}", after.name, to_string(before.state),
+           to_string(state));
 
   AlarmStateSnapshot previous = AlarmStateSnapshot::of(before);
   AlarmHistoryItem item;
@@ -260,7 +265,7 @@ Task<Status> AlarmEngine::Impl::change_state(Entry& entry, AlarmState state, std
       fmt::format("Alarm updated from {} to {}", to_string(before.state), to_string(state));
   item.data = state_update_data(previous, AlarmStateSnapshot::of(after));
   Status recorded = co_await add_history(std::move(item));
-  (void)recorded;  // the new state is stored; add_history logs its own failure
+  (void)recorded;  // the new state is stored, and add_history logs its own failure
 
   // Actions run on a change of state only: an alarm that stays in a state does not repeat them.
   if (state != before.state && after.actions_enabled) {
@@ -311,10 +316,9 @@ Task<void> AlarmEngine::Impl::evaluate(std::string name, std::int64_t boundary_s
   found = alarms.find(name);
   if (found == alarms.end() || found->second->generation != generation) co_return;
   if (found->second->alarm.state == *decision.state) co_return;
-  Status changed = co_await change_state(*found->second, *decision.state,
-                                         std::move(decision.reason),
-                                         std::move(decision.reason_data));
-  (void)changed;  // change_state logs its own failure; the next evaluation tries again
+  Status changed = co_await change_state(
+      *found->second, *decision.state, std::move(decision.reason), std::move(decision.reason_data));
+  (void)changed;  // change_state logs its own failure, and the next evaluation tries again
 }
 
 Task<void> AlarmEngine::Impl::evaluate_due(std::int64_t boundary_ms, bool high_resolution) {
@@ -349,8 +353,16 @@ Task<void> AlarmEngine::Impl::run_timer() {
     timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(wake - now, 0)));
     co_await timer.async_wait(asio::use_awaitable);
 
-    if (tick_at == wake) co_await evaluate_due(next_tick, true);
-    if (minute_at == wake) co_await evaluate_due(next_minute, false);
+    // An evaluation that throws is logged and the timer goes on with the next boundary.
+    try {
+      if (tick_at == wake) co_await evaluate_due(next_tick, true);
+      if (minute_at == wake) co_await evaluate_due(next_minute, false);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) throw;
+      LOG_ERROR("alarms", "evaluation_failed", "error=\"{}\"", e.what());
+    } catch (const std::exception& e) {
+      LOG_ERROR("alarms", "evaluation_failed", "error=\"{}\"", e.what());
+    }
   }
 }
 
@@ -475,10 +487,10 @@ Task<Status> AlarmEngine::put(MetricAlarm alarm) {
   item.timestamp_ms = now;
   item.type = "ConfigurationUpdate";
   item.summary = fmt::format("Alarm \"{}\" {}", alarm.name, original ? "updated" : "created");
-  item.data = configuration_data(original ? "Update" : "Create", alarm,
-                                 original ? &*original : nullptr);
+  item.data =
+      configuration_data(original ? "Update" : "Create", alarm, original ? &*original : nullptr);
   Status recorded = co_await impl_->add_history(std::move(item));
-  (void)recorded;  // the alarm is stored; add_history logs its own failure
+  (void)recorded;  // the alarm is stored, and add_history logs its own failure
   co_return ok_status();
 }
 

@@ -43,11 +43,11 @@ struct MetricAlarm {
   std::int64_t period_s = 60;      // 10, 20, 30, or a multiple of 60
   std::string unit;                // empty: any
   int evaluation_periods = 1;
-  int datapoints_to_alarm = 0;     // 0: same as evaluation_periods
+  int datapoints_to_alarm = 0;  // 0: same as evaluation_periods
   double threshold = 0;
   std::string comparison_operator;  // GreaterThanOrEqualToThreshold, GreaterThanThreshold,
                                     // LessThanThreshold, LessThanOrEqualToThreshold
-  std::string treat_missing_data = "missing";  // breaching, notBreaching, ignore, missing
+  std::string treat_missing_data = "missing";        // breaching, notBreaching, ignore, missing
   std::string evaluate_low_sample_count_percentile;  // evaluate, ignore; or empty
   std::vector<std::pair<std::string, std::string>> tags;
 
@@ -73,7 +73,7 @@ struct AlarmHistoryItem {
 struct AlarmOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
-  std::size_t history_per_alarm = 100;           // newest items kept per alarm
+  std::size_t history_per_alarm = 100;            // newest items kept per alarm
   std::int64_t history_retention_s = 14 * 86400;  // CloudWatch keeps alarm history two weeks
   // How long after a period ends its alarms are evaluated, so values recorded just after the
   // boundary count: periods of 10, 20 and 30 s, and periods of a minute or more.
@@ -89,8 +89,8 @@ using AlarmActionSink = std::function<Task<Status>(std::string function_arn, std
 
 class AlarmEngine {
  public:
-  AlarmEngine(MetricStore& metrics, store::DocumentStore& documents,
-              asio::any_io_executor executor, AlarmOptions options);
+  AlarmEngine(MetricStore& metrics, store::DocumentStore& documents, asio::any_io_executor executor,
+              AlarmOptions options);
   ~AlarmEngine();
   AlarmEngine(const AlarmEngine&) = delete;
   AlarmEngine& operator=(const AlarmEngine&) = delete;

@@ -194,8 +194,9 @@ TEST_F(AlarmEngineTest, BreachGoesToAlarmWithOneAction) {
   const json::value& configuration = data.at("configuration");
   EXPECT_EQ(text(configuration.at("description")), "Errors of the orders function");
   const json::value& metric = configuration.at("metrics").at(0);
-  EXPECT_TRUE(std::regex_match(text(metric.at("id")),
-                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")));
+  EXPECT_TRUE(
+      std::regex_match(text(metric.at("id")),
+                       std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")));
   EXPECT_EQ(metric.at("returnData"), json::value(true));
   const json::value& stat = metric.at("metricStat");
   EXPECT_EQ(text(stat.at("metric").at("namespace")), "AWS/Lambda");
@@ -223,16 +224,15 @@ TEST_F(AlarmEngineTest, BreachGoesToAlarmWithOneAction) {
   EXPECT_EQ(text(back.at("alarmData").at("state").at("value")), "OK");
   EXPECT_EQ(text(back.at("alarmData").at("previousState").at("value")), "ALARM");
 
-  EXPECT_EQ(summaries("orders-errors"),
-            (std::vector<std::string>{
-                std::string("Successfully executed action ") + kOnOk,
-                "Alarm updated from ALARM to OK",
-                std::string("Successfully executed action ") + kOnAlarm,
-                "Alarm updated from OK to ALARM",
-                std::string("Successfully executed action ") + kOnOk,
-                "Alarm updated from INSUFFICIENT_DATA to OK",
-                "Alarm \"orders-errors\" created",
-            }));
+  EXPECT_EQ(summaries("orders-errors"), (std::vector<std::string>{
+                                            std::string("Successfully executed action ") + kOnOk,
+                                            "Alarm updated from ALARM to OK",
+                                            std::string("Successfully executed action ") + kOnAlarm,
+                                            "Alarm updated from OK to ALARM",
+                                            std::string("Successfully executed action ") + kOnOk,
+                                            "Alarm updated from INSUFFICIENT_DATA to OK",
+                                            "Alarm \"orders-errors\" created",
+                                        }));
   auto items = engine_->history("orders-errors");
   json::value update = json::parse(items[3].data);
   EXPECT_EQ(text(update.at("oldState").at("stateValue")), "OK");
@@ -355,10 +355,35 @@ TEST_F(AlarmEngineTest, HighResolutionPeriods) {
   EXPECT_EQ(state("orders-errors"), "OK");
 }
 
+TEST_F(AlarmEngineTest, TimerEvaluatesShortPeriodsAndMinutesAfterTheirDelays) {
+  MetricAlarm fast = errors_alarm("fast");
+  fast.period_s = 10;
+  put(fast);
+  put(errors_alarm("slow"));
+  add(3, kBase + 15);
+  engine_->start();
+
+  // 50 ms before the evaluation of the period [06:00:10, 06:00:20), 2 s after its end.
+  now_ms_ = (kBase + 20) * 1000 + 2000 - 50;
+  io_.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(state("fast"), "ALARM");
+  EXPECT_EQ(state("slow"), "INSUFFICIENT_DATA");
+
+  // 50 ms before the evaluation of the minute [06:00, 06:01), 5 s after its end.
+  now_ms_ = (kBase + 60) * 1000 + 5000 - 50;
+  io_.run_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(state("slow"), "ALARM");
+  EXPECT_EQ(engine_->find("slow")->state_updated_ms, now_ms_);
+
+  engine_->stop();
+  io_.restart();
+  io_.run_for(std::chrono::milliseconds(100));
+}
+
 TEST_F(AlarmEngineTest, SetAlarmStateRunsActionsUntilTheNextEvaluation) {
   put(errors_alarm());
-  auto status = run_task(engine_->set_state("orders-errors", AlarmState::alarm, "testing",
-                                            R"({"source":"test"})"));
+  auto status = run_task(
+      engine_->set_state("orders-errors", AlarmState::alarm, "testing", R"({"source":"test"})"));
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_EQ(state("orders-errors"), "ALARM");
   ASSERT_EQ(calls_.size(), 1u);

@@ -4,6 +4,8 @@
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
+#include "lambent/invoke/async_policy.h"
+#include "lambent/metrics/alarms.h"
 #include "lambent/metrics/lambda_metrics.h"
 #include "lambent/metrics/metric_store.h"
 #include "lambent/metrics/prometheus.h"
@@ -227,6 +229,26 @@ int serve(Config config) {
   }
   metrics::LambdaMetrics lambda_metrics(metric_store);
   invoker.set_metrics(&lambda_metrics);
+  metrics::AlarmEngine alarm_engine(
+      metric_store, documents, io.get_executor(),
+      metrics::AlarmOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = alarm_engine.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"alarms: {}\"", loaded.error().message);
+    return 1;
+  }
+  // An alarm action naming a Lambda function queues an asynchronous invocation with the
+  // alarm event; a function or qualifier that does not exist fails the action.
+  auto run_alarm_action = [&invoker](std::string arn, std::string event) -> Task<Status> {
+    auto target = invoke::parse_lambda_arn(arn);
+    if (!target) {
+      co_return make_error(Errc::invalid_parameter, "not a Lambda function ARN: " + arn);
+    }
+    auto resolved = invoker.resolve(target->name, std::string_view(target->qualifier));
+    if (!resolved) co_return resolved.error();
+    co_return co_await invoker.enqueue(target->name, target->qualifier, random_uuid(),
+                                       std::move(event));
+  };
+  alarm_engine.set_action_sink(std::move(run_alarm_action));
 
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;
@@ -314,6 +336,7 @@ int serve(Config config) {
   }
   manager.start();
   metric_store.start();
+  alarm_engine.start();
   server.start();
   LOG_INFO("server", "limits",
            "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
@@ -347,6 +370,7 @@ int serve(Config config) {
     api_gateway.stop();
     invoker.stop();
     manager.stop();
+    alarm_engine.stop();
     metric_store.stop();
     io.stop();
   };

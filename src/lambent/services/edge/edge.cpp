@@ -2,6 +2,7 @@
 
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
+#include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/lambda/errors.h"
 
 #include <boost/json.hpp>
@@ -121,6 +122,14 @@ Task<http::Response> Edge::handle(http::Request& request) {
   // Code download links are authorized by their own token, as S3 presigned URLs are.
   if (path.starts_with("/_lambent/code/") && request.method == "GET") {
     co_return co_await lambda_.download_code(request);
+  }
+  // CloudWatch renders signature failures in the caller's protocol (XML for the query protocol).
+  if (cloudwatch_ != nullptr && cloudwatch::CloudWatchService::owns(request)) {
+    if (options_.auth) {
+      auto identity = verify_signature(request);
+      if (!identity) co_return cloudwatch_->unauthorized(request, identity.error());
+    }
+    co_return co_await cloudwatch_->handle(request);
   }
   if (auto rejected = authenticate(request, request_id)) co_return std::move(*rejected);
 

@@ -1,7 +1,8 @@
-"""The CloudWatch metrics and alarms API on the edge port, through real clients: Debian's boto3
-and AWS CLI v2 (query protocol), hand-built JSON 1.0 requests, and, where this machine has
-them, the newer pip-installed boto3 and AWS CLI v1 (JSON 1.0, and Smithy RPC v2 CBOR through a
-model that offers only CBOR). The tests put custom
+"""The CloudWatch metrics and alarms API on the edge port, through real clients.
+
+Debian's boto3 and AWS CLI v2 speak the query protocol, and hand-built requests speak JSON 1.0.
+Where this machine has them, the newer pip-installed boto3 and AWS CLI v1 speak JSON 1.0, and
+that boto3 speaks Smithy RPC v2 CBOR through a model that offers only CBOR. The tests put custom
 metrics and read them back exactly."""
 
 import json
@@ -37,7 +38,7 @@ def cw(server):
 
 @pytest.fixture
 def raw_cw(server):
-    """A client that sends whatever it is given, so the server's own validation answers."""
+    """A client without botocore's parameter validation, so the server validates every input."""
     return server.client("cloudwatch", config=Config(parameter_validation=False,
                                                      retries={"max_attempts": 0}))
 
@@ -130,7 +131,8 @@ def test_put_and_read_back_statistics(cw):
     assert first["Average"] == first["Sum"] / 1000
     assert first["Unit"] == "Milliseconds"
     assert points[1]["Timestamp"] == start + timedelta(minutes=1)
-    assert points[1]["Sum"] == 7.5 and points[1]["SampleCount"] == 1
+    assert points[1]["Sum"] == 7.5
+    assert points[1]["SampleCount"] == 1
 
     percentiles = cw.get_metric_statistics(
         Namespace=namespace, MetricName="Latency",
@@ -253,7 +255,8 @@ def test_list_metrics_filters_and_pages(cw):
     assert len(first["Metrics"]) == 500
     second = cw.list_metrics(Namespace=namespace, MetricName="Shards",
                              NextToken=first["NextToken"])
-    assert len(second["Metrics"]) == 1 and "NextToken" not in second
+    assert len(second["Metrics"]) == 1
+    assert "NextToken" not in second
     listed = [m["Dimensions"][0]["Value"] for m in first["Metrics"] + second["Metrics"]]
     assert sorted(listed) == [f"{i:04}" for i in range(501)]
 
@@ -425,7 +428,8 @@ def test_query_protocol_xml_and_routing(server):
                                           "DashboardBody": "{}"})
     assert status == 501
     kind, code, message = xml_error(body)
-    assert code == "NotImplemented" and "PutDashboard" in message
+    assert code == "NotImplemented"
+    assert "PutDashboard" in message
 
     # Unsigned or badly signed query requests get the query protocol's errors.
     status, _, body = query_call(server, {"Action": "ListMetrics"}, sign=False)
@@ -663,7 +667,8 @@ def test_alarm_lifecycle(cw, raw_cw):
     page = cw.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=2)
     assert len(page["MetricAlarms"]) == 2
     rest = cw.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=2, NextToken=page["NextToken"])
-    assert len(rest["MetricAlarms"]) == 1 and "NextToken" not in rest
+    assert len(rest["MetricAlarms"]) == 1
+    assert "NextToken" not in rest
 
     cw.set_alarm_state(AlarmName=f"{prefix}-a", StateValue="ALARM", StateReason="testing",
                        StateReasonData=json.dumps({"why": "test"}))

@@ -13,19 +13,17 @@ namespace lambent::services::cloudwatch {
 
 namespace {
 
-constexpr std::size_t kMaxActions = 5;           // per action list (ResourceList)
+constexpr std::size_t kMaxActions = 5;  // per action list (ResourceList)
 constexpr std::int64_t kMaxEvaluationSeconds = 86400;
 constexpr std::size_t kMaxTags = 50;
 
-constexpr std::string_view kOperators[] = {
-    "GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
-    "LessThanOrEqualToThreshold"};
+constexpr std::string_view kOperators[] = {"GreaterThanOrEqualToThreshold", "GreaterThanThreshold",
+                                           "LessThanThreshold", "LessThanOrEqualToThreshold"};
 // The anomaly detection operators compare with a band, which needs an anomaly detector.
 constexpr std::string_view kBandOperators[] = {"LessThanLowerOrGreaterThanUpperThreshold",
                                                "LessThanLowerThreshold",
                                                "GreaterThanUpperThreshold"};
-constexpr std::string_view kTreatMissingData[] = {"missing", "ignore", "breaching",
-                                                  "notBreaching"};
+constexpr std::string_view kTreatMissingData[] = {"missing", "ignore", "breaching", "notBreaching"};
 
 template <std::size_t N>
 bool one_of(std::string_view value, const std::string_view (&allowed)[N]) {
@@ -40,8 +38,8 @@ bool has_control_character(std::string_view text) {
 // A Lambda function ARN of this server: arn:aws:lambda:REGION:ACCOUNT:function:NAME with an
 // optional version or alias.
 Status check_action(std::string_view arn, std::string_view path, const CloudWatchOptions& options) {
-  std::string prefix = fmt::format("arn:aws:lambda:{}:{}:function:", options.region,
-                                   options.account_id);
+  std::string prefix =
+      fmt::format("arn:aws:lambda:{}:{}:function:", options.region, options.account_id);
   std::string_view rest = arn.starts_with(prefix) ? arn.substr(prefix.size()) : std::string_view();
   auto colon = rest.find(':');
   std::string_view name = rest.substr(0, colon);
@@ -109,8 +107,7 @@ Status read_metrics_list(Reader& reader, const Field& root, metrics::MetricAlarm
   Field metrics_field = Reader::member(root, "Metrics");
   std::vector<Field> queries = reader.list(metrics_field, 20);
   if (!reader.ok()) return reader.error();
-  bool single_stat = queries.size() == 1 &&
-                     Reader::member(queries[0], "MetricStat").present() &&
+  bool single_stat = queries.size() == 1 && Reader::member(queries[0], "MetricStat").present() &&
                      !Reader::member(queries[0], "Expression").present();
   if (!single_stat) {
     return invalid_value(fmt::format(
@@ -221,7 +218,8 @@ Value string_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
-Result<metrics::MetricAlarm> read_metric_alarm(const Value& input, const CloudWatchOptions& options) {
+Result<metrics::MetricAlarm> read_metric_alarm(const Value& input,
+                                               const CloudWatchOptions& options) {
   Reader reader;
   metrics::MetricAlarm alarm;
   Field root = Reader::root(input);
@@ -268,9 +266,9 @@ Result<metrics::MetricAlarm> read_metric_alarm(const Value& input, const CloudWa
                       : read_metric_fields(reader, root, alarm, period);
   if (!metric) return std::move(metric).error();
   if (*period != 10 && *period != 20 && *period != 30 && (*period < 60 || *period % 60 != 0)) {
-    return invalid_value(fmt::format(
-        "The parameter {} must be 10, 20, 30, or a multiple of 60; {} is not.", period_field.path,
-        *period));
+    return invalid_value(
+        fmt::format("The parameter {} must be 10, 20, 30, or a multiple of 60; {} is not.",
+                    period_field.path, *period));
   }
   alarm.period_s = *period;
 
@@ -307,7 +305,8 @@ Result<metrics::MetricAlarm> read_metric_alarm(const Value& input, const CloudWa
   if (!threshold_field.present()) return missing_parameter(threshold_field.path);
   auto threshold = reader.number(threshold_field);
   if (!threshold) return reader.error();
-  if (!std::isfinite(*threshold)) return invalid_value_for(fmt::format("{}", *threshold), threshold_field.path);
+  if (!std::isfinite(*threshold))
+    return invalid_value_for(fmt::format("{}", *threshold), threshold_field.path);
   alarm.threshold = *threshold;
 
   Field operator_field = Reader::member(root, "ComparisonOperator");
@@ -320,12 +319,11 @@ Result<metrics::MetricAlarm> read_metric_alarm(const Value& input, const CloudWa
         *comparison, operator_field.path));
   }
   if (!one_of(*comparison, kOperators)) {
-    return constraint_error(
-        comparison->substr(0, 256), operator_field.path,
-        "Member must satisfy enum value set: [GreaterThanOrEqualToThreshold, "
-        "GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold, "
-        "LessThanLowerOrGreaterThanUpperThreshold, LessThanLowerThreshold, "
-        "GreaterThanUpperThreshold]");
+    return constraint_error(comparison->substr(0, 256), operator_field.path,
+                            "Member must satisfy enum value set: [GreaterThanOrEqualToThreshold, "
+                            "GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold, "
+                            "LessThanLowerOrGreaterThanUpperThreshold, LessThanLowerThreshold, "
+                            "GreaterThanUpperThreshold]");
   }
   alarm.comparison_operator = std::move(*comparison);
 
@@ -342,10 +340,10 @@ Result<metrics::MetricAlarm> read_metric_alarm(const Value& input, const CloudWa
   Field low_sample_field = Reader::member(root, "EvaluateLowSampleCountPercentile");
   if (auto low_sample = reader.string(low_sample_field)) {
     if (*low_sample != "evaluate" && *low_sample != "ignore") {
-      return validation_error(fmt::format(
-          "Option {} is not supported. Supported options for parameter "
-          "EvaluateLowSampleCountPercentile are evaluate and ignore.",
-          low_sample->substr(0, 256)));
+      return validation_error(
+          fmt::format("Option {} is not supported. Supported options for parameter "
+                      "EvaluateLowSampleCountPercentile are evaluate and ignore.",
+                      low_sample->substr(0, 256)));
     }
     alarm.evaluate_low_sample_count_percentile = std::move(*low_sample);
   }
@@ -376,10 +374,12 @@ Value metric_alarm_value(const metrics::MetricAlarm& alarm) {
   out.set("OKActions", string_list(alarm.ok_actions));
   out.set("AlarmActions", string_list(alarm.alarm_actions));
   out.set("InsufficientDataActions", string_list(alarm.insufficient_data_actions));
+
   out.set("StateValue", Value::string(std::string(metrics::to_string(alarm.state))));
   out.set("StateReason", Value::string(alarm.state_reason));
   set_if(out, "StateReasonData", alarm.state_reason_data);
   set_time_if(out, "StateUpdatedTimestamp", alarm.state_updated_ms);
+
   out.set("MetricName", Value::string(alarm.metric.name));
   out.set("Namespace", Value::string(alarm.metric.ns));
   set_if(out, "Statistic", alarm.statistic);
@@ -396,6 +396,7 @@ Value metric_alarm_value(const metrics::MetricAlarm& alarm) {
   out.set("EvaluationPeriods", Value::integer(alarm.evaluation_periods));
   out.set("Threshold", Value::number(alarm.threshold));
   out.set("ComparisonOperator", Value::string(alarm.comparison_operator));
+
   set_if(out, "ExtendedStatistic", alarm.extended_statistic);
   set_if(out, "TreatMissingData", alarm.treat_missing_data);
   set_if(out, "EvaluateLowSampleCountPercentile", alarm.evaluate_low_sample_count_percentile);

@@ -9,13 +9,15 @@
 // for the Describe operations.
 namespace lambent::services::cloudwatch {
 
-// Validates a PutMetricAlarm input with CloudWatch's rules: Statistic or ExtendedStatistic,
-// Period 10, 20, 30 or a multiple of 60, EvaluationPeriods * Period at most one day,
-// DatapointsToAlarm at most EvaluationPeriods, the comparison operators and TreatMissingData
-// values, and actions that are Lambda function ARNs of this server's region and account. A
-// Metrics list of one MetricStat query is mapped to the metric fields; metric math, anomaly
-// detection thresholds and PromQL criteria are rejected as unsupported.
-Result<metrics::MetricAlarm> read_metric_alarm(const Value& input, const CloudWatchOptions& options);
+// Validates a PutMetricAlarm input with CloudWatch's rules. It needs Statistic or
+// ExtendedStatistic, and a Period of 10, 20, 30 or a multiple of 60. EvaluationPeriods * Period
+// may span one day at most, and DatapointsToAlarm may not exceed EvaluationPeriods. The
+// comparison operators and TreatMissingData take CloudWatch's values, and actions must be
+// Lambda function ARNs of this server's region and account. A Metrics list of one MetricStat
+// query is mapped to the metric fields. Metric math, anomaly detection thresholds and PromQL
+// criteria are rejected as unsupported.
+Result<metrics::MetricAlarm> read_metric_alarm(const Value& input,
+                                               const CloudWatchOptions& options);
 
 // The MetricAlarm structure of DescribeAlarms, members in the model's order.
 Value metric_alarm_value(const metrics::MetricAlarm& alarm);

@@ -5,8 +5,8 @@
 #include "lambent/services/cloudwatch/metric_input.h"
 #include "lambent/services/cloudwatch/operations.h"
 
-#include <boost/json/parse.hpp>
 #include <fmt/format.h>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 
@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::size_t kMaxAlarmNames = 100;
 constexpr std::int64_t kMaxRecords = 100;
-constexpr std::int64_t kDefaultAlarmRecords = 50;    // DescribeAlarms
+constexpr std::int64_t kDefaultAlarmRecords = 50;     // DescribeAlarms
 constexpr std::int64_t kDefaultHistoryRecords = 100;  // DescribeAlarmHistory
 
 constexpr std::string_view kHistoryTypes[] = {"ConfigurationUpdate", "StateUpdate", "Action",
@@ -45,16 +45,16 @@ std::optional<std::int64_t> read_max_records(Reader& reader, const Field& field,
   if (!reader.ok()) return std::nullopt;
   if (!records) return fallback;
   if (*records < 1 || *records > kMaxRecords) {
-    reader.fail(constraint_error(
-        std::to_string(*records), field.path,
-        *records < 1 ? "Member must have value greater than or equal to 1"
-                     : "Member must have value less than or equal to 100"));
+    reader.fail(constraint_error(std::to_string(*records), field.path,
+                                 *records < 1
+                                     ? "Member must have value greater than or equal to 1"
+                                     : "Member must have value less than or equal to 100"));
     return std::nullopt;
   }
   return records;
 }
 
-// The alarm types a Describe call asks for: metric alarms unless AlarmTypes says otherwise.
+// The alarm types a Describe call requests: metric alarms unless AlarmTypes names others.
 struct AlarmTypes {
   bool metric = true;
   bool composite = false;
@@ -137,16 +137,16 @@ Task<Output> describe_alarms(OperationContext context, const Value* input) {
   auto children_of = reader.string(children_field);
   auto parents_of = reader.string(parents_field);
   auto types = read_alarm_types(reader, Reader::member(root, "AlarmTypes"));
-  auto max_records = read_max_records(reader, Reader::member(root, "MaxRecords"),
-                                      kDefaultAlarmRecords);
+  auto max_records =
+      read_max_records(reader, Reader::member(root, "MaxRecords"), kDefaultAlarmRecords);
   Field token_field = Reader::member(root, "NextToken");
   auto token = reader.string(token_field);
   if (!reader.ok()) co_return reader.error();
 
   if (!names->empty() && prefix) {
-    co_return invalid_combination(fmt::format(
-        "The parameters {} and {} are mutually exclusive and you have specified both.",
-        names_field.path, prefix_field.path));
+    co_return invalid_combination(
+        fmt::format("The parameters {} and {} are mutually exclusive and you have specified both.",
+                    names_field.path, prefix_field.path));
   }
   if (prefix) {
     if (auto checked = check_length(*prefix, prefix_field.path, 1, 255); !checked) {
@@ -157,8 +157,9 @@ Task<Output> describe_alarms(OperationContext context, const Value* input) {
   if (state_text) {
     state = metrics::parse_alarm_state(*state_text);
     if (!state) {
-      co_return constraint_error(state_text->substr(0, 256), state_field.path,
-                                 "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]");
+      co_return constraint_error(
+          state_text->substr(0, 256), state_field.path,
+          "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]");
     }
   }
   std::size_t offset = 0;
@@ -173,8 +174,7 @@ Task<Output> describe_alarms(OperationContext context, const Value* input) {
   std::vector<const metrics::MetricAlarm*> matched;
   if (types->metric && !children_of && !parents_of) {
     for (const metrics::MetricAlarm* alarm : context.alarms->alarms()) {
-      if (!names->empty() &&
-          std::find(names->begin(), names->end(), alarm->name) == names->end()) {
+      if (!names->empty() && std::find(names->begin(), names->end(), alarm->name) == names->end()) {
         continue;
       }
       if (prefix && !alarm->name.starts_with(*prefix)) continue;
@@ -187,7 +187,8 @@ Task<Output> describe_alarms(OperationContext context, const Value* input) {
   std::size_t end = std::min(matched.size(), offset + static_cast<std::size_t>(*max_records));
 
   Value metric_alarms = Value::list();
-  for (std::size_t i = offset; i < end; ++i) metric_alarms.push_back(metric_alarm_value(*matched[i]));
+  for (std::size_t i = offset; i < end; ++i)
+    metric_alarms.push_back(metric_alarm_value(*matched[i]));
   Value output = Value::structure();
   output.set("CompositeAlarms", Value::list());
   output.set("MetricAlarms", std::move(metric_alarms));
@@ -213,7 +214,8 @@ Task<Output> describe_alarms_for_metric(OperationContext context, const Value* i
   Field dimensions_field = Reader::member(root, "Dimensions");
   auto dimensions = read_dimensions(reader, dimensions_field);
   if (!reader.ok()) co_return reader.error();
-  if (auto checked = check_namespace(*ns, ns_field.path, false); !checked) co_return checked.error();
+  if (auto checked = check_namespace(*ns, ns_field.path, false); !checked)
+    co_return checked.error();
   if (auto checked = check_metric_name(*name, name_field.path); !checked) {
     co_return checked.error();
   }
@@ -253,10 +255,9 @@ Task<Output> delete_alarms(OperationContext context, const Value* input) {
     if (context.alarms->find(name) == nullptr) missing.push_back(name);
   }
   if (!missing.empty()) {
-    co_return resource_not_found(
-        fmt::format("The alarm{} {} do{} not exist; no alarm was deleted.",
-                    missing.size() == 1 ? "" : "s", fmt::join(missing, ", "),
-                    missing.size() == 1 ? "es" : ""));
+    co_return resource_not_found(fmt::format(
+        "The alarm{} {} do{} not exist; no alarm was deleted.", missing.size() == 1 ? "" : "s",
+        fmt::join(missing, ", "), missing.size() == 1 ? "es" : ""));
   }
   if (names->empty()) co_return std::optional<Value>();
   auto removed = co_await context.alarms->remove(std::move(*names));
@@ -283,8 +284,9 @@ Task<Output> set_alarm_state(OperationContext context, const Value* input) {
 
   auto state = metrics::parse_alarm_state(*state_text);
   if (!state) {
-    co_return constraint_error(state_text->substr(0, 256), state_field.path,
-                               "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]");
+    co_return constraint_error(
+        state_text->substr(0, 256), state_field.path,
+        "Member must satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]");
   }
   if (auto checked = check_length(*reason, reason_field.path, 0, 1023); !checked) {
     co_return checked.error();
@@ -296,8 +298,8 @@ Task<Output> set_alarm_state(OperationContext context, const Value* input) {
     boost::system::error_code ec;
     boost::json::parse(*data, ec);
     if (ec) {
-      co_return invalid_format(fmt::format("The parameter {} is not valid JSON: {}.",
-                                           data_field.path, ec.message()));
+      co_return invalid_format(
+          fmt::format("The parameter {} is not valid JSON: {}.", data_field.path, ec.message()));
     }
   }
   if (context.alarms->find(*name) == nullptr) {
@@ -322,8 +324,8 @@ Task<Output> describe_alarm_history(OperationContext context, const Value* input
   auto start = reader.timestamp_ms(Reader::member(root, "StartDate"));
   auto end = reader.timestamp_ms(Reader::member(root, "EndDate"));
   auto types = read_alarm_types(reader, Reader::member(root, "AlarmTypes"));
-  auto max_records = read_max_records(reader, Reader::member(root, "MaxRecords"),
-                                      kDefaultHistoryRecords);
+  auto max_records =
+      read_max_records(reader, Reader::member(root, "MaxRecords"), kDefaultHistoryRecords);
   Field scan_field = Reader::member(root, "ScanBy");
   auto scan_by = reader.string(scan_field);
   auto token = reader.string(Reader::member(root, "NextToken"));

@@ -30,10 +30,22 @@ void put_head(std::string& out, std::uint8_t major, std::uint64_t argument) {
     out.push_back(static_cast<char>(initial | static_cast<char>(argument)));
     return;
   }
-  int bytes = argument <= 0xff ? 1 : argument <= 0xffff ? 2 : argument <= 0xffffffff ? 4 : 8;
-  std::uint8_t info = bytes == 1 ? 24 : bytes == 2 ? 25 : bytes == 4 ? 26 : 27;
+  // Additional information 24 to 27 announces an argument of 1, 2, 4 or 8 bytes.
+  int bytes = 8;
+  std::uint8_t info = 27;
+  if (argument <= 0xff) {
+    bytes = 1;
+    info = 24;
+  } else if (argument <= 0xffff) {
+    bytes = 2;
+    info = 25;
+  } else if (argument <= 0xffffffff) {
+    bytes = 4;
+    info = 26;
+  }
   out.push_back(static_cast<char>(initial | static_cast<char>(info)));
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((argument >> (8 * i)) & 0xff));
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>((argument >> (8 * i)) & 0xff));
 }
 
 void put_double(std::string& out, double value) {
@@ -46,7 +58,7 @@ void put_integer(std::string& out, std::int64_t value) {
   if (value >= 0) {
     put_head(out, kUnsigned, static_cast<std::uint64_t>(value));
   } else {
-    // -1 - value never overflows for a negative int64.
+    // For a negative int64, -1 - value lies in [0, INT64_MAX].
     put_head(out, kNegative, static_cast<std::uint64_t>(-1 - value));
   }
 }
@@ -58,13 +70,21 @@ void put_text(std::string& out, std::string_view text) {
 
 void encode_into(std::string& out, const Value& value) {
   switch (value.kind()) {
-    case Value::Kind::null: out.push_back(static_cast<char>(0xf6)); break;
+    case Value::Kind::null:
+      out.push_back(static_cast<char>(0xf6));
+      break;
     case Value::Kind::boolean:
       out.push_back(static_cast<char>(value.as_bool() ? 0xf5 : 0xf4));
       break;
-    case Value::Kind::integer: put_integer(out, value.as_integer()); break;
-    case Value::Kind::number: put_double(out, value.as_number()); break;
-    case Value::Kind::string: put_text(out, value.as_string()); break;
+    case Value::Kind::integer:
+      put_integer(out, value.as_integer());
+      break;
+    case Value::Kind::number:
+      put_double(out, value.as_number());
+      break;
+    case Value::Kind::string:
+      put_text(out, value.as_string());
+      break;
     case Value::Kind::timestamp: {
       put_head(out, kTag, 1);
       std::int64_t ms = value.as_timestamp_ms();
@@ -173,8 +193,11 @@ class Decoder {
   // Reads the argument that follows an initial byte with this additional information.
   Result<std::uint64_t> argument(std::uint8_t info) {
     if (info < 24) return std::uint64_t{info};
-    std::size_t size = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : info == 27 ? 8 : 0;
-    if (size == 0) return fail(fmt::format("invalid additional information {} at offset {}", info, pos_));
+    // 24 to 27 announce 1, 2, 4 or 8 bytes; 28 to 30 are reserved.
+    if (info > 27) {
+      return fail(fmt::format("invalid additional information {} at offset {}", info, pos_));
+    }
+    std::size_t size = std::size_t{1} << (info - 24);
     std::uint64_t out = 0;
     if (!read_uint(size, out)) return fail(fmt::format("truncated at offset {}", pos_));
     return out;
@@ -189,7 +212,8 @@ class Decoder {
       auto length = argument(info);
       if (!length) return std::move(length).error();
       if (*length > bytes_.size() - pos_) {
-        return fail(fmt::format("string of {} bytes runs past the end at offset {}", *length, pos_));
+        return fail(
+            fmt::format("string of {} bytes runs past the end at offset {}", *length, pos_));
       }
       std::string out(bytes_.substr(pos_, *length));
       pos_ += *length;
@@ -205,7 +229,8 @@ class Decoder {
       }
       auto head = static_cast<unsigned char>(bytes_[pos_++]);
       if ((head >> 5) != major || (head & 0x1f) == kIndefinite) {
-        return fail(fmt::format("invalid chunk in an indefinite-length string at offset {}", pos_ - 1));
+        return fail(
+            fmt::format("invalid chunk in an indefinite-length string at offset {}", pos_ - 1));
       }
       auto chunk = string_body(major, head & 0x1f);
       if (!chunk) return chunk;
@@ -258,7 +283,8 @@ class Decoder {
         if (!count) return std::move(count).error();
         // Every element takes at least one byte.
         if (*count > bytes_.size() - pos_) {
-          return fail(fmt::format("array of {} elements runs past the end at offset {}", *count, start));
+          return fail(
+              fmt::format("array of {} elements runs past the end at offset {}", *count, start));
         }
         list.items().reserve(*count);
         for (std::uint64_t i = 0; i < *count; ++i) {
@@ -317,15 +343,19 @@ class Decoder {
         }
         return Value::timestamp(static_cast<std::int64_t>(std::llround(seconds * 1000.0)));
       }
-      default: break;
+      default:
+        break;
     }
 
     // Major type 7: simple values and floats.
     switch (info) {
-      case 20: return Value::boolean(false);
-      case 21: return Value::boolean(true);
+      case 20:
+        return Value::boolean(false);
+      case 21:
+        return Value::boolean(true);
       case 22:
-      case 23: return Value();
+      case 23:
+        return Value();
       case 25: {
         std::uint64_t bits = 0;
         if (!read_uint(2, bits)) return fail(fmt::format("truncated at offset {}", pos_));
@@ -341,8 +371,10 @@ class Decoder {
         if (!read_uint(8, bits)) return fail(fmt::format("truncated at offset {}", pos_));
         return Value::number(std::bit_cast<double>(bits));
       }
-      case kIndefinite: return fail(fmt::format("unexpected break at offset {}", start));
-      default: return fail(fmt::format("unsupported simple value {} at offset {}", info, start));
+      case kIndefinite:
+        return fail(fmt::format("unexpected break at offset {}", start));
+      default:
+        return fail(fmt::format("unsupported simple value {} at offset {}", info, start));
     }
   }
 

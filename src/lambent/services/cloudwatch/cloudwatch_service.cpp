@@ -62,7 +62,9 @@ CloudWatchService::CloudWatchService(metrics::MetricStore& store, metrics::Alarm
                                      CloudWatchOptions options)
     : store_(store), alarms_(alarms), options_(std::move(options)) {}
 
-bool CloudWatchService::owns(const http::Request& request) { return is_cloudwatch_request(request); }
+bool CloudWatchService::owns(const http::Request& request) {
+  return is_cloudwatch_request(request);
+}
 
 http::Response CloudWatchService::unauthorized(const http::Request& request,
                                                const Error& error) const {
@@ -106,8 +108,8 @@ Task<http::Response> CloudWatchService::handle(const http::Request& request) {
       LOG_WARN("cloudwatch", "operation_failed", "request_id={} operation={} error=\"{}\"",
                request.id, call->operation, error.message);
     } else {
-      LOG_DEBUG("cloudwatch", "request_rejected", "request_id={} operation={} code={}",
-                request.id, call->operation, shape.code);
+      LOG_DEBUG("cloudwatch", "request_rejected", "request_id={} operation={} code={}", request.id,
+                call->operation, shape.code);
     }
     co_return encode_error(protocol, error, request.id);
   }

@@ -42,18 +42,29 @@ const ErrorShape& shape_named(std::string_view code) {
 
 std::string_view code_for(Errc code) {
   switch (code) {
-    case Errc::invalid_parameter: return "InvalidParameterValue";
-    case Errc::validation: return "ValidationError";
-    case Errc::not_found: return "ResourceNotFound";
-    case Errc::conflict: return "InvalidParameterCombination";
-    case Errc::precondition_failed: return "InvalidParameterValue";
-    case Errc::too_large: return "RequestEntityTooLarge";
-    case Errc::invalid_content: return "MalformedInput";
-    case Errc::throttled: return "LimitExceeded";
-    case Errc::unauthorized: return "SignatureDoesNotMatch";
-    case Errc::not_implemented: return "NotImplemented";
+    case Errc::invalid_parameter:
+      return "InvalidParameterValue";
+    case Errc::validation:
+      return "ValidationError";
+    case Errc::not_found:
+      return "ResourceNotFound";
+    case Errc::conflict:
+      return "InvalidParameterCombination";
+    case Errc::precondition_failed:
+      return "InvalidParameterValue";
+    case Errc::too_large:
+      return "RequestEntityTooLarge";
+    case Errc::invalid_content:
+      return "MalformedInput";
+    case Errc::throttled:
+      return "LimitExceeded";
+    case Errc::unauthorized:
+      return "SignatureDoesNotMatch";
+    case Errc::not_implemented:
+      return "NotImplemented";
     case Errc::io:
-    case Errc::internal: return "InternalServiceError";
+    case Errc::internal:
+      return "InternalServiceError";
   }
   return "InternalServiceError";
 }
@@ -94,9 +105,9 @@ Error validation_error(std::string message) {
 }
 
 Error constraint_error(std::string_view value, std::string_view path, std::string_view constraint) {
-  return validation_error(
-      fmt::format("1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}",
-                  value, path, constraint));
+  return validation_error(fmt::format(
+      "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}", value,
+      path, constraint));
 }
 
 Error malformed_input(std::string message) {

@@ -20,15 +20,23 @@ std::string child_path(std::string_view parent, std::string_view name) {
 // A short rendering of a value for messages.
 std::string describe(const Value& value) {
   switch (value.kind()) {
-    case Value::Kind::string: return value.as_string().substr(0, 256);
-    case Value::Kind::boolean: return value.as_bool() ? "true" : "false";
-    case Value::Kind::integer: return std::to_string(value.as_integer());
-    case Value::Kind::number: return fmt::format("{}", value.as_number());
-    case Value::Kind::timestamp: return format_iso8601_ms(value.as_timestamp_ms());
-    case Value::Kind::list: return "a list";
+    case Value::Kind::string:
+      return value.as_string().substr(0, 256);
+    case Value::Kind::boolean:
+      return value.as_bool() ? "true" : "false";
+    case Value::Kind::integer:
+      return std::to_string(value.as_integer());
+    case Value::Kind::number:
+      return fmt::format("{}", value.as_number());
+    case Value::Kind::timestamp:
+      return format_iso8601_ms(value.as_timestamp_ms());
+    case Value::Kind::list:
+      return "a list";
     case Value::Kind::structure:
-    case Value::Kind::map: return "a structure";
-    case Value::Kind::null: return "null";
+    case Value::Kind::map:
+      return "a structure";
+    case Value::Kind::null:
+      return "null";
   }
   return "";
 }
@@ -74,8 +82,8 @@ std::vector<Field> Reader::list(const Field& field, std::size_t max) {
     return out;
   }
   if (value.items().size() > max) {
-    fail(invalid_value(fmt::format("The collection {} must not have a size greater than {}.",
-                                   field.path, max)));
+    fail(invalid_value(
+        fmt::format("The collection {} must not have a size greater than {}.", field.path, max)));
     return out;
   }
   out.reserve(value.items().size());
@@ -106,17 +114,20 @@ std::optional<double> Reader::number(const Field& field) {
   if (!field.present()) return std::nullopt;
   const Value& value = *field.value;
   switch (value.kind()) {
-    case Value::Kind::number: return value.as_number();
-    case Value::Kind::integer: return static_cast<double>(value.as_integer());
+    case Value::Kind::number:
+      return value.as_number();
+    case Value::Kind::integer:
+      return static_cast<double>(value.as_integer());
     case Value::Kind::string: {
       // The query protocol spells special values NaN, Infinity and -Infinity.
       if (auto parsed = parse_double(value.as_string())) return parsed;
       break;
     }
-    default: break;
+    default:
+      break;
   }
-  fail(malformed_input(
-      fmt::format("The value {} for parameter {} is not a valid number.", describe(value), field.path)));
+  fail(malformed_input(fmt::format("The value {} for parameter {} is not a valid number.",
+                                   describe(value), field.path)));
   return std::nullopt;
 }
 
@@ -159,23 +170,29 @@ std::optional<std::int64_t> Reader::timestamp_ms(const Field& field) {
   const Value& value = *field.value;
   std::optional<double> seconds;
   switch (value.kind()) {
-    case Value::Kind::timestamp: return value.as_timestamp_ms();
-    case Value::Kind::integer: seconds = static_cast<double>(value.as_integer()); break;
-    case Value::Kind::number: seconds = value.as_number(); break;
+    case Value::Kind::timestamp:
+      return value.as_timestamp_ms();
+    case Value::Kind::integer:
+      seconds = static_cast<double>(value.as_integer());
+      break;
+    case Value::Kind::number:
+      seconds = value.as_number();
+      break;
     case Value::Kind::string: {
       if (auto parsed = parse_iso8601_ms(value.as_string())) return parsed;
       seconds = parse_double(value.as_string());
       break;
     }
-    default: break;
+    default:
+      break;
   }
   if (seconds && std::isfinite(*seconds) && std::fabs(*seconds) < 9.0e12) {
     return static_cast<std::int64_t>(std::llround(*seconds * 1000.0));
   }
-  fail(malformed_input(fmt::format(
-      "The value {} for parameter {} is not a valid timestamp; use ISO 8601 "
-      "(2024-05-01T12:00:00Z) or epoch seconds.",
-      describe(value), field.path)));
+  fail(malformed_input(
+      fmt::format("The value {} for parameter {} is not a valid timestamp; use ISO 8601 "
+                  "(2024-05-01T12:00:00Z) or epoch seconds.",
+                  describe(value), field.path)));
   return std::nullopt;
 }
 
@@ -183,8 +200,8 @@ Status check_length(std::string_view value, std::string_view path, std::size_t m
                     std::size_t max) {
   std::size_t length = code_points(value);
   if (length < min) {
-    return constraint_error(value, path,
-                            fmt::format("Member must have length greater than or equal to {}", min));
+    return constraint_error(
+        value, path, fmt::format("Member must have length greater than or equal to {}", min));
   }
   if (length > max) {
     return constraint_error(value.substr(0, 256), path,

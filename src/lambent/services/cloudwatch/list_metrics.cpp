@@ -13,7 +13,7 @@ namespace lambent::services::cloudwatch {
 
 namespace {
 
-constexpr std::size_t kPageSize = 500;            // ListMetrics returns up to 500 per call
+constexpr std::size_t kPageSize = 500;  // ListMetrics returns up to 500 per call
 constexpr std::size_t kMaxDimensionFilters = 10;
 constexpr std::int64_t kRecentlyActiveS = 3 * 3600;  // RecentlyActive=PT3H
 // ListMetrics lists metrics with data in the past two weeks.

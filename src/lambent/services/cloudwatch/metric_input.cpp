@@ -13,19 +13,38 @@ namespace {
 
 // StandardUnit in the CloudWatch model (botocore 1.43).
 constexpr std::array<std::string_view, 27> kUnits = {
-    "Seconds",          "Microseconds",     "Milliseconds",     "Bytes",
-    "Kilobytes",        "Megabytes",        "Gigabytes",        "Terabytes",
-    "Bits",             "Kilobits",         "Megabits",         "Gigabits",
-    "Terabits",         "Percent",          "Count",            "Bytes/Second",
-    "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second",      "Kilobits/Second",  "Megabits/Second",  "Gigabits/Second",
-    "Terabits/Second",  "Count/Second",     "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 };
 
 bool has_visible_character(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    return c != ' ' && c != '\t' && c != '\n' && c != '\r';
-  });
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return c != ' ' && c != '\t' && c != '\n' && c != '\r'; });
 }
 
 bool has_control_character(std::string_view text) {
@@ -41,8 +60,8 @@ bool is_ascii(std::string_view text) {
 }
 
 bool namespace_character(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '-' || c == '_' || c == '/' || c == '#' || c == ':' || c == ' ';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_' || c == '/' || c == '#' || c == ':' || c == ' ';
 }
 
 }  // namespace
@@ -68,9 +87,9 @@ Status check_metric_name(std::string_view name, std::string_view path) {
 
 Status check_unit(std::string_view unit, std::string_view path) {
   if (std::find(kUnits.begin(), kUnits.end(), unit) != kUnits.end()) return ok_status();
-  return constraint_error(unit.substr(0, 256), path,
-                          fmt::format("Member must satisfy enum value set: [{}]",
-                                      fmt::join(kUnits, ", ")));
+  return constraint_error(
+      unit.substr(0, 256), path,
+      fmt::format("Member must satisfy enum value set: [{}]", fmt::join(kUnits, ", ")));
 }
 
 std::optional<metrics::Dimensions> read_dimensions(Reader& reader, const Field& field) {

@@ -160,7 +160,7 @@ TEST_F(MetricOperationsTest, PutThenReadStatisticsExactly) {
   ASSERT_NE(extended, nullptr);
   EXPECT_NEAR(extended->find("p50")->as_number(), 50, 0.5);
   EXPECT_NEAR(extended->find("p90")->as_number(), 90, 0.9);
-  // The sketch answers within 1% of the value at that rank, here 99 or 100.
+  // The sketch returns a value within 1% of the value at that rank, here 99 or 100.
   EXPECT_GE(extended->find("p99.5")->as_number(), 99 * 0.99);
   EXPECT_LE(extended->find("p99.5")->as_number(), 100 * 1.01);
 }
@@ -180,12 +180,12 @@ TEST_F(MetricOperationsTest, StatisticSetsHaveNoPercentiles) {
 }
 
 TEST_F(MetricOperationsTest, QueryProtocolStringsConvert) {
-  auto output = run(&put_metric_data,
-                    query_input(fmt::format("Namespace=Q&MetricData.member.1.MetricName=M&"
-                                            "MetricData.member.1.Value=2.5&"
-                                            "MetricData.member.1.Timestamp={}&"
-                                            "MetricData.member.1.StorageResolution=1",
-                                            iso(kNowS - 10))));
+  auto output =
+      run(&put_metric_data, query_input(fmt::format("Namespace=Q&MetricData.member.1.MetricName=M&"
+                                                    "MetricData.member.1.Value=2.5&"
+                                                    "MetricData.member.1.Timestamp={}&"
+                                                    "MetricData.member.1.StorageResolution=1",
+                                                    iso(kNowS - 10))));
   ASSERT_TRUE(output.ok()) << output.error().message;
   auto read = run(&get_metric_statistics,
                   query_input(fmt::format("Namespace=Q&MetricName=M&StartTime={}&EndTime={}&"
@@ -215,18 +215,20 @@ TEST_F(MetricOperationsTest, PutMetricDataValidation) {
        "The parameter Namespace is required."},
       {R"({"Namespace":"AWS/Lambda","MetricData":[{"MetricName":"m","Value":1}]})",
        "InvalidParameterValue", "The value AWS/Lambda for parameter Namespace is invalid."},
-      {R"({"Namespace":":x","MetricData":[{"MetricName":"m","Value":1}]})",
-       "InvalidParameterValue", "The value :x for parameter Namespace is invalid."},
+      {R"({"Namespace":":x","MetricData":[{"MetricName":"m","Value":1}]})", "InvalidParameterValue",
+       "The value :x for parameter Namespace is invalid."},
       {R"({"Namespace":"App"})", "MissingParameter", "The parameter MetricData is required."},
       {R"({"Namespace":"App","MetricData":[{"Value":1}]})", "MissingParameter",
        "The parameter MetricData.member.1.MetricName is required."},
-      {fmt::format(R"({{"Namespace":"App","MetricData":[{{"MetricName":"m","Value":1,"Timestamp":{}}}]}})",
-                   kNowS - 15 * 86400),
+      {fmt::format(
+           R"({{"Namespace":"App","MetricData":[{{"MetricName":"m","Value":1,"Timestamp":{}}}]}})",
+           kNowS - 15 * 86400),
        "InvalidParameterValue",
        "The parameter MetricData.member.1.Timestamp must specify a time within the past two "
        "weeks."},
-      {fmt::format(R"({{"Namespace":"App","MetricData":[{{"MetricName":"m","Value":1,"Timestamp":{}}}]}})",
-                   kNowS + 3 * 3600),
+      {fmt::format(
+           R"({{"Namespace":"App","MetricData":[{{"MetricName":"m","Value":1,"Timestamp":{}}}]}})",
+           kNowS + 3 * 3600),
        "InvalidParameterValue",
        "The parameter MetricData.member.1.Timestamp must specify a time no more than two hours "
        "in the future."},
@@ -250,17 +252,20 @@ TEST_F(MetricOperationsTest, PutMetricDataValidation) {
                    values151),
        "InvalidParameterValue",
        "The collection MetricData.member.1.Values must not have a size greater than 150."},
-      {fmt::format(R"({{"Namespace":"App","MetricData":[{{"MetricName":"m","Value":1,"Dimensions":[{}]}}]}})",
-                   dims31),
+      {fmt::format(
+           R"({{"Namespace":"App","MetricData":[{{"MetricName":"m","Value":1,"Dimensions":[{}]}}]}})",
+           dims31),
        "InvalidParameterValue",
        "The collection MetricData.member.1.Dimensions must not have a size greater than 30."},
       {R"({"Namespace":"App","MetricData":[{"MetricName":"m","Value":1,"Unit":"Parsecs"}]})",
        "ValidationError", ""},
       {R"({"Namespace":"App","MetricData":[{"MetricName":"m","Value":1e300,"Values":[]}]})",
-       "InvalidParameterValue", "The value 1e+300 for parameter MetricData.member.1.Value is invalid."},
+       "InvalidParameterValue",
+       "The value 1e+300 for parameter MetricData.member.1.Value is invalid."},
       {R"({"Namespace":"App","MetricData":[{"MetricName":"m","StatisticValues":
           {"SampleCount":1,"Sum":1,"Minimum":1}}]})",
-       "MissingParameter", "The parameter MetricData.member.1.StatisticValues.Maximum is required."},
+       "MissingParameter",
+       "The parameter MetricData.member.1.StatisticValues.Maximum is required."},
       {R"({"Namespace":"App","MetricData":[{"MetricName":"m"}]})", "InvalidParameterCombination",
        "One of the parameters MetricData.member.1.Value, MetricData.member.1.Values and "
        "MetricData.member.1.StatisticValues must be specified."},
@@ -279,14 +284,15 @@ TEST_F(MetricOperationsTest, PutMetricDataValidation) {
   }
 
   // NaN arrives through the query protocol, which spells it out.
-  auto nan = run(&put_metric_data,
-                 query_input("Namespace=App&MetricData.member.1.MetricName=m&"
-                             "MetricData.member.1.Value=NaN"));
+  auto nan = run(&put_metric_data, query_input("Namespace=App&MetricData.member.1.MetricName=m&"
+                                               "MetricData.member.1.Value=NaN"));
   ASSERT_FALSE(nan.ok());
-  EXPECT_EQ(nan.error().message, "The value NaN for parameter MetricData.member.1.Value is invalid.");
+  EXPECT_EQ(nan.error().message,
+            "The value NaN for parameter MetricData.member.1.Value is invalid.");
 
   std::string many = R"({"Namespace":"App","MetricData":[)";
-  for (int i = 0; i < 1001; ++i) many += fmt::format(R"({}{{"MetricName":"m","Value":1}})", i ? "," : "");
+  for (int i = 0; i < 1001; ++i)
+    many += fmt::format(R"({}{{"MetricName":"m","Value":1}})", i ? "," : "");
   many += "]}";
   EXPECT_EQ(put_error(many).message,
             "The collection MetricData must not have a size greater than 1000.");
@@ -299,9 +305,11 @@ TEST_F(MetricOperationsTest, GetMetricStatisticsValidation) {
   };
   Error period = statistics_error(body(R"(,"Period":7,"Statistics":["Sum"])", kNowS - 60, kNowS));
   EXPECT_EQ(period.type, "InvalidParameterValue");
-  EXPECT_EQ(period.message, "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60; 7 is not.");
+  EXPECT_EQ(period.message,
+            "The parameter Period must be 1, 5, 10, 20, 30, or a multiple of 60; 7 is not.");
 
-  Error too_many = statistics_error(body(R"(,"Period":60,"Statistics":["Sum"])", kNowS - 86460, kNowS));
+  Error too_many =
+      statistics_error(body(R"(,"Period":60,"Statistics":["Sum"])", kNowS - 86460, kNowS));
   EXPECT_EQ(too_many.type, "InvalidParameterCombination");
   EXPECT_EQ(too_many.message,
             "You have requested up to 1441 datapoints, which exceeds the limit of 1440. You may "
@@ -314,13 +322,16 @@ TEST_F(MetricOperationsTest, GetMetricStatisticsValidation) {
   Error both = statistics_error(
       body(R"(,"Period":60,"Statistics":["Sum"],"ExtendedStatistics":["p9"])", kNowS - 60, kNowS));
   EXPECT_EQ(both.type, "InvalidParameterCombination");
-  Error bad_statistic = statistics_error(body(R"(,"Period":60,"Statistics":["Median"])", kNowS - 60, kNowS));
+  Error bad_statistic =
+      statistics_error(body(R"(,"Period":60,"Statistics":["Median"])", kNowS - 60, kNowS));
   EXPECT_EQ(bad_statistic.type, "ValidationError");
-  Error bad_percentile = statistics_error(body(R"(,"Period":60,"ExtendedStatistics":["p101"])", kNowS - 60, kNowS));
+  Error bad_percentile =
+      statistics_error(body(R"(,"Period":60,"ExtendedStatistics":["p101"])", kNowS - 60, kNowS));
   EXPECT_EQ(bad_percentile.type, "InvalidParameterValue");
   Error equal = statistics_error(body(R"(,"Period":60,"Statistics":["Sum"])", kNowS, kNowS));
   EXPECT_EQ(equal.message, "The parameter StartTime must not equal parameter EndTime.");
-  Error reversed = statistics_error(body(R"(,"Period":60,"Statistics":["Sum"])", kNowS, kNowS - 60));
+  Error reversed =
+      statistics_error(body(R"(,"Period":60,"Statistics":["Sum"])", kNowS, kNowS - 60));
   EXPECT_EQ(reversed.message, "The parameter StartTime must be less than the parameter EndTime.");
   Error missing = statistics_error(R"({"Namespace":"App","MetricName":"m"})");
   EXPECT_EQ(missing.type, "MissingParameter");
@@ -376,56 +387,71 @@ TEST_F(MetricOperationsTest, GetMetricDataScansAndPages) {
   EXPECT_EQ(pages, 4);
   EXPECT_EQ(seen, (std::vector<double>{1, 2, 3, 4, 5, 1, 1, 1, 1, 1}));
 
-  auto bad_token = run(&get_metric_data,
-                       json_input(fmt::format(R"({{{},"StartTime":{},"EndTime":{},"NextToken":"x"}})",
-                                              queries, kNowS - 3600, kNowS)));
+  auto bad_token =
+      run(&get_metric_data,
+          json_input(fmt::format(R"({{{},"StartTime":{},"EndTime":{},"NextToken":"x"}})", queries,
+                                 kNowS - 3600, kNowS)));
   ASSERT_FALSE(bad_token.ok());
   EXPECT_EQ(bad_token.error().type, "InvalidNextToken");
 }
 
 TEST_F(MetricOperationsTest, GetMetricDataValidation) {
   auto error_of = [&](std::string queries) {
-    auto output = run(&get_metric_data,
-                      json_input(fmt::format(R"({{"MetricDataQueries":[{}],"StartTime":{},"EndTime":{}}})",
-                                             queries, kNowS - 3600, kNowS)));
+    auto output =
+        run(&get_metric_data,
+            json_input(fmt::format(R"({{"MetricDataQueries":[{}],"StartTime":{},"EndTime":{}}})",
+                                   queries, kNowS - 3600, kNowS)));
     EXPECT_FALSE(output.ok()) << queries;
     return output.ok() ? Error{} : output.error();
   };
-  EXPECT_EQ(error_of(R"json({"Id":"e","Expression":"SUM(METRICS())"})json").type, "InvalidParameterValue");
-  EXPECT_EQ(error_of(R"({"Id":"Upper","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Sum"}})").type,
+  EXPECT_EQ(error_of(R"json({"Id":"e","Expression":"SUM(METRICS())"})json").type,
             "InvalidParameterValue");
+  EXPECT_EQ(
+      error_of(
+          R"({"Id":"Upper","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Sum"}})")
+          .type,
+      "InvalidParameterValue");
   EXPECT_EQ(error_of(R"({"Id":"a"})").message,
             "The parameter MetricDataQueries.member.1.MetricStat is required.");
-  EXPECT_EQ(error_of(R"({"Id":"a","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Median"}})").type,
-            "InvalidParameterValue");
-  EXPECT_EQ(error_of(R"({"Id":"a","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Sum"}},
-                       {"Id":"a","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Sum"}})").type,
-            "ValidationError");
+  EXPECT_EQ(
+      error_of(
+          R"({"Id":"a","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Median"}})")
+          .type,
+      "InvalidParameterValue");
+  EXPECT_EQ(
+      error_of(
+          R"({"Id":"a","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Sum"}},
+                       {"Id":"a","MetricStat":{"Metric":{"Namespace":"A","MetricName":"m"},"Period":60,"Stat":"Sum"}})")
+          .type,
+      "ValidationError");
 }
 
 TEST_F(MetricOperationsTest, ListMetricsFiltersAndPages) {
   std::string data;
   for (int i = 0; i < 501; ++i) {
-    data += fmt::format(R"({}{{"MetricName":"Hits","Value":1,"Dimensions":[{{"Name":"Shard","Value":"{:04}"}}]}})",
-                        i ? "," : "", i);
+    data += fmt::format(
+        R"({}{{"MetricName":"Hits","Value":1,"Dimensions":[{{"Name":"Shard","Value":"{:04}"}}]}})",
+        i ? "," : "", i);
   }
   put(fmt::format(R"({{"Namespace":"Paged","MetricData":[{}]}})", data));
-  put(fmt::format(R"({{"Namespace":"Other","MetricData":[{{"MetricName":"Old","Value":1,"Timestamp":{}}}]}})",
-                  kNowS - 5 * 3600));
+  put(fmt::format(
+      R"({{"Namespace":"Other","MetricData":[{{"MetricName":"Old","Value":1,"Timestamp":{}}}]}})",
+      kNowS - 5 * 3600));
 
   auto first = run(&list_metrics, json_input(R"({"Namespace":"Paged"})"));
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_EQ((*first)->find("Metrics")->items().size(), 500u);
   const Value* token = (*first)->find("NextToken");
   ASSERT_NE(token, nullptr);
-  auto second = run(&list_metrics, json_input(fmt::format(R"({{"Namespace":"Paged","NextToken":"{}"}})",
-                                                          token->as_string())));
+  auto second = run(
+      &list_metrics,
+      json_input(fmt::format(R"({{"Namespace":"Paged","NextToken":"{}"}})", token->as_string())));
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_EQ((*second)->find("Metrics")->items().size(), 1u);
   EXPECT_EQ((*second)->find("NextToken"), nullptr);
 
-  auto filtered = run(&list_metrics,
-                      json_input(R"({"Dimensions":[{"Name":"Shard","Value":"0007"}]})"));
+  auto filtered =
+      run(&list_metrics, json_input(R"({"Dimensions":[{"Name":"Shard","Value":"0007"}]})"));
   ASSERT_TRUE(filtered.ok());
   ASSERT_EQ((*filtered)->find("Metrics")->items().size(), 1u);
   const Value& metric = (*filtered)->find("Metrics")->items()[0];

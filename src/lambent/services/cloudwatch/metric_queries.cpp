@@ -85,9 +85,9 @@ Result<StatisticsRequest> read_statistics_request(const Value& input) {
     return invalid_combination("Must specify either Statistics or ExtendedStatistics.");
   }
   if (!statistics.empty() && !extended.empty()) {
-    return invalid_combination(fmt::format(
-        "The parameters {} and {} are mutually exclusive and you have specified both.",
-        statistics_field.path, extended_field.path));
+    return invalid_combination(
+        fmt::format("The parameters {} and {} are mutually exclusive and you have specified both.",
+                    statistics_field.path, extended_field.path));
   }
   for (const Field& field : statistics) {
     auto statistic = reader.string(field);
@@ -206,14 +206,16 @@ Result<DataQuery> read_data_query(Reader& reader, const Field& field) {
         "math or Metrics Insights expressions.",
         expression_field.path));
   }
-  if (!stat_field.present()) return validation_error(fmt::format("The parameter {} is required.", stat_field.path));
+  if (!stat_field.present())
+    return validation_error(fmt::format("The parameter {} is required.", stat_field.path));
 
   Field metric_field = Reader::member(stat_field, "Metric");
   Field ns_field = Reader::member(metric_field, "Namespace");
   Field name_field = Reader::member(metric_field, "MetricName");
   Field period_field = Reader::member(stat_field, "Period");
   Field statistic_field = Reader::member(stat_field, "Stat");
-  for (const Field* required : {&metric_field, &ns_field, &name_field, &period_field, &statistic_field}) {
+  for (const Field* required :
+       {&metric_field, &ns_field, &name_field, &period_field, &statistic_field}) {
     if (!required->present()) return missing_parameter(required->path);
   }
   auto ns = reader.string(ns_field);
@@ -259,7 +261,8 @@ Task<Output> get_metric_statistics(OperationContext context, const Value* input)
   auto request = read_statistics_request(*input);
   if (!request) co_return std::move(request).error();
   Window window = window_of(request->start_ms, request->end_ms, request->period_s);
-  std::int64_t requested = (window.end_s - window.start_s + request->period_s - 1) / request->period_s;
+  std::int64_t requested =
+      (window.end_s - window.start_s + request->period_s - 1) / request->period_s;
   if (requested > kMaxStatisticsDatapoints) {
     co_return invalid_combination(fmt::format(
         "You have requested up to {} datapoints, which exceeds the limit of {}. You may reduce "
@@ -268,7 +271,7 @@ Task<Output> get_metric_statistics(OperationContext context, const Value* input)
   }
 
   auto datapoints = co_await context.store->query(request->key, window.start_s, window.end_s,
-                                                   request->period_s, request->unit);
+                                                  request->period_s, request->unit);
   if (!datapoints) co_return std::move(datapoints).error();
 
   // Datapoints are returned oldest first. AWS does not order them.
@@ -354,7 +357,7 @@ Task<Output> get_metric_data(OperationContext context, const Value* input) {
     if (!query.return_data) continue;
     Window window = window_of(*start, *end, query.period_s);
     auto datapoints = co_await context.store->query(query.key, window.start_s, window.end_s,
-                                                     query.period_s, query.unit);
+                                                    query.period_s, query.unit);
     if (!datapoints) co_return std::move(datapoints).error();
     Series one;
     for (const auto& datapoint : *datapoints) {

@@ -4,9 +4,9 @@
 #include "lambent/services/cloudwatch/errors.h"
 #include "lambent/services/cloudwatch/timestamps.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <zlib.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -24,29 +24,52 @@ constexpr std::string_view kShapeNamespace = "com.amazonaws.cloudwatch#";
 
 // Every operation of the CloudWatch model (botocore 1.43), sorted for binary search.
 constexpr std::array<std::string_view, 46> kOperations = {
-    "DeleteAlarmMuteRule",     "DeleteAlarms",
-    "DeleteAnomalyDetector",   "DeleteDashboards",
-    "DeleteInsightRules",      "DeleteMetricStream",
-    "DescribeAlarmContributors", "DescribeAlarmHistory",
-    "DescribeAlarms",          "DescribeAlarmsForMetric",
-    "DescribeAnomalyDetectors", "DescribeInsightRules",
-    "DisableAlarmActions",     "DisableInsightRules",
-    "EnableAlarmActions",      "EnableInsightRules",
-    "GetAlarmMuteRule",        "GetDashboard",
-    "GetInsightRuleReport",    "GetMetricData",
-    "GetMetricStatistics",     "GetMetricStream",
-    "GetMetricWidgetImage",    "GetOTelEnrichment",
-    "ListAlarmMuteRules",      "ListDashboards",
-    "ListManagedInsightRules", "ListMetricStreams",
-    "ListMetrics",             "ListTagsForResource",
-    "PutAlarmMuteRule",        "PutAnomalyDetector",
-    "PutCompositeAlarm",       "PutDashboard",
-    "PutInsightRule",          "PutManagedInsightRules",
-    "PutMetricAlarm",          "PutMetricData",
-    "PutMetricStream",         "SetAlarmState",
-    "StartMetricStreams",      "StartOTelEnrichment",
-    "StopMetricStreams",       "StopOTelEnrichment",
-    "TagResource",             "UntagResource",
+    "DeleteAlarmMuteRule",
+    "DeleteAlarms",
+    "DeleteAnomalyDetector",
+    "DeleteDashboards",
+    "DeleteInsightRules",
+    "DeleteMetricStream",
+    "DescribeAlarmContributors",
+    "DescribeAlarmHistory",
+    "DescribeAlarms",
+    "DescribeAlarmsForMetric",
+    "DescribeAnomalyDetectors",
+    "DescribeInsightRules",
+    "DisableAlarmActions",
+    "DisableInsightRules",
+    "EnableAlarmActions",
+    "EnableInsightRules",
+    "GetAlarmMuteRule",
+    "GetDashboard",
+    "GetInsightRuleReport",
+    "GetMetricData",
+    "GetMetricStatistics",
+    "GetMetricStream",
+    "GetMetricWidgetImage",
+    "GetOTelEnrichment",
+    "ListAlarmMuteRules",
+    "ListDashboards",
+    "ListManagedInsightRules",
+    "ListMetricStreams",
+    "ListMetrics",
+    "ListTagsForResource",
+    "PutAlarmMuteRule",
+    "PutAnomalyDetector",
+    "PutCompositeAlarm",
+    "PutDashboard",
+    "PutInsightRule",
+    "PutManagedInsightRules",
+    "PutMetricAlarm",
+    "PutMetricData",
+    "PutMetricStream",
+    "SetAlarmState",
+    "StartMetricStreams",
+    "StartOTelEnrichment",
+    "StopMetricStreams",
+    "StopOTelEnrichment",
+    "TagResource",
+    "UntagResource",
 };
 
 bool is_form(std::string_view content_type) {
@@ -184,9 +207,12 @@ Value to_value(const FieldNode& node) {
 
 Value from_json(const json::value& in) {
   switch (in.kind()) {
-    case json::kind::null: return Value();
-    case json::kind::bool_: return Value::boolean(in.get_bool());
-    case json::kind::int64: return Value::integer(in.get_int64());
+    case json::kind::null:
+      return Value();
+    case json::kind::bool_:
+      return Value::boolean(in.get_bool());
+    case json::kind::int64:
+      return Value::integer(in.get_int64());
     case json::kind::uint64: {
       std::uint64_t n = in.get_uint64();
       if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -194,8 +220,10 @@ Value from_json(const json::value& in) {
       }
       return Value::integer(static_cast<std::int64_t>(n));
     }
-    case json::kind::double_: return Value::number(in.get_double());
-    case json::kind::string: return Value::string(std::string(in.get_string()));
+    case json::kind::double_:
+      return Value::number(in.get_double());
+    case json::kind::string:
+      return Value::string(std::string(in.get_string()));
     case json::kind::array: {
       Value list = Value::list();
       for (const auto& element : in.get_array()) list.push_back(from_json(element));
@@ -214,11 +242,16 @@ Value from_json(const json::value& in) {
 
 json::value to_json(const Value& in) {
   switch (in.kind()) {
-    case Value::Kind::null: return nullptr;
-    case Value::Kind::boolean: return in.as_bool();
-    case Value::Kind::integer: return in.as_integer();
-    case Value::Kind::number: return in.as_number();
-    case Value::Kind::string: return json::string(in.as_string());
+    case Value::Kind::null:
+      return nullptr;
+    case Value::Kind::boolean:
+      return in.as_bool();
+    case Value::Kind::integer:
+      return in.as_integer();
+    case Value::Kind::number:
+      return in.as_number();
+    case Value::Kind::string:
+      return json::string(in.as_string());
     case Value::Kind::timestamp: {
       std::int64_t ms = in.as_timestamp_ms();
       if (ms % 1000 == 0) return ms / 1000;
@@ -247,12 +280,24 @@ json::value to_json(const Value& in) {
 void append_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#xD;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#xD;";
+        break;
       default:
         // Other control characters cannot appear in XML 1.0.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
@@ -272,12 +317,23 @@ void append_xml(std::string& out, std::string_view name, const Value& value) {
   out += name;
   out += '>';
   switch (value.kind()) {
-    case Value::Kind::null: break;
-    case Value::Kind::boolean: out += value.as_bool() ? "true" : "false"; break;
-    case Value::Kind::integer: out += std::to_string(value.as_integer()); break;
-    case Value::Kind::number: out += format_number(value.as_number()); break;
-    case Value::Kind::string: append_escaped(out, value.as_string()); break;
-    case Value::Kind::timestamp: out += format_iso8601_ms(value.as_timestamp_ms()); break;
+    case Value::Kind::null:
+      break;
+    case Value::Kind::boolean:
+      out += value.as_bool() ? "true" : "false";
+      break;
+    case Value::Kind::integer:
+      out += std::to_string(value.as_integer());
+      break;
+    case Value::Kind::number:
+      out += format_number(value.as_number());
+      break;
+    case Value::Kind::string:
+      append_escaped(out, value.as_string());
+      break;
+    case Value::Kind::timestamp:
+      out += format_iso8601_ms(value.as_timestamp_ms());
+      break;
     case Value::Kind::list:
       for (const auto& item : value.items()) append_xml(out, "member", item);
       break;
@@ -318,9 +374,9 @@ Result<Call> decode_query(const http::Request& request, std::string_view body) {
   fields = std::move(*from_query);
   if (!body.empty()) {
     if (!is_form(request.header("content-type"))) {
-      return malformed_input(fmt::format(
-          "The query protocol takes an application/x-www-form-urlencoded body, not {}.",
-          request.header("content-type")));
+      return malformed_input(
+          fmt::format("The query protocol takes an application/x-www-form-urlencoded body, not {}.",
+                      request.header("content-type")));
     }
     auto from_body = parse_form(body);
     if (!from_body) return std::move(from_body).error();
@@ -341,9 +397,10 @@ Result<Call> decode_query(const http::Request& request, std::string_view body) {
   }
   if (call.operation.empty()) return missing_parameter("Action");
   if (version && *version != kApiVersion) {
-    return Error{Errc::invalid_parameter,
-                 fmt::format("Could not find operation {} for version {}", call.operation, *version),
-                 "InvalidAction"};
+    return Error{
+        Errc::invalid_parameter,
+        fmt::format("Could not find operation {} for version {}", call.operation, *version),
+        "InvalidAction"};
   }
   call.input = query_fields_to_value(parameters);
   return call;
@@ -485,7 +542,9 @@ Result<Call> decode_call(const http::Request& request, std::size_t max_body_byte
     if (body.empty()) return call;
     boost::system::error_code ec;
     json::value parsed = json::parse(body, ec);
-    if (ec) return serialization_error(fmt::format("The request body is not valid JSON: {}", ec.message()));
+    if (ec)
+      return serialization_error(
+          fmt::format("The request body is not valid JSON: {}", ec.message()));
     if (!parsed.is_object()) return serialization_error("The request body must be a JSON object.");
     call.input = from_json(parsed);
     return call;
@@ -530,10 +589,12 @@ http::Response encode_error(Protocol protocol, const Error& error, std::string_v
   response.status = shape.status;
   response.header("x-amzn-RequestId", std::string(request_id));
   std::string_view fault = shape.sender ? "Sender" : "Receiver";
+
   if (protocol == Protocol::query) {
     response.header("Content-Type", "text/xml");
-    std::string body = fmt::format("<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>",
-                                   kXmlNamespace, fault, shape.code);
+    std::string body =
+        fmt::format("<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>",
+                    kXmlNamespace, fault, shape.code);
     append_escaped(body, error.message);
     body += "</Message></Error><RequestId>";
     append_escaped(body, request_id);
@@ -541,6 +602,7 @@ http::Response encode_error(Protocol protocol, const Error& error, std::string_v
     response.body = std::move(body);
     return response;
   }
+
   response.header("x-amzn-query-error", fmt::format("{};{}", shape.code, fault));
   Value body = Value::structure();
   body.set("__type", Value::string(fmt::format("{}{}", kShapeNamespace, shape.shape)));

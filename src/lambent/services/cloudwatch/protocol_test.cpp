@@ -119,10 +119,10 @@ TEST(Routing, ReadsTheCredentialScope) {
 }
 
 TEST(DecodeCall, QueryProtocol) {
-  auto call = decode_call(
-      query_request("Action=PutMetricData&Version=2010-08-01&Namespace=My+App&"
-                    "MetricData.member.1.MetricName=Hits&MetricData.member.1.Value=2"),
-      1 << 20);
+  auto call =
+      decode_call(query_request("Action=PutMetricData&Version=2010-08-01&Namespace=My+App&"
+                                "MetricData.member.1.MetricName=Hits&MetricData.member.1.Value=2"),
+                  1 << 20);
   ASSERT_TRUE(call.ok()) << call.error().message;
   EXPECT_EQ(call->protocol, Protocol::query);
   EXPECT_EQ(call->operation, "PutMetricData");
@@ -207,14 +207,15 @@ TEST(EncodeOutput, QueryProtocolWrapsResultInXml) {
   http::Response response = encode_output(call, &output, "req-1");
   EXPECT_EQ(response.status, 200u);
   EXPECT_EQ(header(response, "Content-Type"), "text/xml");
-  EXPECT_EQ(response.body,
-            "<GetMetricStatisticsResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">"
-            "<GetMetricStatisticsResult><Label>a&lt;b</Label><Datapoints><member>"
-            "<Timestamp>2024-05-01T12:00:00.000Z</Timestamp><Sum>10.5</Sum>"
-            "<ExtendedStatistics><entry><key>p99</key><value>2</value></entry>"
-            "</ExtendedStatistics></member></Datapoints></GetMetricStatisticsResult>"
-            "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"
-            "</GetMetricStatisticsResponse>");
+  EXPECT_EQ(
+      response.body,
+      "<GetMetricStatisticsResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">"
+      "<GetMetricStatisticsResult><Label>a&lt;b</Label><Datapoints><member>"
+      "<Timestamp>2024-05-01T12:00:00.000Z</Timestamp><Sum>10.5</Sum>"
+      "<ExtendedStatistics><entry><key>p99</key><value>2</value></entry>"
+      "</ExtendedStatistics></member></Datapoints></GetMetricStatisticsResult>"
+      "<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata>"
+      "</GetMetricStatisticsResponse>");
 
   // An operation without output has only the metadata.
   call.operation = "PutMetricData";
@@ -262,9 +263,8 @@ TEST(EncodeError, EachProtocolCarriesTheQueryCode) {
   http::Response json = encode_error(Protocol::json, error, "req-1");
   EXPECT_EQ(json.status, 400u);
   EXPECT_EQ(header(json, "x-amzn-query-error"), "InvalidParameterValue;Sender");
-  EXPECT_EQ(json.body,
-            R"({"__type":"com.amazonaws.cloudwatch#InvalidParameterValueException",)"
-            R"("message":"The value x for parameter Namespace is invalid."})");
+  EXPECT_EQ(json.body, R"({"__type":"com.amazonaws.cloudwatch#InvalidParameterValueException",)"
+                       R"("message":"The value x for parameter Namespace is invalid."})");
 
   http::Response cbor = encode_error(Protocol::cbor, resource_not_found("gone"), "req-1");
   EXPECT_EQ(cbor.status, 404u);

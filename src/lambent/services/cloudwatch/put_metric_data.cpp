@@ -40,9 +40,9 @@ std::optional<double> read_value(Reader& reader, const Field& field) {
 }
 
 Error mutually_exclusive(const Field& a, const Field& b) {
-  return invalid_combination(fmt::format(
-      "The parameters {} and {} are mutually exclusive and you have specified both.", a.path,
-      b.path));
+  return invalid_combination(
+      fmt::format("The parameters {} and {} are mutually exclusive and you have specified both.",
+                  a.path, b.path));
 }
 
 // Reads the values of one datum (Value, Values and Counts, or StatisticValues) into `values`.
@@ -109,17 +109,17 @@ Status read_values(Reader& reader, const Field& datum, metrics::Aggregate& value
     Field count_path = Reader::member(statistics_field, "SampleCount");
     if (numbers[0] <= 0) return invalid_value_for(show(numbers[0]), count_path.path);
     if (numbers[2] > numbers[3]) {
-      return invalid_value(fmt::format(
-          "The parameter {}.Minimum must not be greater than {}.Maximum.", statistics_field.path,
-          statistics_field.path));
+      return invalid_value(
+          fmt::format("The parameter {}.Minimum must not be greater than {}.Maximum.",
+                      statistics_field.path, statistics_field.path));
     }
     values.add_statistics(numbers[1], numbers[0], numbers[2], numbers[3]);
     return ok_status();
   }
 
-  return invalid_combination(fmt::format(
-      "One of the parameters {}, {} and {} must be specified.", value_field.path,
-      values_field.path, statistics_field.path));
+  return invalid_combination(fmt::format("One of the parameters {}, {} and {} must be specified.",
+                                         value_field.path, values_field.path,
+                                         statistics_field.path));
 }
 
 Result<metrics::Sample> read_datum(Reader& reader, const Field& datum, const std::string& ns,
@@ -202,9 +202,9 @@ Task<Output> put_metric_data(OperationContext context, const Value* input) {
   if (!reader.ok()) co_return reader.error();
   if (data.empty()) co_return missing_parameter(data_field.path);
   if (data.size() > kMaxData) {
-    co_return invalid_value(fmt::format(
-        "The request has {} metric data; a PutMetricData request may have at most {}.",
-        data.size(), kMaxData));
+    co_return invalid_value(
+        fmt::format("The request has {} metric data; a PutMetricData request may have at most {}.",
+                    data.size(), kMaxData));
   }
 
   std::vector<metrics::Sample> samples;

@@ -86,15 +86,22 @@ Value& Value::set(std::string name, Value value) {
 bool Value::operator==(const Value& other) const {
   if (kind_ != other.kind_) return false;
   switch (kind_) {
-    case Kind::null: return true;
-    case Kind::boolean: return bool_ == other.bool_;
+    case Kind::null:
+      return true;
+    case Kind::boolean:
+      return bool_ == other.bool_;
     case Kind::integer:
-    case Kind::timestamp: return integer_ == other.integer_;
-    case Kind::number: return number_ == other.number_;
-    case Kind::string: return string_ == other.string_;
-    case Kind::list: return items_ == other.items_;
+    case Kind::timestamp:
+      return integer_ == other.integer_;
+    case Kind::number:
+      return number_ == other.number_;
+    case Kind::string:
+      return string_ == other.string_;
+    case Kind::list:
+      return items_ == other.items_;
     case Kind::structure:
-    case Kind::map: return members_ == other.members_;
+    case Kind::map:
+      return members_ == other.members_;
   }
   return false;
 }

@@ -2,6 +2,7 @@
 
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
+#include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/lambda/errors.h"
 
 #include <boost/json.hpp>
@@ -123,6 +124,14 @@ Task<http::Response> Edge::handle(http::Request& request) {
     co_return co_await lambda_.download_code(request);
   }
   if (path == "/_lambent/metrics" && prometheus_) co_return co_await scrape(request, request_id);
+  // CloudWatch renders signature failures in the caller's protocol (XML for the query protocol).
+  if (cloudwatch_ != nullptr && cloudwatch::CloudWatchService::owns(request)) {
+    if (options_.auth) {
+      auto identity = verify_signature(request);
+      if (!identity) co_return cloudwatch_->unauthorized(request, identity.error());
+    }
+    co_return co_await cloudwatch_->handle(request);
+  }
   if (auto rejected = authenticate(request, request_id)) co_return std::move(*rejected);
 
   if (lambda::LambdaService::owns(path)) co_return co_await lambda_.handle(request, request_id);

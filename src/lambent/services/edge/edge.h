@@ -13,6 +13,10 @@
 #include <string>
 #include <unordered_map>
 
+namespace lambent::services::cloudwatch {
+class CloudWatchService;
+}
+
 // The edge: one HTTP listener for every AWS-compatible API. Assigns request ids, verifies
 // SigV4 signatures, and routes each request to its service by path. Runs on the control-plane
 // executor.
@@ -50,6 +54,10 @@ class Edge final : public http::Handler {
   // edge. Without one, such requests get the edge's 404.
   void set_api_gateway(apigateway::Gateway* gateway) { api_gateway_ = gateway; }
 
+  // Serves the CloudWatch API (query protocol to / with a `monitoring` credential scope, JSON
+  // 1.0 and RPC v2 CBOR) through `service`, which must outlive the edge.
+  void set_cloudwatch(cloudwatch::CloudWatchService* service) { cloudwatch_ = service; }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
@@ -67,6 +75,7 @@ class Edge final : public http::Handler {
   apigateway::ControlService* apigateway_control_ = nullptr;
   apigateway::Gateway* api_gateway_ = nullptr;
   std::function<Task<std::string>()> prometheus_;
+  cloudwatch::CloudWatchService* cloudwatch_ = nullptr;
 };
 
 }  // namespace lambent::services

@@ -13,6 +13,7 @@
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
+#include "lambent/services/logs/logs_service.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
@@ -251,6 +252,15 @@ int serve(Config config) {
       services::apigateway::GatewayOptions{.account_id = config.account_id,
                                            .region = config.region});
   edge->set_api_gateway(&api_gateway);
+  services::logs::LogsService logs_service(
+      logs, documents, blocking, io.get_executor(),
+      services::logs::LogsOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = logs_service.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"log groups cannot be loaded: {}\"",
+              loaded.error().message);
+    return 1;
+  }
+  edge->set_logs(&logs_service);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -276,6 +286,7 @@ int serve(Config config) {
     return 1;
   }
   manager.start();
+  logs_service.start();
   server.start();
   LOG_INFO("server", "limits",
            "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
@@ -307,6 +318,7 @@ int serve(Config config) {
     stopped = true;
     server.stop();
     api_gateway.stop();
+    logs_service.stop();
     invoker.stop();
     manager.stop();
     io.stop();

@@ -6,6 +6,7 @@
 #include "lambent/services/apigateway/function_url.h"
 #include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/lambda/lambda_service.h"
+#include "lambent/services/logs/logs_service.h"
 #include "lambent/store/log_store.h"
 
 #include <memory>
@@ -45,6 +46,10 @@ class Edge final : public http::Handler {
   // edge. Without one, such requests get the edge's 404.
   void set_api_gateway(apigateway::Gateway* gateway) { api_gateway_ = gateway; }
 
+  // Routes CloudWatch Logs requests (X-Amz-Target Logs_20140328.*) to `service`, which must
+  // outlive the edge.
+  void set_logs(logs::LogsService* service) { logs_service_ = service; }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
@@ -59,6 +64,7 @@ class Edge final : public http::Handler {
   apigateway::FunctionUrlGateway* function_urls_ = nullptr;
   apigateway::ControlService* apigateway_control_ = nullptr;
   apigateway::Gateway* api_gateway_ = nullptr;
+  logs::LogsService* logs_service_ = nullptr;
 };
 
 }  // namespace lambent::services

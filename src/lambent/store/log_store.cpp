@@ -204,12 +204,21 @@ bool LogStreamReader::next(LogEvent& out) {
   }
 }
 
+LogStream::LogStream(std::FILE* file, std::string name, std::filesystem::path path,
+                     std::shared_ptr<const std::atomic<std::uint64_t>> deletions)
+    : file_(file),
+      name_(std::move(name)),
+      path_(std::move(path)),
+      deletions_(std::move(deletions)),
+      deletions_seen_(deletions_->load(std::memory_order_relaxed)) {}
+
 LogStream::~LogStream() {
   if (file_) std::fclose(file_);
 }
 
 void LogStream::append(std::int64_t timestamp_ms, std::string_view message) {
   if (!file_) return;
+  if (deletions_->load(std::memory_order_relaxed) != deletions_seen_) reopen_if_deleted();
   std::fprintf(file_, "%lld\t", static_cast<long long>(timestamp_ms));
   // Write runs between newlines whole; each newline inside the message is stored as '\r'.
   std::size_t start = 0;
@@ -225,7 +234,22 @@ void LogStream::append(std::int64_t timestamp_ms, std::string_view message) {
 }
 
 void LogStream::flush() {
-  if (file_) std::fflush(file_);
+  if (!file_) return;
+  if (deletions_->load(std::memory_order_relaxed) != deletions_seen_) reopen_if_deleted();
+  std::fflush(file_);
+}
+
+void LogStream::reopen_if_deleted() {
+  deletions_seen_ = deletions_->load(std::memory_order_relaxed);
+  std::error_code ec;
+  if (fs::exists(path_, ec) || ec) return;
+  // The file was deleted (DeleteLogGroup, or a retention sweep), so later lines go to a new
+  // file of the same name instead of the unlinked one. Lines still buffered go with the old.
+  fs::create_directories(path_.parent_path(), ec);
+  if (std::FILE* reopened = std::fopen(path_.c_str(), "ae")) {
+    std::fclose(file_);
+    file_ = reopened;
+  }
 }
 
 std::unique_ptr<LogStream> LogStore::open_stream(std::string_view function_name,
@@ -235,7 +259,7 @@ std::unique_ptr<LogStream> LogStore::open_stream(std::string_view function_name,
   fs::create_directories(path.parent_path(), ec);
   std::FILE* file = std::fopen(path.c_str(), "ae");
   if (!file) return nullptr;
-  return std::make_unique<LogStream>(file, std::string(stream_name));
+  return std::make_unique<LogStream>(file, std::string(stream_name), std::move(path), deletions_);
 }
 
 std::vector<LogEvent> LogStore::read(std::string_view function_name, std::int64_t since_ms,
@@ -279,7 +303,9 @@ bool LogStore::has_function(std::string_view function_name) const {
 
 void LogStore::remove_function(std::string_view function_name) {
   std::error_code ec;
-  fs::remove_all(root_ / std::string(function_name), ec);
+  if (fs::remove_all(root_ / std::string(function_name), ec) > 0) {
+    deletions_->fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 bool LogStore::valid_function_name(std::string_view function_name) {
@@ -583,6 +609,7 @@ std::vector<std::string> LogStore::remove_streams_before(std::string_view functi
     fs::path path = stream_path(function_name, info.name);
     if (!fs::remove(path, ec) || ec) continue;
     removed.push_back(info.name);
+    deletions_->fetch_add(1, std::memory_order_relaxed);
     // Date directories left empty go too; fs::remove fails on a directory that is not empty.
     for (fs::path parent = path.parent_path();
          parent != dir && parent.string().size() > dir.string().size();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -108,9 +109,13 @@ class LogStreamReader {
   std::uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
 };
 
+// One stream's append handle, owned by the environment that writes it.
 class LogStream {
  public:
-  LogStream(std::FILE* file, std::string name) : file_(file), name_(std::move(name)) {}
+  // `deletions` is the store's count of file deletions (see LogStore): when it has moved,
+  // the next append or flush checks that the file still exists and re-creates it if not.
+  LogStream(std::FILE* file, std::string name, std::filesystem::path path,
+            std::shared_ptr<const std::atomic<std::uint64_t>> deletions);
   ~LogStream();
   LogStream(const LogStream&) = delete;
   LogStream& operator=(const LogStream&) = delete;
@@ -120,13 +125,19 @@ class LogStream {
   const std::string& name() const { return name_; }
 
  private:
+  void reopen_if_deleted();
+
   std::FILE* file_;
   std::string name_;
+  std::filesystem::path path_;
+  std::shared_ptr<const std::atomic<std::uint64_t>> deletions_;
+  std::uint64_t deletions_seen_ = 0;
 };
 
 class LogStore {
  public:
-  explicit LogStore(std::filesystem::path root) : root_(std::move(root)) {}
+  explicit LogStore(std::filesystem::path root)
+      : root_(std::move(root)), deletions_(std::make_shared<std::atomic<std::uint64_t>>(0)) {}
 
   // Creates the stream's file. Returns nullptr (and the caller logs) when the file can't be
   // created; the environment then runs without persisted logs.
@@ -199,6 +210,9 @@ class LogStore {
                                     std::string_view stream_name) const;
 
   std::filesystem::path root_;
+  // Counts remove_function and remove_streams_before calls that deleted files, so open
+  // streams notice at their next flush that their file may be gone.
+  std::shared_ptr<std::atomic<std::uint64_t>> deletions_;
 };
 
 }  // namespace lambent::store

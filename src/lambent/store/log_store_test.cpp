@@ -493,5 +493,23 @@ TEST_F(LogStoreTest, RemoveStreamsBeforeDeletesOnlyOldStreams) {
   EXPECT_TRUE(store.remove_streams_before("..", 1000).empty());
 }
 
+TEST_F(LogStoreTest, FlushRecreatesDeletedFile) {
+  LogStore store(root_);
+  auto stream = store.open_stream("fn", kStreamA);
+  ASSERT_NE(stream, nullptr);
+  stream->append(1, "before");
+  stream->flush();
+
+  store.remove_function("fn");
+  EXPECT_FALSE(fs::exists(root_ / "fn"));
+  stream->append(2, "after");
+  stream->flush();
+
+  EXPECT_EQ(messages_of(store.read("fn", 0, 10)), std::vector<std::string>{"after"});
+  stream->append(3, "again");
+  stream->flush();
+  EXPECT_EQ(messages_of(store.read("fn", 0, 10)), (std::vector<std::string>{"after", "again"}));
+}
+
 }  // namespace
 }  // namespace lambent::store

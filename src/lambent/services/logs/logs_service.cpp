@@ -105,14 +105,13 @@ struct LogsService::Impl {
     if (name) return name;
     std::string_view text = *identifier;
     if (!text.starts_with("arn:")) return std::string(text);
-    // arn:aws:logs:<region>:<account>:log-group:<name>, optionally followed by ":*".
+    // arn:aws:logs:<region>:<account>:log-group:<name>
     std::string prefix = group_arn("");
     if (!text.starts_with(prefix)) {
       problem = group_not_found();
       return std::nullopt;
     }
     text.remove_prefix(prefix.size());
-    if (text.ends_with(":*")) text.remove_suffix(2);
     if (text.empty()) {
       problem = group_not_found();
       return std::nullopt;
@@ -238,10 +237,7 @@ Task<Result<std::string>> LogsService::Impl::describe_log_groups(const json::obj
   if (identifiers) {
     std::string arn_prefix = group_arn("");
     for (std::string_view identifier : *identifiers) {
-      if (identifier.starts_with(arn_prefix)) {
-        identifier.remove_prefix(arn_prefix.size());
-        if (identifier.ends_with(":*")) identifier.remove_suffix(2);
-      }
+      if (identifier.starts_with(arn_prefix)) identifier.remove_prefix(arn_prefix.size());
       selected.emplace_back(identifier);
     }
   }

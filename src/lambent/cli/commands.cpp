@@ -6,9 +6,9 @@
 #include "lambent/http/client.h"
 #include "lambent/server/app.h"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <zip.h>
-#include <boost/json.hpp>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,8 +133,7 @@ std::string zip_folder(const fs::path& folder) {
     contents.push_back(read_file(path));
     auto& data = contents.back();
     zip_source_t* source = zip_source_buffer(archive, data.data(), data.size(), 0);
-    zip_int64_t index =
-        zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+    zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
     if (index < 0) {
       zip_source_free(source);
       zip_discard(archive);
@@ -146,9 +145,8 @@ std::string zip_folder(const fs::path& folder) {
     // The file's own mtime, not the time of zipping, so unchanged files zip to the same bytes
     // and keep their CodeSha256.
     zip_file_set_mtime(archive, static_cast<zip_uint64_t>(index), st.st_mtime, 0);
-    zip_file_set_external_attributes(
-        archive, static_cast<zip_uint64_t>(index), 0, ZIP_OPSYS_UNIX,
-        static_cast<zip_uint32_t>((S_IFREG | (st.st_mode & 0777)) << 16));
+    zip_file_set_external_attributes(archive, static_cast<zip_uint64_t>(index), 0, ZIP_OPSYS_UNIX,
+                                     static_cast<zip_uint32_t>((S_IFREG | (st.st_mode & 0777)) << 16));
   }
   if (zip_close(archive) != 0) {
     zip_source_free(buffer);
@@ -177,8 +175,7 @@ int deploy(const ClientOptions& client, const DeployOptions& options) {
     return 1;
   }
   std::string handler = options.handler;
-  if (handler.empty())
-    handler = options.runtime.starts_with("nodejs") ? "index.handler" : "app.handler";
+  if (handler.empty()) handler = options.runtime.starts_with("nodejs") ? "index.handler" : "app.handler";
   json::object variables;
   for (const auto& kv : options.environment) {
     auto eq = kv.find('=');
@@ -233,12 +230,14 @@ int invoke(const ClientOptions& client, const std::string& name, const std::stri
   std::string target = "/2015-03-31/functions/" + http::percent_encode(name) + "/invocations";
   if (!call(c, "POST", target, payload, response, std::move(headers))) return 1;
   if (async) {
-    std::cout << "queued, request id " << [&] {
-      for (const auto& [k, v] : response.headers) {
-        if (k == "x-amzn-requestid") return v;
-      }
-      return std::string();
-    }() << "\n";
+    std::cout << "queued, request id "
+              << [&] {
+                   for (const auto& [k, v] : response.headers) {
+                     if (k == "x-amzn-requestid") return v;
+                   }
+                   return std::string();
+                 }()
+              << "\n";
     return 0;
   }
   bool function_error = false;
@@ -266,10 +265,11 @@ int list_functions(const ClientOptions& client) {
     auto parsed = json::parse(response.body).as_object();
     for (const auto& f : parsed["Functions"].as_array()) {
       const auto& o = f.as_object();
-      std::cout << fmt::format(
-          "{:<40} {:<16} {:<24} {:>7} {:>8}\n", std::string(o.at("FunctionName").as_string()),
-          std::string(o.at("Runtime").as_string()), std::string(o.at("Handler").as_string()),
-          o.at("MemorySize").as_int64(), o.at("Timeout").as_int64());
+      std::cout << fmt::format("{:<40} {:<16} {:<24} {:>7} {:>8}\n",
+                               std::string(o.at("FunctionName").as_string()),
+                               std::string(o.at("Runtime").as_string()),
+                               std::string(o.at("Handler").as_string()),
+                               o.at("MemorySize").as_int64(), o.at("Timeout").as_int64());
     }
     marker = parsed.contains("NextMarker") ? std::string(parsed["NextMarker"].as_string()) : "";
   } while (!marker.empty());

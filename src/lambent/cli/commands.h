@@ -16,17 +16,17 @@ namespace lambent::cli {
 struct ClientOptions {
   std::string endpoint;  // empty: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566
   std::filesystem::path data_dir;
-  std::string region;  // empty: $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1
+  std::string region;    // empty: $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1
 };
 
 struct DeployOptions {
   std::string name;
   std::filesystem::path source;  // a folder or a .zip file
   std::string runtime = "python3.12";
-  std::string handler;                   // empty: app.handler for Python, index.handler for Node.js
+  std::string handler;           // empty: app.handler for Python, index.handler for Node.js
   std::vector<std::string> environment;  // KEY=VALUE
-  int timeout_seconds = 0;               // 0: leave unchanged (3 on create)
-  int memory_mb = 0;                     // 0: leave unchanged (128 on create)
+  int timeout_seconds = 0;       // 0: leave unchanged (3 on create)
+  int memory_mb = 0;             // 0: leave unchanged (128 on create)
 };
 
 int deploy(const ClientOptions& client, const DeployOptions& options);

@@ -4,8 +4,8 @@
 #include "lambent/base/log.h"
 #include "lambent/services/lambda/errors.h"
 
-#include <fmt/format.h>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 namespace lambent::services {
 
@@ -22,8 +22,8 @@ http::Response not_found(std::string_view request_id, std::string_view path) {
   response.header("x-amzn-RequestId", std::string(request_id));
   response.header("x-amzn-ErrorType", "UnknownOperationException");
   response.body = json::serialize(json::object{
-      {"message",
-       fmt::format("No AWS-compatible API that Lambent serves matches the path {}", path)}});
+      {"message", fmt::format("No AWS-compatible API that Lambent serves matches the path {}",
+                              path)}});
   return response;
 }
 
@@ -132,8 +132,7 @@ Task<http::Response> Edge::handle(http::Request& request) {
     co_return co_await apigateway_control_->handle(request, request_id);
   }
   if (path.starts_with(kInternalPrefix)) {
-    if (path.starts_with("/_lambent/logs/") && request.method == "GET")
-      co_return co_await read_logs(request);
+    if (path.starts_with("/_lambent/logs/") && request.method == "GET") co_return co_await read_logs(request);
   }
   co_return not_found(request_id, path);
 }
@@ -146,8 +145,7 @@ Task<http::Response> Edge::read_logs(const http::Request& request) {
   std::int64_t since = 0;
   std::size_t limit = 10000;
   try {
-    if (auto v = http::query_param(request.query(), "since_ms"); v.found)
-      since = std::stoll(v.value);
+    if (auto v = http::query_param(request.query(), "since_ms"); v.found) since = std::stoll(v.value);
     if (auto v = http::query_param(request.query(), "limit"); v.found) limit = std::stoull(v.value);
   } catch (const std::exception&) {
     http::Response bad;
@@ -163,8 +161,8 @@ Task<http::Response> Edge::read_logs(const http::Request& request) {
     missing.status = 404;
     missing.header("Content-Type", "application/json");
     missing.header("x-amzn-ErrorType", "ResourceNotFoundException");
-    missing.body =
-        json::serialize(json::object{{"message", "The specified log group does not exist."}});
+    missing.body = json::serialize(json::object{
+        {"message", "The specified log group does not exist."}});
     co_return missing;
   }
   // Reading log files is blocking work, so it runs on the worker pool.

@@ -121,12 +121,15 @@ class MetricStore {
   MetricStore(const MetricStore&) = delete;
   MetricStore& operator=(const MetricStore&) = delete;
 
-  // Creates the tables; Repository::open runs it.
-  static Status create_schema(sqlite3* db);
+  // Creates the tables. Blocks, so the server runs it at start-up.
+  Status open();
 
-  // Starts the flush and retention timers; stop() flushes what is pending and stops them.
+  // Starts the flush and retention timers; stop() stops them.
   void start();
-  Task<void> stop();
+  void stop();
+  // Writes what is still in memory on the calling thread. Only after the database's writer
+  // has stopped (Sqlite::close), at shutdown.
+  Status write_pending_blocking();
 
   // Finds or creates the handle of a series. `unit` is CloudWatch's unit name ("Count",
   // "Milliseconds", "None", ...).
@@ -166,7 +169,12 @@ class MetricStore {
 
   const MetricStoreOptions& options() const { return options_; }
 
+  // Deletes points older than the retention, as the timer does once a minute.
+  Task<Status> prune(std::int64_t now_s);
+
  private:
+  static Task<void> run_timers(MetricStore* self);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   MetricStoreOptions options_;

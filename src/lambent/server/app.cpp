@@ -4,6 +4,9 @@
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
+#include "lambent/metrics/lambda_metrics.h"
+#include "lambent/metrics/metric_store.h"
+#include "lambent/metrics/prometheus.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/apigateway/control.h"
@@ -214,6 +217,18 @@ int serve(Config config) {
                                                  .account_concurrency = config.account_concurrency,
                                                  .async_retry_scale = config.async_retry_scale});
 
+  metrics::MetricStore metric_store(
+      (*repository)->db(), io.get_executor(),
+      metrics::MetricStoreOptions{
+          .high_resolution_retention_s = config.metrics_high_resolution_hours * 3600,
+          .retention_s = config.metrics_retention_days * 86400});
+  if (auto opened = metric_store.open(); !opened) {
+    LOG_ERROR("server", "start_failed", "error=\"metric store: {}\"", opened.error().message);
+    return 1;
+  }
+  metrics::LambdaMetrics lambda_metrics(metric_store);
+  invoker.set_metrics(&lambda_metrics);
+
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;
   for (const auto& key : *keys) edge_options.keys[key.id] = key.secret;
@@ -261,6 +276,28 @@ int serve(Config config) {
     return 1;
   }
   edge->set_logs(&logs_service);
+  const auto started_at = std::chrono::steady_clock::now();
+  auto* repository_ptr = repository->get();
+  auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
+                         started_at]() -> Task<std::string> {
+    metrics::ServerHealth health;
+    auto states = manager.count_by_state();
+    health.environments_starting = states[0];
+    health.environments_idle = states[1];
+    health.environments_busy = states[2];
+    health.environments_stopping = states[3];
+    auto stored = co_await repository_ptr->async_event_count();
+    health.async_events_stored = stored ? *stored : -1;
+    health.async_events_in_flight = invoker.async_in_flight();
+    health.store_commits = repository_ptr->db().commits();
+    health.store_commit_seconds = repository_ptr->db().commit_seconds();
+    health.metric_flushes = metric_store.flush_count();
+    health.metric_flush_seconds = metric_store.flush_seconds_total();
+    health.uptime_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+    co_return metrics::render_prometheus(metric_store, lambda_metrics, health);
+  };
+  edge->set_prometheus(std::move(render_metrics));
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -287,6 +324,7 @@ int serve(Config config) {
   }
   manager.start();
   logs_service.start();
+  metric_store.start();
   server.start();
   LOG_INFO("server", "limits",
            "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
@@ -321,6 +359,7 @@ int serve(Config config) {
     logs_service.stop();
     invoker.stop();
     manager.stop();
+    metric_store.stop();
     io.stop();
   };
   TaskGroup shutdown(io.get_executor(), "shutdown");
@@ -342,6 +381,9 @@ int serve(Config config) {
   io.run();
   blocking.join();
   (*repository)->db().close();
+  if (auto written = metric_store.write_pending_blocking(); !written) {
+    LOG_WARN("server", "metrics_not_written", "error=\"{}\"", written.error().message);
+  }
   LOG_INFO("server", "stopped", "");
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+
 namespace lambent::store {
 
 Status exec(sqlite3* db, const char* sql) {
@@ -72,6 +74,7 @@ void Sqlite::writer_loop() {
       if (queue_.empty() && closing_) return;
       batch.swap(queue_);
     }
+    auto started = std::chrono::steady_clock::now();
     bool began = exec(db_, "BEGIN IMMEDIATE").ok();
     for (auto& job : batch) {
       exec(db_, "SAVEPOINT job");
@@ -92,6 +95,11 @@ void Sqlite::writer_loop() {
         committed = false;
       }
     }
+    auto took = std::chrono::steady_clock::now() - started;
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    commit_micros_.fetch_add(static_cast<std::uint64_t>(
+                                 std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+                             std::memory_order_relaxed);
     for (auto& job : batch) job->complete(committed);
     batch.clear();
   }
@@ -123,6 +131,11 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_double(int index, double value) {
+  if (stmt_) sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+
 bool Statement::step() {
   if (!stmt_) return false;
   int rc = sqlite3_step(stmt_);
@@ -138,6 +151,8 @@ std::string_view Statement::column_text(int index) {
 }
 
 std::int64_t Statement::column_int(int index) { return sqlite3_column_int64(stmt_, index); }
+
+double Statement::column_double(int index) { return sqlite3_column_double(stmt_, index); }
 
 bool Statement::column_is_null(int index) {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;

@@ -167,13 +167,20 @@ int main(int argc, char** argv) {
   delete_cmd->add_option("name", delete_name, "Function name")->required();
 
   std::string logs_name;
-  bool follow = false;
-  std::int64_t since = 0;
+  lambent::cli::LogsCommandOptions logs_options;
   auto* logs_cmd = app.add_subcommand("logs", "Print a function's logs");
   add_client_options(logs_cmd);
   logs_cmd->add_option("name", logs_name, "Function name")->required();
-  logs_cmd->add_flag("--follow,-f", follow, "Keep printing new log lines");
-  logs_cmd->add_option("--since", since, "Only lines from the last N seconds");
+  logs_cmd->add_flag("--follow,-f", logs_options.follow, "Keep printing new log lines");
+  logs_cmd->add_option("--since", logs_options.since,
+                       "Only lines from this long ago on: seconds, or a number with a unit s, "
+                       "m, h, d or w (10m, 2h)");
+  logs_cmd->add_option("--filter", logs_options.filter,
+                       "Only lines that match this CloudWatch Logs filter pattern: terms, "
+                       "\"quoted phrases\", -term to exclude, ?term for alternatives");
+  logs_cmd->add_option("--request-id", logs_options.request_id,
+                       "Only the lines of this invocation, from its START line to its REPORT "
+                       "line; with --follow, wait until it finishes");
 
   CLI11_PARSE(app, argc, argv);
   client.data_dir = data_dir;
@@ -194,6 +201,6 @@ int main(int argc, char** argv) {
   if (invoke_cmd->parsed()) return lambent::cli::invoke(client, invoke_name, payload, async, show_log);
   if (list_cmd->parsed()) return lambent::cli::list_functions(client);
   if (delete_cmd->parsed()) return lambent::cli::delete_function(client, delete_name);
-  if (logs_cmd->parsed()) return lambent::cli::logs(client, logs_name, follow, since);
+  if (logs_cmd->parsed()) return lambent::cli::logs(client, logs_name, logs_options);
   return 2;
 }

@@ -248,3 +248,124 @@ def test_delete_removes_function(server, deployed):
         lam.get_function(FunctionName=deployed)
     listed = run_lambent(server, "functions").stdout.split()
     assert deployed not in listed
+
+
+def invoke_named(server, name, greeting):
+    """Invokes the cli_app function with --log and returns the invocation's request id."""
+    result = run_lambent(server, "invoke", name, "-p", json.dumps({"name": greeting}), "--log")
+    return re.search(rf"START RequestId: ({UUID})", result.stderr).group(1)
+
+
+def test_logs_filter_option(server, deployed):
+    invoke_named(server, deployed, "first")
+    invoke_named(server, deployed, "second")
+
+    result = run_lambent(server, "logs", deployed, "--filter", "received")
+
+    assert result.stdout.splitlines() == ["cli_app received {'name': 'first'}",
+                                          "cli_app received {'name': 'second'}"]
+
+
+def test_logs_filter_exclusion_and_phrase(server, deployed):
+    invoke_named(server, deployed, "kept")
+    invoke_named(server, deployed, "dropped")
+
+    excluded = run_lambent(server, "logs", deployed, "--filter", "-RequestId")
+    phrase = run_lambent(server, "logs", deployed, "--filter", "\"'name': 'kept'\"")
+    alternatives = run_lambent(server, "logs", deployed, "--filter", "?kept ?dropped")
+
+    assert excluded.stdout.splitlines() == ["cli_app received {'name': 'kept'}",
+                                            "cli_app received {'name': 'dropped'}"]
+    assert phrase.stdout.splitlines() == ["cli_app received {'name': 'kept'}"]
+    assert alternatives.stdout.splitlines() == excluded.stdout.splitlines()
+
+
+def test_logs_request_id_option(server, deployed):
+    first = invoke_named(server, deployed, "one")
+    second = invoke_named(server, deployed, "two")
+
+    result = run_lambent(server, "logs", deployed, "--request-id", first)
+    filtered = run_lambent(server, "logs", deployed, "--request-id", second,
+                           "--filter", "received")
+
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"START RequestId: {first} Version: $LATEST"
+    assert lines[1] == "cli_app received {'name': 'one'}"
+    assert lines[2] == f"END RequestId: {first}"
+    assert lines[3].startswith(f"REPORT RequestId: {first}\tDuration: ")
+    assert len(lines) == 4
+    assert filtered.stdout.splitlines() == ["cli_app received {'name': 'two'}"]
+
+
+def test_logs_request_id_not_found(server, deployed):
+    invoke_named(server, deployed, "present")
+    missing = "00000000-0000-4000-8000-000000000000"
+
+    result = run_lambent(server, "logs", deployed, "--request-id", missing, check=False)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"lambent: no log lines of request {missing} in the logs of " \
+                            f"{deployed}\n"
+
+
+def test_logs_since_option(server, deployed):
+    invoke_named(server, deployed, "recent")
+    two_hours_ago = int(time.time() * 1000) - 2 * 3600 * 1000
+    old = server.data_dir / "logs" / deployed / "2020/01/01/[$LATEST]old.log"
+    old.parent.mkdir(parents=True)
+    old.write_text(f"{two_hours_ago}\tan old line\n")
+
+    everything = run_lambent(server, "logs", deployed).stdout.splitlines()
+    last_hour = run_lambent(server, "logs", deployed, "--since", "1h").stdout.splitlines()
+    last_three = run_lambent(server, "logs", deployed, "--since", "180m").stdout.splitlines()
+    in_seconds = run_lambent(server, "logs", deployed, "--since", "3600").stdout.splitlines()
+
+    assert everything[0] == "an old line"
+    assert "an old line" not in last_hour
+    assert "cli_app received {'name': 'recent'}" in last_hour
+    assert last_three == everything
+    assert in_seconds == last_hour
+
+
+def test_logs_invalid_options(server, deployed):
+    since = run_lambent(server, "logs", deployed, "--since", "5x", check=False)
+    pattern = run_lambent(server, "logs", deployed, "--filter", "{ $.level = 1 }", check=False)
+    missing = run_lambent(server, "logs", unique_name("cli-nothing"), check=False)
+
+    assert since.returncode == 2
+    assert since.stderr == ("lambent: invalid --since '5x': expected a number of seconds or a "
+                            "duration such as 30s, 10m, 2h, 1d or 1w\n")
+    assert pattern.returncode == 2
+    assert "Invalid filter pattern: JSON filter patterns" in pattern.stderr
+    assert missing.returncode == 1
+    assert missing.stderr == ("lambent: ResourceNotFoundException (HTTP 400): The specified log "
+                              "group does not exist.\n")
+
+
+def test_logs_follow_with_filter(server, deployed):
+    follower = subprocess.Popen(
+        [str(BINARY), "logs", deployed, "--follow", "--filter", "received",
+         "--endpoint", server.endpoint, "--data-dir", str(server.data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen = b""
+    try:
+        run_lambent(server, "invoke", deployed, "-p", '{"name": "first follow"}')
+        run_lambent(server, "invoke", deployed, "-p", '{"name": "second follow"}')
+        selector = selectors.DefaultSelector()
+        selector.register(follower.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 10
+        while b"second follow" not in seen and time.monotonic() < deadline:
+            if selector.select(timeout=0.5):
+                chunk = os.read(follower.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen += chunk
+        selector.close()
+    finally:
+        follower.terminate()
+        follower.wait(timeout=10)
+        follower.stdout.close()
+
+    assert seen.decode().splitlines() == ["cli_app received {'name': 'first follow'}",
+                                          "cli_app received {'name': 'second follow'}"]

@@ -1,5 +1,7 @@
 #include "lambent/cli/commands.h"
 
+#include "lambent/cli/connection.h"
+
 #include "lambent/base/crypto.h"
 #include "lambent/http/client.h"
 #include "lambent/server/app.h"
@@ -27,42 +29,6 @@ namespace {
 std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : std::move(fallback);
-}
-
-struct Connection {
-  http::Endpoint endpoint;
-  http::ClientCredentials credentials;
-};
-
-bool connect(const ClientOptions& options, Connection& out) {
-  std::string url = options.endpoint;
-  if (url.empty()) url = env_or("AWS_ENDPOINT_URL", "");
-  if (url.empty()) url = "http://" + env_or("LAMBENT_LISTEN", "127.0.0.1:4566");
-  auto endpoint = http::parse_endpoint(url);
-  if (!endpoint) {
-    std::cerr << "lambent: " << endpoint.error().message << "\n";
-    return false;
-  }
-  out.endpoint = *endpoint;
-  out.credentials.region = options.region.empty()
-                               ? env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"))
-                               : options.region;
-  out.credentials.access_key_id = env_or("AWS_ACCESS_KEY_ID", "");
-  out.credentials.secret_access_key = env_or("AWS_SECRET_ACCESS_KEY", "");
-  if (out.credentials.access_key_id.empty()) {
-    std::string error;
-    fs::path dir = options.data_dir.empty() ? server::default_data_dir() : options.data_dir;
-    auto creds = server::load_or_create_credentials(dir, error);
-    if (creds.access_key_id.empty()) {
-      std::cerr << "lambent: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                   "(see `lambent env`): "
-                << error << "\n";
-      return false;
-    }
-    out.credentials.access_key_id = creds.access_key_id;
-    out.credentials.secret_access_key = creds.secret_access_key;
-  }
-  return true;
 }
 
 // Sends a request and prints AWS's error (type and message) when the status is not 2xx.
@@ -112,6 +78,37 @@ std::string read_file(const fs::path& path) {
 }
 
 }  // namespace
+
+bool connect(const ClientOptions& options, Connection& out) {
+  std::string url = options.endpoint;
+  if (url.empty()) url = env_or("AWS_ENDPOINT_URL", "");
+  if (url.empty()) url = "http://" + env_or("LAMBENT_LISTEN", "127.0.0.1:4566");
+  auto endpoint = http::parse_endpoint(url);
+  if (!endpoint) {
+    std::cerr << "lambent: " << endpoint.error().message << "\n";
+    return false;
+  }
+  out.endpoint = *endpoint;
+  out.credentials.region = options.region.empty()
+                               ? env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"))
+                               : options.region;
+  out.credentials.access_key_id = env_or("AWS_ACCESS_KEY_ID", "");
+  out.credentials.secret_access_key = env_or("AWS_SECRET_ACCESS_KEY", "");
+  if (out.credentials.access_key_id.empty()) {
+    std::string error;
+    fs::path dir = options.data_dir.empty() ? server::default_data_dir() : options.data_dir;
+    auto creds = server::load_or_create_credentials(dir, error);
+    if (creds.access_key_id.empty()) {
+      std::cerr << "lambent: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                   "(see `lambent env`): "
+                << error << "\n";
+      return false;
+    }
+    out.credentials.access_key_id = creds.access_key_id;
+    out.credentials.secret_access_key = creds.secret_access_key;
+  }
+  return true;
+}
 
 std::string zip_folder(const fs::path& folder) {
   zip_error_t error;
@@ -288,50 +285,6 @@ int delete_function(const ClientOptions& client, const std::string& name) {
   }
   std::cout << "deleted " << name << "\n";
   return 0;
-}
-
-int logs(const ClientOptions& client, const std::string& name, bool follow,
-         std::int64_t since_seconds) {
-  Connection c;
-  if (!connect(client, c)) return 1;
-  std::int64_t since = since_seconds > 0
-                           ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                     .count() -
-                                 since_seconds * 1000
-                           : 0;
-  // Lines stamped with the newest timestamp already printed are counted, so a line that
-  // arrives later with that same millisecond is printed once and not skipped.
-  std::size_t printed_at_since = 0;
-  for (;;) {
-    http::Response response;
-    std::string target = "/_lambent/logs/" + http::percent_encode(name) +
-                         "?since_ms=" + std::to_string(since);
-    bool ok = call(c, "GET", target, "", response, {}, follow ? 404 : 0);
-    if (!ok && follow && response.status == 404) {
-      // A function that has not run yet has no log group: keep waiting for its first lines.
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      continue;
-    }
-    if (!ok) return 1;
-    auto parsed = json::parse(response.body).as_object();
-    std::size_t seen_at_since = 0;
-    for (const auto& e : parsed["events"].as_array()) {
-      const auto& o = e.as_object();
-      std::int64_t timestamp = o.at("timestamp").as_int64();
-      if (timestamp == since && seen_at_since++ < printed_at_since) continue;
-      std::cout << std::string(o.at("message").as_string()) << "\n";
-      if (timestamp > since) {
-        since = timestamp;
-        printed_at_since = 0;
-        seen_at_since = 1;
-      }
-      if (timestamp == since) printed_at_since = std::max(printed_at_since, seen_at_since);
-    }
-    std::cout.flush();
-    if (!follow) return 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
 }
 
 int print_env(const ClientOptions& client, const std::string& listen) {

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,8 +34,20 @@ int invoke(const ClientOptions& client, const std::string& name, const std::stri
            bool async, bool show_log);
 int list_functions(const ClientOptions& client);
 int delete_function(const ClientOptions& client, const std::string& name);
-int logs(const ClientOptions& client, const std::string& name, bool follow,
-         std::int64_t since_seconds);
+struct LogsCommandOptions {
+  bool follow = false;     // keep polling and print new lines as they arrive
+  std::string since;       // "90", "90s", "10m", "2h", "1d", "1w"; empty: every line kept
+  std::string filter;      // a CloudWatch Logs filter pattern
+  std::string request_id;  // print only this invocation's lines, START through REPORT
+};
+
+// Prints a function's log lines through the CloudWatch Logs API (FilterLogEvents; with a
+// request id also GetLogEvents).
+int logs(const ClientOptions& client, const std::string& name, const LogsCommandOptions& options);
+
+// Parses a --since value: a whole number with an optional unit s, m, h, d or w, seconds
+// without one. Returns nullopt for anything else.
+std::optional<std::int64_t> parse_duration_seconds(std::string_view text);
 int print_env(const ClientOptions& client, const std::string& listen);
 
 // Builds a zip archive of a folder in memory (file modes kept). Throws std::runtime_error.

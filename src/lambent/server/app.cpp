@@ -18,6 +18,7 @@
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
+#include "lambent/services/logs/logs_service.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
@@ -288,6 +289,15 @@ int serve(Config config) {
       services::apigateway::GatewayOptions{.account_id = config.account_id,
                                            .region = config.region});
   edge->set_api_gateway(&api_gateway);
+  services::logs::LogsService logs_service(
+      logs, documents, blocking, io.get_executor(),
+      services::logs::LogsOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = logs_service.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"log groups cannot be loaded: {}\"",
+              loaded.error().message);
+    return 1;
+  }
+  edge->set_logs(&logs_service);
   const auto started_at = std::chrono::steady_clock::now();
   auto* repository_ptr = repository->get();
   auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
@@ -335,6 +345,7 @@ int serve(Config config) {
     return 1;
   }
   manager.start();
+  logs_service.start();
   metric_store.start();
   alarm_engine.start();
   server.start();
@@ -368,6 +379,7 @@ int serve(Config config) {
     stopped = true;
     server.stop();
     api_gateway.stop();
+    logs_service.stop();
     invoker.stop();
     manager.stop();
     alarm_engine.stop();

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -207,6 +209,306 @@ TEST_F(LogStoreTest, OpenStreamFailsWhenRootIsAFile) {
   std::ofstream(file_root) << "x";
   LogStore store(file_root);
   EXPECT_EQ(store.open_stream("fn", kStreamA), nullptr);
+}
+
+// Writes raw text as a stream file, as an older server or a test fixture would have left it.
+void write_file(const fs::path& path, std::string_view text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+TEST(LogStoreNames, ValidFunctionNames) {
+  EXPECT_TRUE(LogStore::valid_function_name("my-function_1"));
+  EXPECT_FALSE(LogStore::valid_function_name(""));
+  EXPECT_FALSE(LogStore::valid_function_name("."));
+  EXPECT_FALSE(LogStore::valid_function_name(".."));
+  EXPECT_FALSE(LogStore::valid_function_name("a/b"));
+  EXPECT_FALSE(LogStore::valid_function_name(std::string_view("a\0b", 3)));
+}
+
+TEST(LogStoreNames, ValidStreamNames) {
+  EXPECT_TRUE(LogStore::valid_stream_name(kStreamA));
+  EXPECT_TRUE(LogStore::valid_stream_name("plain"));
+  EXPECT_TRUE(LogStore::valid_stream_name("a.b/c..d"));
+  for (std::string_view bad : {"", "/abs", "a//b", "a/", "..", "../x", "a/../b", "./a", "a/."}) {
+    EXPECT_FALSE(LogStore::valid_stream_name(bad)) << bad;
+  }
+}
+
+TEST_F(LogStoreTest, ListFunctionsOrdersByName) {
+  LogStore store(root_);
+  store.open_stream("zeta", kStreamA)->append(1, "z");
+  store.open_stream("alpha", kStreamA)->append(1, "a");
+  std::ofstream(root_ / "stray-file") << "x";
+
+  auto functions = store.list_functions();
+  ASSERT_EQ(functions.size(), 2u);
+  EXPECT_EQ(functions[0].function, "alpha");
+  EXPECT_EQ(functions[1].function, "zeta");
+  EXPECT_GT(functions[0].creation_time_ms, 0);
+}
+
+TEST_F(LogStoreTest, ListStreamsReportsEventTimesAndSizes) {
+  LogStore store(root_);
+  auto a = store.open_stream("fn", kStreamA);
+  a->append(1000, "first");
+  a->append(2000, "second");
+  a->flush();
+  auto b = store.open_stream("fn", kStreamB);
+  b->flush();  // a stream without events
+
+  auto streams = store.list_streams("fn");
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_EQ(streams[0].name, kStreamA);
+  EXPECT_EQ(streams[0].first_event_ms, 1000);
+  EXPECT_EQ(streams[0].last_event_ms, 2000);
+  EXPECT_EQ(streams[0].stored_bytes, std::string("1000\tfirst\n2000\tsecond\n").size());
+  // The events are older than the file, so the stream was created with its first event.
+  EXPECT_EQ(streams[0].creation_time_ms, 1000);
+  EXPECT_GT(streams[0].last_write_ms, 1000);
+
+  EXPECT_EQ(streams[1].name, kStreamB);
+  EXPECT_FALSE(streams[1].first_event_ms.has_value());
+  EXPECT_FALSE(streams[1].last_event_ms.has_value());
+  EXPECT_EQ(streams[1].stored_bytes, 0u);
+}
+
+TEST_F(LogStoreTest, StreamTimesSkipMalformedAndPartialLines) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "s.log", "junk\n5\tfive\n9\tnine\nbad line\n12\tpartial");
+
+  auto info = store.stream_info("fn", "s");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->first_event_ms, 5);
+  EXPECT_EQ(info->last_event_ms, 9);
+  EXPECT_FALSE(store.stream_info("fn", "missing").has_value());
+  EXPECT_FALSE(store.stream_info("fn", "../fn/s").has_value());
+  EXPECT_FALSE(store.stream_info("..", "fn/s").has_value());
+}
+
+TEST_F(LogStoreTest, ReadForwardReturnsOffsetsAndEnd) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "s.log", "10\ta\n20\tbb\n30\tccc\n");
+
+  auto page = store.read_forward("fn", "s", 0, TimeRange{}, PageLimits{});
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->events.size(), 3u);
+  EXPECT_EQ(page->events[0].offset, 0u);
+  EXPECT_EQ(page->events[0].end_offset, 5u);
+  EXPECT_EQ(page->events[1].offset, 5u);
+  EXPECT_EQ(page->events[2].offset, 11u);
+  EXPECT_EQ(page->events[2].message, "ccc");
+  EXPECT_EQ(page->begin, 0u);
+  EXPECT_EQ(page->end, 18u);
+  EXPECT_TRUE(page->exhausted);
+
+  // From the middle, and from the end.
+  auto rest = store.read_forward("fn", "s", 5, TimeRange{}, PageLimits{});
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_EQ(timestamps_of(rest->events), (std::vector<std::int64_t>{20, 30}));
+  auto none = store.read_forward("fn", "s", 18, TimeRange{}, PageLimits{});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_EQ(none->end, 18u);
+}
+
+TEST_F(LogStoreTest, ReadForwardRejectsOffsetInsideLine) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "s.log", "10\ta\n20\tbb\n");
+  EXPECT_FALSE(store.read_forward("fn", "s", 3, TimeRange{}, PageLimits{}).has_value());
+  EXPECT_FALSE(store.read_forward("fn", "s", 99, TimeRange{}, PageLimits{}).has_value());
+  EXPECT_FALSE(store.read_forward("fn", "missing", 0, TimeRange{}, PageLimits{}).has_value());
+  EXPECT_EQ(store.open_reader("fn", "s", 3), nullptr);
+  EXPECT_NE(store.open_reader("fn", "s", 5), nullptr);
+}
+
+TEST_F(LogStoreTest, ReadForwardStopsAtLimits) {
+  LogStore store(root_);
+  auto stream = store.open_stream("fn", kStreamA);
+  for (int i = 1; i <= 10; ++i) stream->append(i, std::string(10, 'x'));
+  stream->flush();
+
+  PageLimits by_count;
+  by_count.max_events = 4;
+  auto page = store.read_forward("fn", kStreamA, 0, TimeRange{}, by_count);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(timestamps_of(page->events), (std::vector<std::int64_t>{1, 2, 3, 4}));
+  EXPECT_FALSE(page->exhausted);
+  EXPECT_EQ(page->end, page->events.back().end_offset);
+
+  // Each event counts 10 + 26 bytes, so 80 bytes hold two of them.
+  PageLimits by_size;
+  by_size.max_bytes = 80;
+  page = store.read_forward("fn", kStreamA, 0, TimeRange{}, by_size);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->events.size(), 2u);
+  EXPECT_EQ(page->end, page->events.back().end_offset);
+
+  // The scan bound ends a page that matched nothing within it.
+  PageLimits by_scan;
+  by_scan.max_scan_bytes = 30;
+  TimeRange late{9, 100};
+  page = store.read_forward("fn", kStreamA, 0, late, by_scan);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_TRUE(page->events.empty());
+  EXPECT_FALSE(page->exhausted);
+  EXPECT_GE(page->end, 30u);
+  auto next = store.read_forward("fn", kStreamA, page->end, late, PageLimits{});
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(timestamps_of(next->events), (std::vector<std::int64_t>{9, 10}));
+}
+
+TEST_F(LogStoreTest, ReadForwardStopsBeforeRangeEnd) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "s.log", "10\ta\n20\tb\n30\tc\n40\td\n");
+
+  auto page = store.read_forward("fn", "s", 0, TimeRange{20, 40}, PageLimits{});
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(timestamps_of(page->events), (std::vector<std::int64_t>{20, 30}));
+  EXPECT_TRUE(page->exhausted);
+  // The line at 40 is left unread.
+  EXPECT_EQ(page->end, 15u);
+}
+
+TEST_F(LogStoreTest, PartialLastLineIsInvisible) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "s.log", "10\ta\n20\thalf-writ");
+
+  auto page = store.read_forward("fn", "s", 0, TimeRange{}, PageLimits{});
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(timestamps_of(page->events), std::vector<std::int64_t>{10});
+  EXPECT_EQ(page->end, 5u);
+  auto back = store.read_backward("fn", "s", std::nullopt, TimeRange{}, PageLimits{});
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(timestamps_of(back->events), std::vector<std::int64_t>{10});
+  EXPECT_EQ(back->end, 5u);
+}
+
+TEST_F(LogStoreTest, ReadBackwardReturnsNewestOldestFirst) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "s.log", "10\ta\n20\tb\n30\tc\n40\td\n");
+
+  PageLimits two;
+  two.max_events = 2;
+  auto page = store.read_backward("fn", "s", std::nullopt, TimeRange{}, two);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(timestamps_of(page->events), (std::vector<std::int64_t>{30, 40}));
+  EXPECT_EQ(page->begin, 10u);
+  EXPECT_EQ(page->end, 20u);
+  EXPECT_FALSE(page->exhausted);
+
+  auto older = store.read_backward("fn", "s", page->begin, TimeRange{}, two);
+  ASSERT_TRUE(older.has_value());
+  EXPECT_EQ(timestamps_of(older->events), (std::vector<std::int64_t>{10, 20}));
+  EXPECT_EQ(older->begin, 0u);
+
+  auto none = store.read_backward("fn", "s", 0, TimeRange{}, two);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_TRUE(none->exhausted);
+
+  // A range skips newer lines and stops at the first older one.
+  auto ranged = store.read_backward("fn", "s", std::nullopt, TimeRange{20, 40}, PageLimits{});
+  ASSERT_TRUE(ranged.has_value());
+  EXPECT_EQ(timestamps_of(ranged->events), (std::vector<std::int64_t>{20, 30}));
+  EXPECT_TRUE(ranged->exhausted);
+  EXPECT_EQ(ranged->begin, 5u);
+  EXPECT_FALSE(store.read_backward("fn", "s", 7, TimeRange{}, two).has_value());
+}
+
+TEST_F(LogStoreTest, ReadBackwardCrossesChunks) {
+  LogStore store(root_);
+  auto stream = store.open_stream("fn", kStreamA);
+  // 2000 lines of about 110 bytes: several 64 KiB chunks, and one line longer than a chunk.
+  for (int i = 0; i < 2000; ++i) {
+    stream->append(i, i == 1000 ? std::string(100000, 'L')
+                                : "line " + std::to_string(i) + std::string(100, '.'));
+  }
+  stream->flush();
+
+  std::vector<std::int64_t> seen;
+  std::optional<std::uint64_t> before;
+  PageLimits limits;
+  limits.max_events = 333;
+  for (;;) {
+    auto page = store.read_backward("fn", kStreamA, before, TimeRange{}, limits);
+    ASSERT_TRUE(page.has_value());
+    if (page->events.empty()) break;
+    for (auto it = page->events.rbegin(); it != page->events.rend(); ++it) {
+      seen.push_back(it->timestamp_ms);
+      if (it->timestamp_ms == 1000) {
+        EXPECT_EQ(it->message, std::string(100000, 'L'));
+      } else {
+        EXPECT_EQ(it->message, "line " + std::to_string(it->timestamp_ms) + std::string(100, '.'));
+      }
+    }
+    before = page->begin;
+  }
+  ASSERT_EQ(seen.size(), 2000u);
+  for (int i = 0; i < 2000; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], 1999 - i);
+}
+
+TEST_F(LogStoreTest, LowerBoundFindsFirstLineAtOrAfter) {
+  LogStore store(root_);
+  auto stream = store.open_stream("fn", kStreamA);
+  // Each timestamp twice, so the bound must find the first of equal lines.
+  for (int i = 0; i < 20000; ++i) stream->append(1000 + i / 2, "event " + std::to_string(i));
+  stream->flush();
+
+  PageLimits every;
+  every.max_events = 20000;
+  auto all = store.read_forward("fn", kStreamA, 0, TimeRange{}, every);
+  ASSERT_TRUE(all.has_value());
+  ASSERT_EQ(all->events.size(), 20000u);
+  for (std::int64_t target : {0, 1000, 1001, 4321, 10999}) {
+    auto offset = store.lower_bound("fn", kStreamA, target);
+    ASSERT_TRUE(offset.has_value());
+    auto expected = std::find_if(all->events.begin(), all->events.end(),
+                                 [&](const LogEvent& e) { return e.timestamp_ms >= target; });
+    ASSERT_NE(expected, all->events.end());
+    EXPECT_EQ(*offset, expected->offset) << target;
+  }
+  EXPECT_EQ(store.lower_bound("fn", kStreamA, 11000), all->end);
+  EXPECT_FALSE(store.lower_bound("fn", "missing", 0).has_value());
+}
+
+TEST_F(LogStoreTest, RemoveStreamsBeforeDeletesOnlyOldStreams) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "2020/01/01/[$LATEST]old.log", "100\tancient\n200\told\n");
+  write_file(root_ / "fn" / "2020/01/02/[$LATEST]mixed.log", "100\tancient\n5000\tnew\n");
+  auto live = store.open_stream("fn", kStreamA);
+  live->append(6000, "current");
+  live->flush();
+
+  auto removed = store.remove_streams_before("fn", 1000);
+  EXPECT_EQ(removed, std::vector<std::string>{"2020/01/01/[$LATEST]old"});
+  EXPECT_FALSE(fs::exists(root_ / "fn" / "2020/01/01"));
+  EXPECT_TRUE(fs::exists(root_ / "fn" / "2020/01/02/[$LATEST]mixed.log"));
+  EXPECT_TRUE(fs::exists(root_ / "fn"));
+  EXPECT_EQ(store.list_streams("fn").size(), 2u);
+
+  // A stream without events goes by its modification time, which is now.
+  write_file(root_ / "fn" / "empty.log", "");
+  EXPECT_TRUE(store.remove_streams_before("fn", 1000).empty());
+  EXPECT_TRUE(store.remove_streams_before("..", 1000).empty());
+}
+
+TEST_F(LogStoreTest, FlushRecreatesDeletedFile) {
+  LogStore store(root_);
+  auto stream = store.open_stream("fn", kStreamA);
+  ASSERT_NE(stream, nullptr);
+  stream->append(1, "before");
+  stream->flush();
+
+  store.remove_function("fn");
+  EXPECT_FALSE(fs::exists(root_ / "fn"));
+  stream->append(2, "after");
+  stream->flush();
+
+  EXPECT_EQ(messages_of(store.read("fn", 0, 10)), std::vector<std::string>{"after"});
+  stream->append(3, "again");
+  stream->flush();
+  EXPECT_EQ(messages_of(store.read("fn", 0, 10)), (std::vector<std::string>{"after", "again"}));
 }
 
 }  // namespace

@@ -135,6 +135,9 @@ Task<http::Response> Edge::handle(http::Request& request) {
   if (auto rejected = authenticate(request, request_id)) co_return std::move(*rejected);
 
   if (lambda::LambdaService::owns(path)) co_return co_await lambda_.handle(request, request_id);
+  if (logs_service_ != nullptr && logs::LogsService::owns(request)) {
+    co_return co_await logs_service_->handle(request, request_id);
+  }
   if (apigateway_control_ != nullptr && apigateway::ControlService::owns(path)) {
     co_return co_await apigateway_control_->handle(request, request_id);
   }

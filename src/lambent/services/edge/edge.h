@@ -6,6 +6,7 @@
 #include "lambent/services/apigateway/function_url.h"
 #include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/lambda/lambda_service.h"
+#include "lambent/services/logs/logs_service.h"
 #include "lambent/store/log_store.h"
 
 #include <functional>
@@ -58,6 +59,10 @@ class Edge final : public http::Handler {
   // 1.0 and RPC v2 CBOR) through `service`, which must outlive the edge.
   void set_cloudwatch(cloudwatch::CloudWatchService* service) { cloudwatch_ = service; }
 
+  // Routes CloudWatch Logs requests (X-Amz-Target Logs_20140328.*) to `service`, which must
+  // outlive the edge.
+  void set_logs(logs::LogsService* service) { logs_service_ = service; }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
@@ -74,6 +79,7 @@ class Edge final : public http::Handler {
   apigateway::FunctionUrlGateway* function_urls_ = nullptr;
   apigateway::ControlService* apigateway_control_ = nullptr;
   apigateway::Gateway* api_gateway_ = nullptr;
+  logs::LogsService* logs_service_ = nullptr;
   std::function<Task<std::string>()> prometheus_;
   cloudwatch::CloudWatchService* cloudwatch_ = nullptr;
 };

@@ -1,6 +1,7 @@
 #include "lambent/cli/commands.h"
 
 #include "lambent/base/crypto.h"
+#include "lambent/cli/connection.h"
 #include "lambent/http/client.h"
 #include "lambent/server/app.h"
 
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -29,10 +31,7 @@ std::string env_or(const char* name, std::string fallback) {
   return v && *v ? std::string(v) : std::move(fallback);
 }
 
-struct Connection {
-  http::Endpoint endpoint;
-  http::ClientCredentials credentials;
-};
+}  // namespace
 
 bool connect(const ClientOptions& options, Connection& out) {
   std::string url = options.endpoint;
@@ -65,16 +64,16 @@ bool connect(const ClientOptions& options, Connection& out) {
   return true;
 }
 
-// Sends a request and prints AWS's error (type and message) when the status is not 2xx.
-// A response with status `quiet_status` is returned as a failure without printing it.
 bool call(const Connection& c, const std::string& method, const std::string& target,
-          std::string body, http::Response& response, http::HeaderList headers = {},
-          unsigned quiet_status = 0) {
+          std::string body, http::Response& response, http::HeaderList headers,
+          unsigned quiet_status) {
   http::Request request;
   request.method = method;
   request.target = target;
   request.headers = std::move(headers);
-  if (!body.empty()) request.headers.emplace_back("content-type", "application/json");
+  bool typed = std::any_of(request.headers.begin(), request.headers.end(),
+                           [](const auto& header) { return header.first == "content-type"; });
+  if (!body.empty() && !typed) request.headers.emplace_back("content-type", "application/json");
   request.body = std::move(body);
   auto result = http::send(c.endpoint, request, c.credentials);
   if (!result) {
@@ -92,6 +91,11 @@ bool call(const Connection& c, const std::string& method, const std::string& tar
   boost::system::error_code ec;
   auto parsed = json::parse(response.body, ec);
   if (!ec && parsed.is_object()) {
+    // JSON 1.0 and 1.1 services name the error type in the body.
+    if (auto* t = parsed.as_object().if_contains("__type"); t && t->is_string() && type.empty()) {
+      type = std::string(t->as_string());
+      if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+    }
     for (const char* key : {"message", "Message"}) {
       if (auto* m = parsed.as_object().if_contains(key); m && m->is_string()) {
         message = std::string(m->as_string());
@@ -102,6 +106,8 @@ bool call(const Connection& c, const std::string& method, const std::string& tar
             << "): " << message << "\n";
   return false;
 }
+
+namespace {
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -35,6 +35,13 @@ int delete_function(const ClientOptions& client, const std::string& name);
 int logs(const ClientOptions& client, const std::string& name, bool follow,
          std::int64_t since_seconds);
 int print_env(const ClientOptions& client, const std::string& listen);
+// Prints requests, GB-seconds, CPU-seconds and costs per function version since `since` ago
+// (a duration such as "24h", or "all"), with totals.
+int cost(const ClientOptions& client, const std::string& since);
+// Charts the function's Lambda metrics over the last `since` (a duration such as "1h") in
+// periods of `period_s` seconds, one sparkline per metric.
+int metrics(const ClientOptions& client, const std::string& name, const std::string& since,
+            int period_s);
 
 // Builds a zip archive of a folder in memory (file modes kept). Throws std::runtime_error.
 std::string zip_folder(const std::filesystem::path& folder);

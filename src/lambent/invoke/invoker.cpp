@@ -1,6 +1,7 @@
 #include "lambent/invoke/invoker.h"
 
 #include "lambent/base/log.h"
+#include "lambent/metrics/cost.h"
 
 namespace lambent::invoke {
 
@@ -146,7 +147,12 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
   }
   // The slot is held until the invocation returns, including while an environment starts.
   auto running_slot = std::move(slot).value();
-  co_return co_await manager_.invoke(std::move(spec), std::move(request));
+  auto result = co_await manager_.invoke(spec, std::move(request));
+  if (result && cost_ledger_) {
+    cost_ledger_->record_invoke(spec->config.name, spec->version, result->duration_ms,
+                                spec->config.memory_mb, epoch_ms());
+  }
+  co_return std::move(result);
 }
 
 Task<Status> Invoker::enqueue(std::string function_name, std::string qualifier,

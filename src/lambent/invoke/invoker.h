@@ -18,6 +18,10 @@
 #include <utility>
 #include <vector>
 
+namespace lambent::metrics {
+class CostLedger;
+}
+
 // Function catalog and invocation: the in-memory view of every function with its published
 // versions and aliases (backed by the repository), qualifier resolution, synchronous invokes, and
 // the durable asynchronous queue with its dispatcher. Confined to the control-plane executor.
@@ -136,6 +140,10 @@ class Invoker {
   Task<Status> delete_event_invoke_config(std::string name, std::string qualifier);
 
   const AsyncStats& async_stats() const { return async_stats_; }
+
+  // Counts every invocation that ran in an environment in `ledger`, which must outlive the
+  // invoker; nullptr counts nothing.
+  void set_cost_ledger(metrics::CostLedger* ledger) { cost_ledger_ = ledger; }
   const InvokerOptions& options() const { return options_; }
 
   // Reserved concurrency (PutFunctionConcurrency). put validates against the minimum
@@ -197,6 +205,7 @@ class Invoker {
            std::less<>>
       provisioned_pools_;
   std::unique_ptr<Event> work_;
+  metrics::CostLedger* cost_ledger_ = nullptr;
   TaskGroup tasks_;
 };
 

@@ -4,6 +4,7 @@
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
+#include "lambent/metrics/cost.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/apigateway/control.h"
@@ -122,6 +123,11 @@ Task<void> drain_then(http::Server& server, std::function<void()> finish) {
   finish();
 }
 
+Task<void> stop_ledger_then(metrics::CostLedger& cost, std::function<void()> finish) {
+  co_await cost.stop();
+  finish();
+}
+
 }  // namespace
 
 int serve(Config config) {
@@ -164,6 +170,16 @@ int serve(Config config) {
   asio::io_context io(1);
   asio::thread_pool blocking(2);
 
+  if (auto schema = (*repository)->db().call_blocking(metrics::CostLedger::create_schema);
+      !schema) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", schema.error().message);
+    return 1;
+  }
+  metrics::CostLedger cost(
+      (*repository)->db(), io.get_executor(),
+      metrics::CostOptions{.prices = {.per_request = config.price_per_request,
+                                      .per_gb_second = config.price_per_gb_second}});
+
   sandbox::SpawnerOptions spawner_options;
   spawner_options.state_dir = config.data_dir / "sandbox";
   sandbox::Spawner spawner(spawner_options);
@@ -190,6 +206,9 @@ int serve(Config config) {
   context.secret_access_key = credentials.secret_access_key;
   context.cold_start =
       config.cold_start == "exec" ? runtime::ColdStart::exec : runtime::ColdStart::zygote;
+  context.report_cpu = [&cost](const runtime::FunctionSpec& spec, std::int64_t cpu_us) {
+    cost.record_cpu(spec.config.name, spec.version, cpu_us, epoch_ms());
+  };
   if (context.cold_start == runtime::ColdStart::zygote) {
     // Started now, so the first cold start does not wait for the interpreter. When it cannot
     // start, each spawn tries again and falls back to exec.
@@ -212,6 +231,7 @@ int serve(Config config) {
                                                  .account_id = config.account_id,
                                                  .account_concurrency = config.account_concurrency,
                                                  .async_retry_scale = config.async_retry_scale});
+  invoker.set_cost_ledger(&cost);
 
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;
@@ -251,6 +271,7 @@ int serve(Config config) {
       services::apigateway::GatewayOptions{.account_id = config.account_id,
                                            .region = config.region});
   edge->set_api_gateway(&api_gateway);
+  edge->set_cost_ledger(&cost);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -276,6 +297,7 @@ int serve(Config config) {
     return 1;
   }
   manager.start();
+  cost.start();
   server.start();
   LOG_INFO("server", "limits",
            "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
@@ -301,17 +323,22 @@ int serve(Config config) {
 
   // The first SIGINT or SIGTERM lets the requests in progress finish for up to kDrainTimeout.
   // A second signal stops everything at once.
+  // The cost ledger writes its pending counts last, including the CPU time that stopping the
+  // environments reported; a signal during that write stops at once.
   bool stopped = false;
+  TaskGroup shutdown(io.get_executor(), "shutdown");
   auto stop_everything = [&] {
-    if (stopped) return;
+    if (stopped) {
+      io.stop();
+      return;
+    }
     stopped = true;
     server.stop();
     api_gateway.stop();
     invoker.stop();
     manager.stop();
-    io.stop();
+    shutdown.spawn(stop_ledger_then(cost, [&io] { io.stop(); }), "stop_cost_ledger");
   };
-  TaskGroup shutdown(io.get_executor(), "shutdown");
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
@@ -319,6 +346,7 @@ int serve(Config config) {
         if (shutdown.size() > 0) {
           LOG_INFO("server", "stopping_now", "signal={}", sig);
           stop_everything();
+          signals.async_wait(on_signal);
           return;
         }
         LOG_INFO("server", "stopping", "signal={} drain_timeout_s={}", sig,

@@ -12,6 +12,10 @@
 #include <string>
 #include <unordered_map>
 
+namespace lambent::metrics {
+class CostLedger;
+}
+
 // The edge: one HTTP listener for every AWS-compatible API. Assigns request ids, verifies
 // SigV4 signatures, and routes each request to its service by path. Runs on the control-plane
 // executor.
@@ -45,10 +49,14 @@ class Edge final : public http::Handler {
   // edge. Without one, such requests get the edge's 404.
   void set_api_gateway(apigateway::Gateway* gateway) { api_gateway_ = gateway; }
 
+  // Serves GET /_lambent/cost from `ledger`, which must outlive the edge.
+  void set_cost_ledger(metrics::CostLedger* ledger) { cost_ledger_ = ledger; }
+
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
   Task<http::Response> read_logs(const http::Request& request);
+  Task<http::Response> read_cost(const http::Request& request);
   std::optional<apigateway::FunctionUrlTarget> match_function_url(const http::Request& head) const;
 
   lambda::LambdaService& lambda_;
@@ -59,6 +67,7 @@ class Edge final : public http::Handler {
   apigateway::FunctionUrlGateway* function_urls_ = nullptr;
   apigateway::ControlService* apigateway_control_ = nullptr;
   apigateway::Gateway* api_gateway_ = nullptr;
+  metrics::CostLedger* cost_ledger_ = nullptr;
 };
 
 }  // namespace lambent::services

@@ -121,12 +121,15 @@ class MetricStore {
   MetricStore(const MetricStore&) = delete;
   MetricStore& operator=(const MetricStore&) = delete;
 
-  // Creates the tables; Repository::open runs it.
-  static Status create_schema(sqlite3* db);
+  // Creates the tables. Blocks, so the server runs it at start-up.
+  Status open();
 
-  // Starts the flush and retention timers; stop() flushes what is pending and stops them.
+  // Starts the flush and retention timers; stop() stops them.
   void start();
-  Task<void> stop();
+  void stop();
+  // Writes what is still in memory on the calling thread. Only after the database's writer
+  // has stopped (Sqlite::close), at shutdown.
+  Status write_pending_blocking();
 
   // Finds or creates the handle of a series. `unit` is CloudWatch's unit name ("Count",
   // "Milliseconds", "None", ...).

@@ -123,6 +123,11 @@ Statement& Statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_double(int index, double value) {
+  if (stmt_) sqlite3_bind_double(stmt_, index, value);
+  return *this;
+}
+
 bool Statement::step() {
   if (!stmt_) return false;
   int rc = sqlite3_step(stmt_);
@@ -138,6 +143,8 @@ std::string_view Statement::column_text(int index) {
 }
 
 std::int64_t Statement::column_int(int index) { return sqlite3_column_int64(stmt_, index); }
+
+double Statement::column_double(int index) { return sqlite3_column_double(stmt_, index); }
 
 bool Statement::column_is_null(int index) {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;

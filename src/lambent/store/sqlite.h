@@ -113,10 +113,12 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind_blob(int index, std::string_view bytes);
   Statement& bind(int index, std::int64_t value);
+  Statement& bind_double(int index, double value);
   // Returns true while a row is available; check error() after false.
   bool step();
   std::string_view column_text(int index);
   std::int64_t column_int(int index);
+  double column_double(int index);
   bool column_is_null(int index);
   bool failed() const { return failed_; }
   Error error() const;

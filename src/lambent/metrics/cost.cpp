@@ -237,6 +237,8 @@ CREATE INDEX IF NOT EXISTS cost_minutes_time ON cost_minutes (minute_ms);
 )sql");
 }
 
+Status CostLedger::open() { return impl_->db.call_blocking(create_schema); }
+
 void CostLedger::start() {
   auto loop = [](CostLedger* self) -> Task<void> {
     asio::steady_timer timer(self->impl_->executor);
@@ -254,16 +256,24 @@ void CostLedger::start() {
   impl_->tasks.spawn(loop(this), "cost_flush");
 }
 
-Task<void> CostLedger::stop() {
+void CostLedger::stop() {
   impl_->stopped = true;
   impl_->tasks.stop();
-  auto flushed = co_await flush();
-  if (!flushed) {
-    LOG_WARN("metrics", "cost_flush_failed",
-             "error=\"{}\" effect=\"counts since the last flush "
-             "are lost\"",
-             flushed.error().message);
-  }
+}
+
+Status CostLedger::write_pending_blocking() {
+  auto rows = impl_->take();
+  if (rows.empty()) return ok_status();
+  return impl_->db.call_blocking([&rows](sqlite3* h) -> Status {
+    auto begun = store::exec(h, "BEGIN IMMEDIATE");
+    if (!begun) return begun;
+    auto written = upsert_rows(h, rows);
+    if (!written) {
+      (void)store::exec(h, "ROLLBACK");
+      return written;
+    }
+    return store::exec(h, "COMMIT");
+  });
 }
 
 void CostLedger::record_invoke(std::string_view function, std::string_view version,

@@ -22,8 +22,8 @@ class Sqlite;
 // up to a whole millisecond (at least 1 ms), as the REPORT line's Billed Duration shows it.
 // It also counts that duration times the configured memory, and the CPU time the
 // environments' processes actually used. Counts are kept per minute in memory on the hot path
-// and written to SQLite in one group commit every few seconds and on stop. Queries write what
-// is pending first. Minutes older than the retention are deleted. Confined to the
+// and written to SQLite in one group commit every few seconds and at shutdown. Queries write
+// what is pending first. Minutes older than the retention are deleted. Confined to the
 // control-plane executor.
 namespace lambent::metrics {
 
@@ -71,13 +71,17 @@ class CostLedger {
   CostLedger(const CostLedger&) = delete;
   CostLedger& operator=(const CostLedger&) = delete;
 
-  // Creates the cost_minutes table. Runs at start-up, before any query.
+  // Creates the cost_minutes table.
   static Status create_schema(sqlite3* db);
+  // Runs create_schema. Blocks, so the server runs it at start-up.
+  Status open();
 
-  // Starts the flush timer, which also deletes minutes past the retention. stop() writes what
-  // is pending and ends the timer.
+  // Starts the flush timer, which also deletes minutes past the retention; stop() ends it.
   void start();
-  Task<void> stop();
+  void stop();
+  // Writes what is still in memory on the calling thread. Only after the database's writer
+  // has stopped (Sqlite::close), at shutdown.
+  Status write_pending_blocking();
 
   // Counts one invocation that ran in an environment. Touches only memory; no allocation once
   // the function version has been seen in the current flush interval.

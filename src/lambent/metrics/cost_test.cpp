@@ -62,14 +62,6 @@ class CostLedgerTest : public ::testing::Test {
     return std::move(*out);
   }
 
-  void run_void(Task<void> task) {
-    auto wrapper = [](Task<void> inner) -> Task<bool> {
-      co_await std::move(inner);
-      co_return true;
-    };
-    run(wrapper(std::move(task)));
-  }
-
   std::vector<CostRow> query(CostLedger& ledger, std::int64_t since_ms) {
     auto rows = run(ledger.query(since_ms));
     EXPECT_TRUE(rows.ok()) << rows.error().message;
@@ -156,13 +148,20 @@ TEST_F(CostLedgerTest, SinceSelectsWholeMinutes) {
   EXPECT_TRUE(none.empty());
 }
 
-TEST_F(CostLedgerTest, CountsSurviveANewLedger) {
+TEST_F(CostLedgerTest, ShutdownWritesPendingCounts) {
   {
     auto ledger = make_ledger();
+    ledger.start();
     ledger.record_invoke("f", "2", 3000, 2048, kT0);
     ledger.record_cpu("f", "2", 1'500'000, kT0);
-    run_void(ledger.stop());
+    ledger.stop();
+    db_->close();
+    ASSERT_TRUE(ledger.write_pending_blocking().ok());
   }
+  db_.reset();
+  auto db = store::Sqlite::open(dir_ / "lambent.db");
+  ASSERT_TRUE(db.ok());
+  db_ = std::move(*db);
   auto reopened = make_ledger();
   auto rows = query(reopened, 0);
   ASSERT_EQ(rows.size(), 1u);
@@ -185,7 +184,7 @@ TEST_F(CostLedgerTest, TimerFlushesPendingCounts) {
   auto rows = query(reader, 0);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].requests, 1);
-  run_void(ledger.stop());
+  ledger.stop();
 }
 
 TEST_F(CostLedgerTest, RetentionDeletesOldMinutes) {

@@ -123,11 +123,6 @@ Task<void> drain_then(http::Server& server, std::function<void()> finish) {
   finish();
 }
 
-Task<void> stop_ledger_then(metrics::CostLedger& cost, std::function<void()> finish) {
-  co_await cost.stop();
-  finish();
-}
-
 }  // namespace
 
 int serve(Config config) {
@@ -170,15 +165,14 @@ int serve(Config config) {
   asio::io_context io(1);
   asio::thread_pool blocking(2);
 
-  if (auto schema = (*repository)->db().call_blocking(metrics::CostLedger::create_schema);
-      !schema) {
-    LOG_ERROR("server", "start_failed", "error=\"{}\"", schema.error().message);
-    return 1;
-  }
   metrics::CostLedger cost(
       (*repository)->db(), io.get_executor(),
       metrics::CostOptions{.prices = {.per_request = config.price_per_request,
                                       .per_gb_second = config.price_per_gb_second}});
+  if (auto opened = cost.open(); !opened) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", opened.error().message);
+    return 1;
+  }
 
   sandbox::SpawnerOptions spawner_options;
   spawner_options.state_dir = config.data_dir / "sandbox";
@@ -323,22 +317,18 @@ int serve(Config config) {
 
   // The first SIGINT or SIGTERM lets the requests in progress finish for up to kDrainTimeout.
   // A second signal stops everything at once.
-  // The cost ledger writes its pending counts last, including the CPU time that stopping the
-  // environments reported; a signal during that write stops at once.
   bool stopped = false;
-  TaskGroup shutdown(io.get_executor(), "shutdown");
   auto stop_everything = [&] {
-    if (stopped) {
-      io.stop();
-      return;
-    }
+    if (stopped) return;
     stopped = true;
     server.stop();
     api_gateway.stop();
     invoker.stop();
     manager.stop();
-    shutdown.spawn(stop_ledger_then(cost, [&io] { io.stop(); }), "stop_cost_ledger");
+    cost.stop();
+    io.stop();
   };
+  TaskGroup shutdown(io.get_executor(), "shutdown");
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
@@ -346,7 +336,6 @@ int serve(Config config) {
         if (shutdown.size() > 0) {
           LOG_INFO("server", "stopping_now", "signal={}", sig);
           stop_everything();
-          signals.async_wait(on_signal);
           return;
         }
         LOG_INFO("server", "stopping", "signal={} drain_timeout_s={}", sig,
@@ -358,6 +347,10 @@ int serve(Config config) {
   io.run();
   blocking.join();
   (*repository)->db().close();
+  // Counts since the last flush, with the CPU time the stopped environments reported.
+  if (auto written = cost.write_pending_blocking(); !written) {
+    LOG_WARN("server", "cost_write_failed", "error=\"{}\"", written.error().message);
+  }
   LOG_INFO("server", "stopped", "");
   return 0;
 }

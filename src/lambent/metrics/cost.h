@@ -56,7 +56,7 @@ struct CostRow {
 struct CostOptions {
   Prices prices;
   std::chrono::milliseconds flush_interval{5000};
-  std::int64_t retention_ms = 15LL * 86400 * 1000;  // the metric retention
+  std::int64_t retention_ms = 15LL * 86400 * 1000;  // the one-minute metric retention
   // Epoch milliseconds now; retention is measured from it. Tests replace it.
   std::function<std::int64_t()> now_ms;  // empty: lambent::epoch_ms
 };

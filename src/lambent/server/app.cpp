@@ -4,7 +4,12 @@
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
+#include "lambent/invoke/async_policy.h"
+#include "lambent/metrics/alarms.h"
 #include "lambent/metrics/cost.h"
+#include "lambent/metrics/lambda_metrics.h"
+#include "lambent/metrics/metric_store.h"
+#include "lambent/metrics/prometheus.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/apigateway/control.h"
@@ -168,7 +173,8 @@ int serve(Config config) {
   metrics::CostLedger cost(
       (*repository)->db(), io.get_executor(),
       metrics::CostOptions{.prices = {.per_request = config.price_per_request,
-                                      .per_gb_second = config.price_per_gb_second}});
+                                      .per_gb_second = config.price_per_gb_second},
+                           .retention_ms = config.metrics_retention_days * 86400 * 1000});
   if (auto opened = cost.open(); !opened) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", opened.error().message);
     return 1;
@@ -227,6 +233,38 @@ int serve(Config config) {
                                                  .async_retry_scale = config.async_retry_scale});
   invoker.set_cost_ledger(&cost);
 
+  metrics::MetricStore metric_store(
+      (*repository)->db(), io.get_executor(),
+      metrics::MetricStoreOptions{
+          .high_resolution_retention_s = config.metrics_high_resolution_hours * 3600,
+          .retention_s = config.metrics_retention_days * 86400});
+  if (auto opened = metric_store.open(); !opened) {
+    LOG_ERROR("server", "start_failed", "error=\"metric store: {}\"", opened.error().message);
+    return 1;
+  }
+  metrics::LambdaMetrics lambda_metrics(metric_store);
+  invoker.set_metrics(&lambda_metrics);
+  metrics::AlarmEngine alarm_engine(
+      metric_store, documents, io.get_executor(),
+      metrics::AlarmOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = alarm_engine.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"alarms: {}\"", loaded.error().message);
+    return 1;
+  }
+  // An alarm action naming a Lambda function queues an asynchronous invocation with the
+  // alarm event; a function or qualifier that does not exist fails the action.
+  auto run_alarm_action = [&invoker](std::string arn, std::string event) -> Task<Status> {
+    auto target = invoke::parse_lambda_arn(arn);
+    if (!target) {
+      co_return make_error(Errc::invalid_parameter, "not a Lambda function ARN: " + arn);
+    }
+    auto resolved = invoker.resolve(target->name, std::string_view(target->qualifier));
+    if (!resolved) co_return resolved.error();
+    co_return co_await invoker.enqueue(target->name, target->qualifier, random_uuid(),
+                                       std::move(event));
+  };
+  alarm_engine.set_action_sink(std::move(run_alarm_action));
+
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;
   for (const auto& key : *keys) edge_options.keys[key.id] = key.secret;
@@ -266,6 +304,28 @@ int serve(Config config) {
                                            .region = config.region});
   edge->set_api_gateway(&api_gateway);
   edge->set_cost_ledger(&cost);
+  const auto started_at = std::chrono::steady_clock::now();
+  auto* repository_ptr = repository->get();
+  auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
+                         started_at]() -> Task<std::string> {
+    metrics::ServerHealth health;
+    auto states = manager.count_by_state();
+    health.environments_starting = states[0];
+    health.environments_idle = states[1];
+    health.environments_busy = states[2];
+    health.environments_stopping = states[3];
+    auto stored = co_await repository_ptr->async_event_count();
+    health.async_events_stored = stored ? *stored : -1;
+    health.async_events_in_flight = invoker.async_in_flight();
+    health.store_commits = repository_ptr->db().commits();
+    health.store_commit_seconds = repository_ptr->db().commit_seconds();
+    health.metric_flushes = metric_store.flush_count();
+    health.metric_flush_seconds = metric_store.flush_seconds_total();
+    health.uptime_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+    co_return metrics::render_prometheus(metric_store, lambda_metrics, health);
+  };
+  edge->set_prometheus(std::move(render_metrics));
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -291,6 +351,8 @@ int serve(Config config) {
     return 1;
   }
   manager.start();
+  metric_store.start();
+  alarm_engine.start();
   cost.start();
   server.start();
   LOG_INFO("server", "limits",
@@ -325,6 +387,8 @@ int serve(Config config) {
     api_gateway.stop();
     invoker.stop();
     manager.stop();
+    alarm_engine.stop();
+    metric_store.stop();
     cost.stop();
     io.stop();
   };
@@ -347,6 +411,9 @@ int serve(Config config) {
   io.run();
   blocking.join();
   (*repository)->db().close();
+  if (auto written = metric_store.write_pending_blocking(); !written) {
+    LOG_WARN("server", "metrics_not_written", "error=\"{}\"", written.error().message);
+  }
   // Counts since the last flush, with the CPU time the stopped environments reported.
   if (auto written = cost.write_pending_blocking(); !written) {
     LOG_WARN("server", "cost_write_failed", "error=\"{}\"", written.error().message);

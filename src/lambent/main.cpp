@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -122,6 +123,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   serve->add_option("--ready-file", config.ready_file,
                     "Write the bound port to this file once listening");
+  serve->add_option("--price-per-request", config.price_per_request,
+                    "US dollars per request in `lambent cost` (default 0.0000002: AWS's $0.20 "
+                    "per million requests)")
+      ->check(CLI::Range(0.0, 1000.0));
+  serve->add_option("--price-per-gb-second", config.price_per_gb_second,
+                    "US dollars per GB-second of billed duration in `lambent cost` (default "
+                    "0.0000166667, AWS's x86 price)")
+      ->check(CLI::Range(0.0, 1000.0));
 
   // env
   auto* env = app.add_subcommand("env", "Print shell exports for the AWS CLI and SDKs");
@@ -182,12 +191,41 @@ int main(int argc, char** argv) {
                        "Only the lines of this invocation, from its START line to its REPORT "
                        "line; with --follow, wait until it finishes");
 
+  std::string cost_since = "24h";
+  auto* cost_cmd = app.add_subcommand(
+      "cost", "Print requests, GB-seconds, CPU-seconds and their cost per function version");
+  add_client_options(cost_cmd);
+  cost_cmd->add_option("--since", cost_since,
+                       "Window to count: a duration such as 90s, 30m, 24h or 7d, or all")
+      ->capture_default_str();
+
+  std::string metrics_name;
+  std::string metrics_since = "1h";
+  int metrics_period = 60;
+  auto* metrics_cmd = app.add_subcommand(
+      "metrics", "Chart a function's invocations, errors, throttles, duration, concurrency and "
+                 "iterator age");
+  add_client_options(metrics_cmd);
+  metrics_cmd->add_option("name", metrics_name, "Function name")->required();
+  metrics_cmd->add_option("--since", metrics_since,
+                          "Window to chart: a duration such as 30m, 1h or 7d")
+      ->capture_default_str();
+  metrics_cmd->add_option("--period", metrics_period,
+                          "Seconds per data point: 1, 5, 10, 30 or a multiple of 60")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   client.data_dir = data_dir;
 
   if (serve->parsed()) {
     if (!split_listen(listen, config)) {
       std::cerr << "lambent: invalid --listen '" << listen << "': expected HOST:PORT\n";
+      return 2;
+    }
+    // CLI::Range lets NaN through, because every comparison with it is false.
+    if (!std::isfinite(config.price_per_request) || !std::isfinite(config.price_per_gb_second)) {
+      std::cerr << "lambent: invalid price: --price-per-request and --price-per-gb-second must "
+                   "be numbers from 0 to 1000\n";
       return 2;
     }
     config.data_dir = data_dir;
@@ -202,5 +240,9 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return lambent::cli::list_functions(client);
   if (delete_cmd->parsed()) return lambent::cli::delete_function(client, delete_name);
   if (logs_cmd->parsed()) return lambent::cli::logs(client, logs_name, logs_options);
+  if (cost_cmd->parsed()) return lambent::cli::cost(client, cost_since);
+  if (metrics_cmd->parsed()) {
+    return lambent::cli::metrics(client, metrics_name, metrics_since, metrics_period);
+  }
   return 2;
 }

@@ -1,8 +1,7 @@
 #include "lambent/cli/commands.h"
 
-#include "lambent/cli/connection.h"
-
 #include "lambent/base/crypto.h"
+#include "lambent/cli/connection.h"
 #include "lambent/http/client.h"
 #include "lambent/server/app.h"
 
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -29,52 +29,6 @@ namespace {
 std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : std::move(fallback);
-}
-
-// Sends a request and prints AWS's error (type and message) when the status is not 2xx.
-// A response with status `quiet_status` is returned as a failure without printing it.
-bool call(const Connection& c, const std::string& method, const std::string& target,
-          std::string body, http::Response& response, http::HeaderList headers = {},
-          unsigned quiet_status = 0) {
-  http::Request request;
-  request.method = method;
-  request.target = target;
-  request.headers = std::move(headers);
-  if (!body.empty()) request.headers.emplace_back("content-type", "application/json");
-  request.body = std::move(body);
-  auto result = http::send(c.endpoint, request, c.credentials);
-  if (!result) {
-    std::cerr << "lambent: " << result.error().message << "\n";
-    return false;
-  }
-  response = std::move(*result);
-  if (response.status >= 200 && response.status < 300) return true;
-  if (response.status == quiet_status) return false;
-  std::string type;
-  for (const auto& [name, value] : response.headers) {
-    if (name == "x-amzn-errortype") type = value;
-  }
-  std::string message = response.body;
-  boost::system::error_code ec;
-  auto parsed = json::parse(response.body, ec);
-  if (!ec && parsed.is_object()) {
-    for (const char* key : {"message", "Message"}) {
-      if (auto* m = parsed.as_object().if_contains(key); m && m->is_string()) {
-        message = std::string(m->as_string());
-      }
-    }
-  }
-  std::cerr << "lambent: " << (type.empty() ? "error" : type) << " (HTTP " << response.status
-            << "): " << message << "\n";
-  return false;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -109,6 +63,61 @@ bool connect(const ClientOptions& options, Connection& out) {
   }
   return true;
 }
+
+bool call(const Connection& c, const std::string& method, const std::string& target,
+          std::string body, http::Response& response, http::HeaderList headers,
+          unsigned quiet_status) {
+  http::Request request;
+  request.method = method;
+  request.target = target;
+  request.headers = std::move(headers);
+  bool typed = std::any_of(request.headers.begin(), request.headers.end(),
+                           [](const auto& header) { return header.first == "content-type"; });
+  if (!body.empty() && !typed) request.headers.emplace_back("content-type", "application/json");
+  request.body = std::move(body);
+  auto result = http::send(c.endpoint, request, c.credentials);
+  if (!result) {
+    std::cerr << "lambent: " << result.error().message << "\n";
+    return false;
+  }
+  response = std::move(*result);
+  if (response.status >= 200 && response.status < 300) return true;
+  if (response.status == quiet_status) return false;
+  std::string type;
+  for (const auto& [name, value] : response.headers) {
+    if (name == "x-amzn-errortype") type = value;
+  }
+  std::string message = response.body;
+  boost::system::error_code ec;
+  auto parsed = json::parse(response.body, ec);
+  if (!ec && parsed.is_object()) {
+    // JSON 1.0 and 1.1 services name the error type in the body.
+    if (auto* t = parsed.as_object().if_contains("__type"); t && t->is_string() && type.empty()) {
+      type = std::string(t->as_string());
+      if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+    }
+    for (const char* key : {"message", "Message"}) {
+      if (auto* m = parsed.as_object().if_contains(key); m && m->is_string()) {
+        message = std::string(m->as_string());
+      }
+    }
+  }
+  std::cerr << "lambent: " << (type.empty() ? "error" : type) << " (HTTP " << response.status
+            << "): " << message << "\n";
+  return false;
+}
+
+namespace {
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
 
 std::string zip_folder(const fs::path& folder) {
   zip_error_t error;

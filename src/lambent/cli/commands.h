@@ -49,6 +49,13 @@ int logs(const ClientOptions& client, const std::string& name, const LogsCommand
 // without one. Returns nullopt for anything else.
 std::optional<std::int64_t> parse_duration_seconds(std::string_view text);
 int print_env(const ClientOptions& client, const std::string& listen);
+// Prints requests, GB-seconds, CPU-seconds and costs per function version since `since` ago
+// (a duration such as "24h", or "all"), with totals.
+int cost(const ClientOptions& client, const std::string& since);
+// Charts the function's Lambda metrics over the last `since` (a duration such as "1h") in
+// periods of `period_s` seconds, one sparkline per metric.
+int metrics(const ClientOptions& client, const std::string& name, const std::string& since,
+            int period_s);
 
 // Builds a zip archive of a folder in memory (file modes kept). Throws std::runtime_error.
 std::string zip_folder(const std::filesystem::path& folder);

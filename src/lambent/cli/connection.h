@@ -2,18 +2,27 @@
 
 #include "lambent/cli/commands.h"
 #include "lambent/http/client.h"
+#include "lambent/http/message.h"
 
-// The server address and signing credentials a client command uses.
+#include <string>
+
+// The connection every client command opens: the server's endpoint and the credentials that
+// sign its requests. Shared by the command files of this folder.
 namespace lambent::cli {
 
 struct Connection {
   http::Endpoint endpoint;
-  http::ClientCredentials credentials;
+  http::ClientCredentials credentials;  // service "lambda" unless a command changes it
 };
 
-// Resolves the endpoint (option, $AWS_ENDPOINT_URL, $LAMBENT_LISTEN, 127.0.0.1:4566) and the
-// credentials (environment, else the data directory). Prints the problem to stderr and
-// returns false when either cannot be found.
+// Resolves the endpoint, region and credentials of `options`; prints why on failure.
 bool connect(const ClientOptions& options, Connection& out);
+
+// Sends a request and prints the service's error (type and message) when the status is not
+// 2xx. A body goes as application/json unless `headers` has a content-type. A response with
+// status `quiet_status` is returned as a failure without printing it.
+bool call(const Connection& c, const std::string& method, const std::string& target,
+          std::string body, http::Response& response, http::HeaderList headers = {},
+          unsigned quiet_status = 0);
 
 }  // namespace lambent::cli

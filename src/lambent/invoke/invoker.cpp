@@ -1,6 +1,7 @@
 #include "lambent/invoke/invoker.h"
 
 #include "lambent/base/log.h"
+#include "lambent/metrics/cost.h"
 
 namespace lambent::invoke {
 
@@ -153,7 +154,14 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
   }
   // The slot is held until the invocation returns, including while an environment starts.
   auto running_slot = std::move(slot).value();
-  if (target == nullptr) co_return co_await manager_.invoke(std::move(spec), std::move(request));
+  if (target == nullptr) {
+    auto result = co_await manager_.invoke(spec, std::move(request));
+    if (result && cost_ledger_) {
+      cost_ledger_->record_invoke(spec->config.name, spec->version, result->duration_ms,
+                                  spec->config.memory_mb, epoch_ms());
+    }
+    co_return std::move(result);
+  }
 
   metrics_->started(target, limiter_.unreserved_running(), epoch_ms());
   // The provisioned setting of the invoked version or alias, when it has one.
@@ -171,6 +179,10 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
   auto result = co_await manager_.invoke(std::move(spec), std::move(request));
   std::int64_t now = epoch_ms();
   if (result) {
+    if (cost_ledger_) {
+      cost_ledger_->record_invoke(spec_copy->config.name, spec_copy->version,
+                                  result->duration_ms, spec_copy->config.memory_mb, now);
+    }
     bool has_provisioned =
         !qualifier_copy.empty() && provisioned(spec_copy->config.name, qualifier_copy) != nullptr;
     std::int64_t allocated = 0;

@@ -19,6 +19,10 @@
 #include <utility>
 #include <vector>
 
+namespace lambent::metrics {
+class CostLedger;
+}
+
 // Function catalog and invocation: the in-memory view of every function with its published
 // versions and aliases (backed by the repository), qualifier resolution, synchronous invokes, and
 // the durable asynchronous queue with its dispatcher. Confined to the control-plane executor.
@@ -141,6 +145,9 @@ class Invoker {
   void set_metrics(metrics::LambdaMetrics* metrics) { metrics_ = metrics; }
   // Async events leased and being delivered now.
   std::size_t async_in_flight() const { return in_flight_; }
+  // Counts every invocation that ran in an environment in `ledger`, which must outlive the
+  // invoker; nullptr counts nothing.
+  void set_cost_ledger(metrics::CostLedger* ledger) { cost_ledger_ = ledger; }
   const InvokerOptions& options() const { return options_; }
 
   // Reserved concurrency (PutFunctionConcurrency). put validates against the minimum
@@ -203,6 +210,7 @@ class Invoker {
            std::less<>>
       provisioned_pools_;
   std::unique_ptr<Event> work_;
+  metrics::CostLedger* cost_ledger_ = nullptr;
   TaskGroup tasks_;
 };
 

@@ -3,16 +3,19 @@
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
+#include "lambent/runtime/cpu_usage.h"
 
 #include <fmt/format.h>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -388,6 +391,12 @@ Task<Status> Environment::start() {
             id_, child_.pid);
   tasks_.spawn(read_output(), "output");
   tasks_.spawn(watch_exit(), "exit");
+  if (context_->report_cpu) {
+    std::string cgroup_dir = child_.cgroup.substr(0, child_.cgroup.find('\n'));
+    tasks_.spawn(sample_cpu(weak_from_this(), context_->executor, context_->blocking,
+                            context_->cpu_sample_interval, std::move(cgroup_dir), child_.pid),
+                 "cpu");
+  }
   // stop() ran while the process was being spawned: end it now; watch_exit reaps it.
   if (state_ == State::dead) sandbox::Spawner::kill_tree(child_.pid);
   co_return ok_status();
@@ -482,9 +491,14 @@ Task<void> Environment::watch_exit() {
         co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
       siginfo_t info{};
-      int waited = ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG);
+      struct rusage usage {};
+      // The raw system call, because glibc's waitid() has no rusage argument. The rusage
+      // covers init and the processes it reaped.
+      auto waited = ::syscall(SYS_waitid, P_PIDFD, static_cast<id_t>(pidfd), &info,
+                              WEXITED | WNOHANG, &usage);
       if (waited == 0 && info.si_pid != 0) {
         status = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        exit_cpu_us_ = rusage_cpu_us(usage);
         break;
       }
       if (waited != 0) {
@@ -508,11 +522,13 @@ Task<void> Environment::watch_exit() {
   } else {
     // Kernels before 5.3 have no pidfd: poll.
     asio::steady_timer timer(context_->executor);
-    while (::waitpid(child_.pid, &status, WNOHANG) == 0) {
+    struct rusage usage {};
+    while (::wait4(child_.pid, &status, WNOHANG, &usage) == 0) {
       timer.expires_after(std::chrono::milliseconds(20));
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+    exit_cpu_us_ = rusage_cpu_us(usage);
     on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     co_return;
   }
@@ -529,11 +545,55 @@ void Environment::on_exit(int status) {
   initialized_.set();
   next_ready_.set();
   if (api_server_) api_server_->stop();
+  if (context_->report_cpu) {
+    // The cgroup is removed below, so its total is read now. Without one, the exit rusage
+    // counts what init reaped; processes killed with init are not in it, and the read that
+    // stop() made before the kill covers them.
+    std::int64_t total = exit_cpu_us_;
+    auto cgroup_total = read_cgroup_cpu_us(child_.cgroup.substr(0, child_.cgroup.find('\n')));
+    if (cgroup_total) total = std::max(total, *cgroup_total);
+    report_cpu_total(total);
+  }
   context_->spawner->cleanup(child_);
   context_->spawner->release_uid(uid_);
   if (!was_dead) {
     LOG_DEBUG("runtime", "environment_exited", "function={} env_id={} status={}",
               spec_->config.name, id_, status);
+  }
+}
+
+void Environment::report_cpu_total(std::int64_t total_us) {
+  if (total_us <= cpu_reported_us_) return;
+  std::int64_t delta = total_us - cpu_reported_us_;
+  cpu_reported_us_ = total_us;
+  context_->report_cpu(*spec_, delta);
+}
+
+Task<void> Environment::sample_cpu(std::weak_ptr<Environment> weak, asio::any_io_executor executor,
+                                   asio::thread_pool* pool, std::chrono::milliseconds interval,
+                                   std::string cgroup_dir, pid_t pid) {
+  asio::steady_timer timer(executor);
+  for (;;) {
+    timer.expires_after(interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    {
+      auto self = weak.lock();
+      if (!self || self->state_ == State::dead) co_return;
+      // An idle environment sampled after its last invocation has used next to no CPU since.
+      if (self->state_ == State::idle && self->last_used_ == self->cpu_sampled_use_) continue;
+      self->cpu_sampled_use_ = self->last_used_;
+    }
+    auto read_total = [cgroup_dir, pid]() -> std::optional<std::int64_t> {
+      if (auto total = read_cgroup_cpu_us(cgroup_dir)) return total;
+      return read_process_tree_cpu_us(pid);
+    };
+    auto total = co_await run_blocking(*pool, std::move(read_total));
+    auto self = weak.lock();
+    // After the exit the pid may name another process, so the figure is not used.
+    if (!self || self->exit_status_) co_return;
+    if (total) self->report_cpu_total(*total);
   }
 }
 
@@ -579,6 +639,11 @@ void Environment::complete(Outcome outcome, std::string payload) {
 void Environment::stop() {
   if (state_ == State::dead) return;
   state_ = State::dead;
+  if (context_->report_cpu && child_.pid > 0) {
+    // The kill ends the processes without init reaping them, so their time would be missing
+    // from the exit rusage: read the tree's total first (a few /proc files).
+    if (auto total = read_process_tree_cpu_us(child_.pid)) report_cpu_total(*total);
+  }
   sandbox::Spawner::kill_tree(child_.pid);
   next_ready_.set();
   if (api_server_) api_server_->stop();

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,13 @@ struct EnvironmentContext {
   std::string secret_access_key;
   std::chrono::milliseconds init_timeout{10000};
   ColdStart cold_start = ColdStart::zygote;
+  // Receives the CPU time an environment of `spec` used since its previous report, in
+  // microseconds, on the control-plane executor. Environments measure nothing when it is empty.
+  std::function<void(const FunctionSpec& spec, std::int64_t cpu_us)> report_cpu;
+  // How often a live environment's CPU time is read (on the blocking pool). An idle
+  // environment is read once after each invocation; every environment once more when it
+  // stops and when it exits.
+  std::chrono::milliseconds cpu_sample_interval{5000};
 };
 
 class Environment : public std::enable_shared_from_this<Environment> {
@@ -128,6 +136,11 @@ class Environment : public std::enable_shared_from_this<Environment> {
   void complete_after_exit();
   void complete_with_log(std::string_view type, std::string message);
   void drain_output();
+  // CPU measurement: reports the part of `total_us` not reported yet.
+  void report_cpu_total(std::int64_t total_us);
+  static Task<void> sample_cpu(std::weak_ptr<Environment> weak, asio::any_io_executor executor,
+                               asio::thread_pool* pool, std::chrono::milliseconds interval,
+                               std::string cgroup_dir, pid_t pid);
   void write_log_line(std::string_view line);
   void emit(std::string_view line);
   std::vector<std::string> build_env(std::uint16_t api_port, const std::filesystem::path& task_root,
@@ -158,6 +171,9 @@ class Environment : public std::enable_shared_from_this<Environment> {
   int output_fd_ = -1;
   uid_t uid_ = 0;  // the environment's own uid; 0 in rlimit-only mode
   std::uint64_t peak_memory_bytes_ = 0;  // read when the process tree exits
+  std::int64_t cpu_reported_us_ = 0;     // CPU time given to context_->report_cpu so far
+  std::int64_t exit_cpu_us_ = 0;         // rusage of the reaped init and what it reaped
+  std::chrono::steady_clock::time_point cpu_sampled_use_;  // last_used_ at the last sample
 };
 
 // AWS's log stream name for a new environment: "YYYY/MM/DD/[VERSION]<32 hex digits>".

@@ -6,6 +6,7 @@
 #include "lambent/invoke/invoker.h"
 #include "lambent/invoke/async_policy.h"
 #include "lambent/metrics/alarms.h"
+#include "lambent/metrics/cost.h"
 #include "lambent/metrics/lambda_metrics.h"
 #include "lambent/metrics/metric_store.h"
 #include "lambent/metrics/prometheus.h"
@@ -18,6 +19,7 @@
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
+#include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
@@ -170,6 +172,16 @@ int serve(Config config) {
   asio::io_context io(1);
   asio::thread_pool blocking(2);
 
+  metrics::CostLedger cost(
+      (*repository)->db(), io.get_executor(),
+      metrics::CostOptions{.prices = {.per_request = config.price_per_request,
+                                      .per_gb_second = config.price_per_gb_second},
+                           .retention_ms = config.metrics_retention_days * 86400 * 1000});
+  if (auto opened = cost.open(); !opened) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", opened.error().message);
+    return 1;
+  }
+
   sandbox::SpawnerOptions spawner_options;
   spawner_options.state_dir = config.data_dir / "sandbox";
   sandbox::Spawner spawner(spawner_options);
@@ -196,6 +208,9 @@ int serve(Config config) {
   context.secret_access_key = credentials.secret_access_key;
   context.cold_start =
       config.cold_start == "exec" ? runtime::ColdStart::exec : runtime::ColdStart::zygote;
+  context.report_cpu = [&cost](const runtime::FunctionSpec& spec, std::int64_t cpu_us) {
+    cost.record_cpu(spec.config.name, spec.version, cpu_us, epoch_ms());
+  };
   if (context.cold_start == runtime::ColdStart::zygote) {
     // Started now, so the first cold start does not wait for the interpreter. When it cannot
     // start, each spawn tries again and falls back to exec.
@@ -218,6 +233,7 @@ int serve(Config config) {
                                                  .account_id = config.account_id,
                                                  .account_concurrency = config.account_concurrency,
                                                  .async_retry_scale = config.async_retry_scale});
+  invoker.set_cost_ledger(&cost);
 
   metrics::MetricStore metric_store(
       (*repository)->db(), io.get_executor(),
@@ -298,6 +314,12 @@ int serve(Config config) {
     return 1;
   }
   edge->set_logs(&logs_service);
+  services::cloudwatch::CloudWatchService cloudwatch(
+      metric_store, &alarm_engine,
+      services::cloudwatch::CloudWatchOptions{.region = config.region,
+                                              .account_id = config.account_id});
+  edge->set_cloudwatch(&cloudwatch);
+  edge->set_cost_ledger(&cost);
   const auto started_at = std::chrono::steady_clock::now();
   auto* repository_ptr = repository->get();
   auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
@@ -348,6 +370,7 @@ int serve(Config config) {
   logs_service.start();
   metric_store.start();
   alarm_engine.start();
+  cost.start();
   server.start();
   LOG_INFO("server", "limits",
            "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
@@ -384,6 +407,7 @@ int serve(Config config) {
     manager.stop();
     alarm_engine.stop();
     metric_store.stop();
+    cost.stop();
     io.stop();
   };
   TaskGroup shutdown(io.get_executor(), "shutdown");
@@ -407,6 +431,10 @@ int serve(Config config) {
   (*repository)->db().close();
   if (auto written = metric_store.write_pending_blocking(); !written) {
     LOG_WARN("server", "metrics_not_written", "error=\"{}\"", written.error().message);
+  }
+  // Counts since the last flush, with the CPU time the stopped environments reported.
+  if (auto written = cost.write_pending_blocking(); !written) {
+    LOG_WARN("server", "cost_write_failed", "error=\"{}\"", written.error().message);
   }
   LOG_INFO("server", "stopped", "");
   return 0;

@@ -36,6 +36,9 @@ struct Config {
   // environment by exec'ing its interpreter.
   std::string cold_start = "zygote";
   std::string log_level = "info";
+  // Prices of `lambent cost` in US dollars; the defaults are AWS's x86 prices.
+  double price_per_request = 0.20 / 1'000'000;
+  double price_per_gb_second = 0.0000166667;
   std::string ready_file;  // written with the bound port once listening (tests use it)
 };
 

@@ -3,10 +3,13 @@
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
+#include "lambent/metrics/cost.h"
 #include "lambent/services/lambda/errors.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace lambent::services {
 
@@ -143,6 +146,9 @@ Task<http::Response> Edge::handle(http::Request& request) {
   }
   if (path.starts_with(kInternalPrefix)) {
     if (path.starts_with("/_lambent/logs/") && request.method == "GET") co_return co_await read_logs(request);
+    if (path == "/_lambent/cost" && request.method == "GET" && cost_ledger_) {
+      co_return co_await read_cost(request);
+    }
   }
   co_return not_found(request_id, path);
 }
@@ -237,6 +243,42 @@ Task<http::Response> Edge::read_logs(const http::Request& request) {
   http::Response response;
   response.header("Content-Type", "application/json");
   response.body = json::serialize(json::object{{"events", std::move(events)}});
+  co_return response;
+}
+
+// GET /_lambent/cost?since_ms=N: requests, GB-seconds, CPU-seconds and costs per function
+// version since N (epoch milliseconds, rounded down to the minute; default 0, everything
+// retained), for `lambent cost`.
+Task<http::Response> Edge::read_cost(const http::Request& request) {
+  std::int64_t since = 0;
+  if (auto v = http::query_param(request.query(), "since_ms"); v.found) {
+    auto [end, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), since);
+    if (ec != std::errc() || end != v.value.data() + v.value.size() || since < 0) {
+      http::Response bad;
+      bad.status = 400;
+      bad.header("Content-Type", "application/json");
+      bad.header("x-amzn-RequestId", request.id);
+      bad.header("x-amzn-ErrorType", "InvalidParameterValueException");
+      bad.body = json::serialize(json::object{
+          {"message", fmt::format("Invalid since_ms '{}': expected epoch milliseconds, an "
+                                  "integer of 0 or more",
+                                  v.value)}});
+      co_return bad;
+    }
+  }
+  auto rows = co_await cost_ledger_->query(since);
+  http::Response response;
+  response.header("Content-Type", "application/json");
+  response.header("x-amzn-RequestId", request.id);
+  if (!rows) {
+    LOG_ERROR("edge", "cost_query_failed", "request_id={} error=\"{}\"", request.id,
+              rows.error().message);
+    response.status = 500;
+    response.header("x-amzn-ErrorType", "ServiceException");
+    response.body = json::serialize(json::object{{"message", rows.error().message}});
+    co_return response;
+  }
+  response.body = metrics::cost_report_json(*rows, cost_ledger_->prices(), since);
   co_return response;
 }
 

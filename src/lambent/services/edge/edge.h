@@ -17,6 +17,9 @@
 namespace lambent::services::cloudwatch {
 class CloudWatchService;
 }
+namespace lambent::metrics {
+class CostLedger;
+}
 
 // The edge: one HTTP listener for every AWS-compatible API. Assigns request ids, verifies
 // SigV4 signatures, and routes each request to its service by path. Runs on the control-plane
@@ -62,11 +65,14 @@ class Edge final : public http::Handler {
   // Routes CloudWatch Logs requests (X-Amz-Target Logs_20140328.*) to `service`, which must
   // outlive the edge.
   void set_logs(logs::LogsService* service) { logs_service_ = service; }
+  // Serves GET /_lambent/cost from `ledger`, which must outlive the edge.
+  void set_cost_ledger(metrics::CostLedger* ledger) { cost_ledger_ = ledger; }
 
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
   Task<http::Response> read_logs(const http::Request& request);
+  Task<http::Response> read_cost(const http::Request& request);
   Task<http::Response> scrape(const http::Request& request, const std::string& request_id);
   bool basic_credentials_match(const http::Request& request) const;
   std::optional<apigateway::FunctionUrlTarget> match_function_url(const http::Request& head) const;
@@ -82,6 +88,7 @@ class Edge final : public http::Handler {
   logs::LogsService* logs_service_ = nullptr;
   std::function<Task<std::string>()> prometheus_;
   cloudwatch::CloudWatchService* cloudwatch_ = nullptr;
+  metrics::CostLedger* cost_ledger_ = nullptr;
 };
 
 }  // namespace lambent::services

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libspdlog-dev libfmt-dev
-  libcli11-dev libzip-dev libyaml-cpp-dev libssl-dev
+  libcli11-dev libzip-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-pytest awscli nodejs curl zip unzip
 )

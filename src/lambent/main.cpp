@@ -94,6 +94,14 @@ int main(int argc, char** argv) {
                     "Environment starts per second on this host")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 100000.0));
+  serve->add_option("--metrics-retention-days", config.metrics_retention_days,
+                    "Days one-minute metric points are kept")
+      ->check(CLI::Range(1, 455))
+      ->capture_default_str();
+  serve->add_option("--metrics-high-resolution-hours", config.metrics_high_resolution_hours,
+                    "Hours one-second metric points are kept")
+      ->check(CLI::Range(1, 72))
+      ->capture_default_str();
   serve->add_option("--max-lifetime", max_lifetime,
                     "Seconds after which an environment is stopped once it is idle")
       ->capture_default_str()

@@ -91,6 +91,9 @@ Task<void> Invoker::deliver_event(store::AsyncEvent event) {
     invoked_arn = std::move(resolved->invoked_arn);
   }
   if (!spec) {
+    if (metrics_ != nullptr) {
+      metrics_->async_dropped(metrics_->target(event.function_name, {}, false, {}), epoch_ms());
+    }
     LOG_WARN("invoke", "async_event_dropped",
              "request_id={} function={} qualifier={} reason=function_not_found", event.request_id,
              event.function_name, event.qualifier);
@@ -107,6 +110,11 @@ Task<void> Invoker::deliver_event(store::AsyncEvent event) {
     co_return;
   }
 
+  if (metrics_ != nullptr) {
+    std::int64_t now = epoch_ms();
+    metrics_->async_event_age(metrics_->target_for_arn(invoked_arn, spec->version),
+                              static_cast<double>(now - event.enqueued_ms), now);
+  }
   runtime::InvokeRequest request;
   request.request_id = event.request_id;
   request.payload = event.payload;
@@ -171,6 +179,12 @@ Task<void> Invoker::finish_event(store::AsyncEvent event, std::string condition,
   std::string destination;
   if (config) destination = success ? config->on_success : config->on_failure;
 
+  metrics::LambdaMetrics::Target* metric_target = nullptr;
+  if (metrics_ != nullptr) {
+    metric_target = metrics_->target(event.function_name, event.qualifier,
+                              metrics::is_alias_qualifier(event.qualifier), {});
+    if (!success) metrics_->async_dropped(metric_target, epoch_ms());
+  }
   if (condition == "EventAgeExceeded") {
     ++async_stats_.events_expired;
     LOG_WARN("invoke", "async_event_expired",
@@ -185,6 +199,7 @@ Task<void> Invoker::finish_event(store::AsyncEvent event, std::string condition,
   if (!success && !spec->config.dead_letter_target_arn.empty()) {
     // TODO: send to the queue or topic once Lambent serves SQS and SNS.
     ++async_stats_.dead_letter_errors;
+    if (metric_target != nullptr) metrics_->dead_letter_error(metric_target, epoch_ms());
     LOG_WARN("invoke", "dead_letter_failed",
              "request_id={} function={} target={} reason=unsupported_target "
              "dead_letter_errors_total={}",
@@ -198,6 +213,7 @@ Task<void> Invoker::finish_event(store::AsyncEvent event, std::string condition,
     if (!target) {
       // TODO: deliver to SQS, SNS and EventBridge once Lambent serves them.
       ++async_stats_.destination_failures;
+      if (metric_target != nullptr) metrics_->destination_failure(metric_target, epoch_ms());
       LOG_WARN("invoke", "destination_delivery_failed",
                "request_id={} function={} destination={} condition={} reason=unsupported_target "
                "destination_failures_total={}",

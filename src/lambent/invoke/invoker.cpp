@@ -138,15 +138,53 @@ Task<Status> Invoker::delete_reserved_concurrency(std::string function_name) {
 
 Task<Result<runtime::InvokeResult>> Invoker::invoke(
     std::shared_ptr<const runtime::FunctionSpec> spec, runtime::InvokeRequest request) {
+  metrics::LambdaMetrics::Target* target = nullptr;
+  if (metrics_ != nullptr) {
+    target = request.invoked_function_arn.empty()
+                 ? metrics_->target(spec->config.name, {}, false, spec->version)
+                 : metrics_->target_for_arn(request.invoked_function_arn, spec->version);
+  }
   auto slot = limiter_.acquire(spec->config.name);
   if (!slot) {
     LOG_DEBUG("invoke", "throttled", "request_id={} function={} reason={}", request.request_id,
               spec->config.name, slot.error().type);
+    if (target != nullptr) metrics_->throttled(target, epoch_ms());
     co_return std::move(slot).error();
   }
   // The slot is held until the invocation returns, including while an environment starts.
   auto running_slot = std::move(slot).value();
-  co_return co_await manager_.invoke(std::move(spec), std::move(request));
+  if (target == nullptr) co_return co_await manager_.invoke(std::move(spec), std::move(request));
+
+  metrics_->started(target, limiter_.unreserved_running(), epoch_ms());
+  // The provisioned setting of the invoked version or alias, when it has one.
+  std::string_view qualifier;
+  if (!provisioned_.empty()) {
+    std::string_view arn = request.invoked_function_arn;
+    auto function_at = arn.find(":function:");
+    if (function_at != std::string_view::npos) {
+      auto colon = arn.find(':', function_at + 10);
+      if (colon != std::string_view::npos) qualifier = arn.substr(colon + 1);
+    }
+  }
+  std::string qualifier_copy(qualifier);
+  auto spec_copy = spec;
+  auto result = co_await manager_.invoke(std::move(spec), std::move(request));
+  std::int64_t now = epoch_ms();
+  if (result) {
+    bool has_provisioned =
+        !qualifier_copy.empty() && provisioned(spec_copy->config.name, qualifier_copy) != nullptr;
+    std::int64_t allocated = 0;
+    if (has_provisioned && result->provisioned) {
+      allocated = static_cast<std::int64_t>(
+          provisioned_status(spec_copy->config.name, qualifier_copy).allocated);
+    }
+    metrics_->finished(target, result->outcome != runtime::Outcome::success,
+                       result->duration_ms, has_provisioned, result->provisioned, allocated, now);
+  } else {
+    if (result.error().code == Errc::throttled) metrics_->throttled(target, now);
+    metrics_->abandoned(target);
+  }
+  co_return result;
 }
 
 Task<Status> Invoker::enqueue(std::string function_name, std::string qualifier,
@@ -157,8 +195,14 @@ Task<Status> Invoker::enqueue(std::string function_name, std::string qualifier,
   event.request_id = std::move(request_id);
   event.payload = std::move(payload);
   event.enqueued_ms = epoch_ms();
+  metrics::LambdaMetrics::Target* target = nullptr;
+  if (metrics_ != nullptr) {
+    target = metrics_->target(event.function_name, event.qualifier,
+                              metrics::is_alias_qualifier(event.qualifier), {});
+  }
   auto seq = co_await repository_.enqueue(std::move(event));
   if (!seq) co_return std::move(seq).error();
+  if (target != nullptr) metrics_->async_received(target, epoch_ms());
   work_->set();
   co_return ok_status();
 }

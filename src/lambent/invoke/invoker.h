@@ -3,6 +3,7 @@
 #include "lambent/base/async.h"
 #include "lambent/base/result.h"
 #include "lambent/invoke/concurrency.h"
+#include "lambent/metrics/lambda_metrics.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/provisioned_store.h"
@@ -136,6 +137,10 @@ class Invoker {
   Task<Status> delete_event_invoke_config(std::string name, std::string qualifier);
 
   const AsyncStats& async_stats() const { return async_stats_; }
+  // Records AWS/Lambda metrics of every invocation, throttle and async event from now on.
+  void set_metrics(metrics::LambdaMetrics* metrics) { metrics_ = metrics; }
+  // Async events leased and being delivered now.
+  std::size_t async_in_flight() const { return in_flight_; }
   const InvokerOptions& options() const { return options_; }
 
   // Reserved concurrency (PutFunctionConcurrency). put validates against the minimum
@@ -189,6 +194,7 @@ class Invoker {
   std::map<std::pair<std::string, std::string>, store::EventInvokeConfig, std::less<>>
       event_invoke_configs_;
   AsyncStats async_stats_;
+  metrics::LambdaMetrics* metrics_ = nullptr;
   ConcurrencyLimiter limiter_;
   std::unique_ptr<store::ProvisionedStore> provisioned_store_;
   std::map<std::pair<std::string, std::string>, store::ProvisionedRecord, std::less<>> provisioned_;

@@ -4,6 +4,7 @@
 #include "lambent/base/result.h"
 #include "lambent/metrics/metric_store.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -42,11 +43,11 @@ struct MetricAlarm {
   std::int64_t period_s = 60;      // 10, 20, 30, or a multiple of 60
   std::string unit;                // empty: any
   int evaluation_periods = 1;
-  int datapoints_to_alarm = 0;     // 0: same as evaluation_periods
+  int datapoints_to_alarm = 0;  // 0: same as evaluation_periods
   double threshold = 0;
   std::string comparison_operator;  // GreaterThanOrEqualToThreshold, GreaterThanThreshold,
                                     // LessThanThreshold, LessThanOrEqualToThreshold
-  std::string treat_missing_data = "missing";  // breaching, notBreaching, ignore, missing
+  std::string treat_missing_data = "missing";        // breaching, notBreaching, ignore, missing
   std::string evaluate_low_sample_count_percentile;  // evaluate, ignore; or empty
   std::vector<std::pair<std::string, std::string>> tags;
 
@@ -72,7 +73,14 @@ struct AlarmHistoryItem {
 struct AlarmOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
-  std::size_t history_per_alarm = 100;  // newest items kept per alarm
+  std::size_t history_per_alarm = 100;            // newest items kept per alarm
+  std::int64_t history_retention_s = 14 * 86400;  // CloudWatch keeps alarm history two weeks
+  // How long after a period ends its alarms are evaluated, so values recorded just after the
+  // boundary count: periods of 10, 20 and 30 s, and periods of a minute or more.
+  std::chrono::milliseconds high_resolution_delay{2000};
+  std::chrono::milliseconds standard_delay{5000};
+  // Epoch milliseconds; empty reads the system clock. Tests move time through it.
+  std::function<std::int64_t()> clock;
 };
 
 // Invokes a function asynchronously: the ARN as the alarm names it (function, version or
@@ -81,8 +89,8 @@ using AlarmActionSink = std::function<Task<Status>(std::string function_arn, std
 
 class AlarmEngine {
  public:
-  AlarmEngine(MetricStore& metrics, store::DocumentStore& documents,
-              asio::any_io_executor executor, AlarmOptions options);
+  AlarmEngine(MetricStore& metrics, store::DocumentStore& documents, asio::any_io_executor executor,
+              AlarmOptions options);
   ~AlarmEngine();
   AlarmEngine(const AlarmEngine&) = delete;
   AlarmEngine& operator=(const AlarmEngine&) = delete;
@@ -110,7 +118,9 @@ class AlarmEngine {
   // History items, newest first, of one alarm or (name empty) of all alarms.
   std::vector<AlarmHistoryItem> history(std::string_view name) const;
 
-  // Evaluates every alarm now, as the period timer does. For tests and after SetAlarmState.
+  // Evaluates every alarm now, as the period timer does, over the periods that end at the
+  // latest evaluation boundary at or before the clock's time: a minute boundary for periods of
+  // a minute or more, a multiple of the period for shorter ones. For tests and tools.
   Task<void> evaluate_all();
 
  private:

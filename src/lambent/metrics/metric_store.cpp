@@ -340,57 +340,63 @@ CREATE TABLE IF NOT EXISTS metric_points (
   });
 }
 
-void MetricStore::start() {
-  auto loop = [this]() -> Task<void> {
-    std::int64_t last_prune = 0;
-    while (!impl_->stopped) {
-      co_await impl_->wake.wait(options_.flush_interval);
-      if (impl_->stopped) break;
-      auto flushed = co_await flush();
-      if (!flushed) {
-        LOG_WARN("metrics", "flush_failed", "error=\"{}\"", flushed.error().message);
-      }
-      std::int64_t now = now_s();
-      if (now - last_prune >= kPruneEveryS) {
-        last_prune = now;
-        auto high_resolution_cutoff = now - options_.high_resolution_retention_s;
-        auto standard_cutoff = now - options_.retention_s;
-        auto prune = [high_resolution_cutoff, standard_cutoff](sqlite3* db) -> Result<Unit> {
-          // Per series, so each delete walks the primary key instead of the whole table.
-          store::Statement ids(db, "SELECT id FROM metric_series");
-          std::vector<std::int64_t> series;
-          while (ids.step()) series.push_back(ids.column_int(0));
-          if (ids.failed()) return ids.error();
-          store::Statement remove(db,
-                                  "DELETE FROM metric_points WHERE series = ?1 AND "
-                                  "resolution = ?2 AND ts < ?3");
-          for (std::int64_t id : series) {
-            for (auto [resolution, cutoff] :
-                 {std::pair{kHighResolution, high_resolution_cutoff},
-                  std::pair{kStandard, standard_cutoff}}) {
-              remove.reset();
-              remove.bind(1, id).bind(2, static_cast<std::int64_t>(resolution)).bind(3, cutoff);
-              remove.step();
-              if (remove.failed()) return remove.error();
-            }
-          }
-          store::Statement forget(db,
-                                  "DELETE FROM metric_series WHERE last_update < ?1 AND NOT "
-                                  "EXISTS (SELECT 1 FROM metric_points WHERE series = id)");
-          forget.bind(1, standard_cutoff);
-          forget.step();
-          if (forget.failed()) return forget.error();
-          return Unit{};
-        };
-        auto pruned = co_await impl_->db.call<Unit>(std::move(prune));
-        if (!pruned) {
-          LOG_WARN("metrics", "retention_failed", "error=\"{}\"", pruned.error().message);
-        }
+// Flushes every flush_interval and applies the retention once a minute. A free coroutine,
+// so its frame holds copies of its parameters: a lambda coroutine would keep a reference to a
+// lambda object that is gone once start() returns.
+Task<void> MetricStore::run_timers(MetricStore* self) {
+  std::int64_t last_prune = 0;
+  while (!self->impl_->stopped) {
+    co_await self->impl_->wake.wait(self->options_.flush_interval);
+    if (self->impl_->stopped) break;
+    auto flushed = co_await self->flush();
+    if (!flushed) {
+      LOG_WARN("metrics", "flush_failed", "error=\"{}\"", flushed.error().message);
+    }
+    std::int64_t now = now_s();
+    if (now - last_prune < kPruneEveryS) continue;
+    last_prune = now;
+    auto pruned = co_await self->prune(now);
+    if (!pruned) {
+      LOG_WARN("metrics", "retention_failed", "error=\"{}\"", pruned.error().message);
+    }
+  }
+}
+
+Task<Status> MetricStore::prune(std::int64_t now) {
+  auto high_resolution_cutoff = now - options_.high_resolution_retention_s;
+  auto standard_cutoff = now - options_.retention_s;
+  auto job = [high_resolution_cutoff, standard_cutoff](sqlite3* db) -> Result<Unit> {
+    // Per series, so each delete walks the primary key instead of the whole table.
+    store::Statement ids(db, "SELECT id FROM metric_series");
+    std::vector<std::int64_t> series;
+    while (ids.step()) series.push_back(ids.column_int(0));
+    if (ids.failed()) return ids.error();
+    store::Statement remove(db,
+                            "DELETE FROM metric_points WHERE series = ?1 AND resolution = ?2 "
+                            "AND ts < ?3");
+    for (std::int64_t id : series) {
+      for (auto [resolution, cutoff] : {std::pair{kHighResolution, high_resolution_cutoff},
+                                        std::pair{kStandard, standard_cutoff}}) {
+        remove.reset();
+        remove.bind(1, id).bind(2, static_cast<std::int64_t>(resolution)).bind(3, cutoff);
+        remove.step();
+        if (remove.failed()) return remove.error();
       }
     }
+    store::Statement forget(db,
+                            "DELETE FROM metric_series WHERE last_update < ?1 AND NOT EXISTS "
+                            "(SELECT 1 FROM metric_points WHERE series = id)");
+    forget.bind(1, standard_cutoff);
+    forget.step();
+    if (forget.failed()) return forget.error();
+    return Unit{};
   };
-  impl_->tasks.spawn(loop(), "flush");
+  auto pruned = co_await impl_->db.call<Unit>(std::move(job));
+  if (!pruned) co_return pruned.error();
+  co_return ok_status();
 }
+
+void MetricStore::start() { impl_->tasks.spawn(run_timers(this), "timers"); }
 
 void MetricStore::stop() {
   impl_->stopped = true;

@@ -169,7 +169,12 @@ class MetricStore {
 
   const MetricStoreOptions& options() const { return options_; }
 
+  // Deletes points older than the retention, as the timer does once a minute.
+  Task<Status> prune(std::int64_t now_s);
+
  private:
+  static Task<void> run_timers(MetricStore* self);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   MetricStoreOptions options_;

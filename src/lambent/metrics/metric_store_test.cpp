@@ -175,6 +175,23 @@ TEST_F(MetricStoreTest, PendingValuesSurviveAShutdownWrite) {
   EXPECT_EQ(listed->front().key.dimensions[0].value, "odd:name|1:2");
 }
 
+TEST_F(MetricStoreTest, PruneDeletesPointsPastTheirRetention) {
+  auto* series = store_->series(key("Invocations"), "Count");
+  store_->add(series, 1, kBase * 1000);
+  store_->add(series, 1, (kBase + 4 * 3600) * 1000);
+  ASSERT_TRUE(run_task(store_->flush()).ok());
+  // Four hours later the first one-second point is past the three-hour retention, while its
+  // one-minute point stays for 15 days.
+  ASSERT_TRUE(run_task(store_->prune(kBase + 4 * 3600)).ok());
+  EXPECT_EQ(query(key("Invocations"), kBase, kBase + 5 * 3600, 1).size(), 1u);
+  EXPECT_EQ(query(key("Invocations"), kBase, kBase + 5 * 3600, 60).size(), 2u);
+
+  ASSERT_TRUE(run_task(store_->prune(kBase + 16 * 86400)).ok());
+  EXPECT_TRUE(query(key("Invocations"), kBase, kBase + 5 * 3600, 60).empty());
+  auto listed = run_task(store_->list({}, {}, {}, 0));
+  EXPECT_TRUE(listed->empty());
+}
+
 TEST(Statistic, ParsesNamesAndPercentiles) {
   EXPECT_EQ(parse_statistic("SampleCount")->kind, Statistic::Kind::sample_count);
   EXPECT_EQ(parse_statistic("p99.9")->percentile, 99.9);

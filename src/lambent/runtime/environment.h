@@ -63,6 +63,7 @@ struct InvokeResult {
   double duration_ms = 0;
   bool cold_start = false;
   bool environment_lost = false;  // the environment died and must not be reused
+  bool provisioned = false;       // it ran in an environment of provisioned concurrency
 };
 
 // Shared services an environment needs; owned by the runtime Manager.

@@ -78,6 +78,12 @@ std::size_t Manager::idle_count() const {
   return n;
 }
 
+std::array<std::size_t, 4> Manager::count_by_state() const {
+  std::array<std::size_t, 4> counts{};
+  for (const auto& [env, live] : live_) ++counts[static_cast<std::size_t>(env->state())];
+  return counts;
+}
+
 bool Manager::past_lifetime(const Environment& env) const {
   return Clock::now() - env.started_at() >= options_.max_lifetime;
 }
@@ -294,7 +300,10 @@ Task<Result<InvokeResult>> Manager::invoke(std::shared_ptr<const FunctionSpec> s
     env = std::move(waiter->env);
   }
 
+  auto current = pools_.find(key);
+  bool provisioned = current != pools_.end() && current->second.provisioned.count(env.get()) > 0;
   auto result = co_await env->invoke(std::move(request));
+  result.provisioned = provisioned;
   finish_invocation(key, spec, std::move(env), result.environment_lost);
   co_return result;
 }

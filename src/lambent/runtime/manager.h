@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -77,6 +78,8 @@ class Manager {
 
   std::size_t environment_count() const { return live_.size(); }
   std::size_t idle_count() const;
+  // Live environments by state: starting, idle, busy, dead (indexed by Environment::State).
+  std::array<std::size_t, 4> count_by_state() const;
   std::uint64_t memory_in_use_mb() const { return memory_in_use_mb_; }
   const ManagerOptions& options() const { return options_; }
   EnvironmentContext& context() { return context_; }

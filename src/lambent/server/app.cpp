@@ -4,12 +4,18 @@
 #include "lambent/base/log.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
+#include "lambent/invoke/async_policy.h"
+#include "lambent/metrics/alarms.h"
+#include "lambent/metrics/lambda_metrics.h"
+#include "lambent/metrics/metric_store.h"
+#include "lambent/metrics/prometheus.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/sandbox/spawner.h"
 #include "lambent/services/apigateway/control.h"
 #include "lambent/services/apigateway/function_url.h"
 #include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/apigateway/registry.h"
+#include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
@@ -213,6 +219,38 @@ int serve(Config config) {
                                                  .account_concurrency = config.account_concurrency,
                                                  .async_retry_scale = config.async_retry_scale});
 
+  metrics::MetricStore metric_store(
+      (*repository)->db(), io.get_executor(),
+      metrics::MetricStoreOptions{
+          .high_resolution_retention_s = config.metrics_high_resolution_hours * 3600,
+          .retention_s = config.metrics_retention_days * 86400});
+  if (auto opened = metric_store.open(); !opened) {
+    LOG_ERROR("server", "start_failed", "error=\"metric store: {}\"", opened.error().message);
+    return 1;
+  }
+  metrics::LambdaMetrics lambda_metrics(metric_store);
+  invoker.set_metrics(&lambda_metrics);
+  metrics::AlarmEngine alarm_engine(
+      metric_store, documents, io.get_executor(),
+      metrics::AlarmOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = alarm_engine.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"alarms: {}\"", loaded.error().message);
+    return 1;
+  }
+  // An alarm action naming a Lambda function queues an asynchronous invocation with the
+  // alarm event; a function or qualifier that does not exist fails the action.
+  auto run_alarm_action = [&invoker](std::string arn, std::string event) -> Task<Status> {
+    auto target = invoke::parse_lambda_arn(arn);
+    if (!target) {
+      co_return make_error(Errc::invalid_parameter, "not a Lambda function ARN: " + arn);
+    }
+    auto resolved = invoker.resolve(target->name, std::string_view(target->qualifier));
+    if (!resolved) co_return resolved.error();
+    co_return co_await invoker.enqueue(target->name, target->qualifier, random_uuid(),
+                                       std::move(event));
+  };
+  alarm_engine.set_action_sink(std::move(run_alarm_action));
+
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;
   for (const auto& key : *keys) edge_options.keys[key.id] = key.secret;
@@ -251,6 +289,33 @@ int serve(Config config) {
       services::apigateway::GatewayOptions{.account_id = config.account_id,
                                            .region = config.region});
   edge->set_api_gateway(&api_gateway);
+  const auto started_at = std::chrono::steady_clock::now();
+  auto* repository_ptr = repository->get();
+  auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
+                         started_at]() -> Task<std::string> {
+    metrics::ServerHealth health;
+    auto states = manager.count_by_state();
+    health.environments_starting = states[0];
+    health.environments_idle = states[1];
+    health.environments_busy = states[2];
+    health.environments_stopping = states[3];
+    auto stored = co_await repository_ptr->async_event_count();
+    health.async_events_stored = stored ? *stored : -1;
+    health.async_events_in_flight = invoker.async_in_flight();
+    health.store_commits = repository_ptr->db().commits();
+    health.store_commit_seconds = repository_ptr->db().commit_seconds();
+    health.metric_flushes = metric_store.flush_count();
+    health.metric_flush_seconds = metric_store.flush_seconds_total();
+    health.uptime_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+    co_return metrics::render_prometheus(metric_store, lambda_metrics, health);
+  };
+  edge->set_prometheus(std::move(render_metrics));
+  services::cloudwatch::CloudWatchService cloudwatch(
+      metric_store, &alarm_engine,
+      services::cloudwatch::CloudWatchOptions{.region = config.region,
+                                              .account_id = config.account_id});
+  edge->set_cloudwatch(&cloudwatch);
 
   http::Server server(io.get_executor(),
                       http::ServerOptions{.address = config.listen_address,
@@ -276,6 +341,8 @@ int serve(Config config) {
     return 1;
   }
   manager.start();
+  metric_store.start();
+  alarm_engine.start();
   server.start();
   LOG_INFO("server", "limits",
            "account_concurrency={} max_environments={} host_memory_mb={} max_starting={} "
@@ -309,6 +376,8 @@ int serve(Config config) {
     api_gateway.stop();
     invoker.stop();
     manager.stop();
+    alarm_engine.stop();
+    metric_store.stop();
     io.stop();
   };
   TaskGroup shutdown(io.get_executor(), "shutdown");
@@ -330,6 +399,9 @@ int serve(Config config) {
   io.run();
   blocking.join();
   (*repository)->db().close();
+  if (auto written = metric_store.write_pending_blocking(); !written) {
+    LOG_WARN("server", "metrics_not_written", "error=\"{}\"", written.error().message);
+  }
   LOG_INFO("server", "stopped", "");
   return 0;
 }

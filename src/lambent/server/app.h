@@ -25,6 +25,10 @@ struct Config {
   std::uint64_t host_memory_mb = 0;  // 0: half of physical memory
   std::size_t max_starting = 0;      // 0: twice the CPUs, at least 4
   double max_start_rate = 100;
+  // Metric retention: one-minute points for 15 days, one-second points for 3 hours, as
+  // CloudWatch keeps them.
+  std::int64_t metrics_retention_days = 15;
+  std::int64_t metrics_high_resolution_hours = 3;
   std::filesystem::path python = "/usr/bin/python3";
   std::filesystem::path node = "/usr/bin/node";
   std::filesystem::path runtime_dir;  // empty: next to the executable

@@ -336,6 +336,15 @@ Task<Result<std::optional<std::int64_t>>> Repository::next_visible_ms() {
   co_return co_await db_->call<std::optional<std::int64_t>>(std::move(job));
 }
 
+Task<Result<std::int64_t>> Repository::async_event_count() {
+  auto job = [](sqlite3* h) -> Result<std::int64_t> {
+    Statement st(h, "SELECT COUNT(*) FROM async_events");
+    if (!st.step()) return st.error();
+    return st.column_int(0);
+  };
+  co_return co_await db_->call<std::int64_t>(std::move(job));
+}
+
 Status Repository::release_all_leases() {
   return db_->call_blocking([](sqlite3* h) {
     return exec(h, "UPDATE async_events SET visible_ms = 0, leased = 0 WHERE leased = 1");

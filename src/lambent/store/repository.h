@@ -45,6 +45,8 @@ class Repository {
   // Releases the lease on event.seq and stores its retry state (attempts, failed_attempts,
   // delayed_retries); the event becomes visible at `visible_ms` (epoch milliseconds).
   Task<Status> reschedule(AsyncEvent event, std::int64_t visible_ms);
+  // Async events stored and not yet finished, leased ones included.
+  Task<Result<std::int64_t>> async_event_count();
   // The earliest visible_ms among events not leased, or none when no such event exists.
   Task<Result<std::optional<std::int64_t>>> next_visible_ms();
   // Makes every leased event visible again; used at start-up, when no lease holder survives.

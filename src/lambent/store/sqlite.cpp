@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+
 namespace lambent::store {
 
 Status exec(sqlite3* db, const char* sql) {
@@ -72,6 +74,7 @@ void Sqlite::writer_loop() {
       if (queue_.empty() && closing_) return;
       batch.swap(queue_);
     }
+    auto started = std::chrono::steady_clock::now();
     bool began = exec(db_, "BEGIN IMMEDIATE").ok();
     for (auto& job : batch) {
       exec(db_, "SAVEPOINT job");
@@ -92,6 +95,11 @@ void Sqlite::writer_loop() {
         committed = false;
       }
     }
+    auto took = std::chrono::steady_clock::now() - started;
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    commit_micros_.fetch_add(static_cast<std::uint64_t>(
+                                 std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+                             std::memory_order_relaxed);
     for (auto& job : batch) job->complete(committed);
     batch.clear();
   }

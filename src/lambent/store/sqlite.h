@@ -6,6 +6,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -39,6 +40,12 @@ class Sqlite {
   // commit failed).
   template <typename T, typename Fn>
   Task<Result<T>> call(Fn fn);
+
+  // Group commits so far and the time they took (BEGIN to COMMIT), read from any thread.
+  std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  double commit_seconds() const {
+    return static_cast<double>(commit_micros_.load(std::memory_order_relaxed)) / 1e6;
+  }
 
   // Runs fn synchronously on the calling thread. Only for start-up, before any call().
   template <typename Fn>
@@ -83,6 +90,8 @@ class Sqlite {
   void writer_loop();
 
   sqlite3* db_;
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> commit_micros_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> queue_;

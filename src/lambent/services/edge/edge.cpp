@@ -123,6 +123,7 @@ Task<http::Response> Edge::handle(http::Request& request) {
   if (path.starts_with("/_lambent/code/") && request.method == "GET") {
     co_return co_await lambda_.download_code(request);
   }
+  if (path == "/_lambent/metrics" && prometheus_) co_return co_await scrape(request, request_id);
   // CloudWatch renders signature failures in the caller's protocol (XML for the query protocol).
   if (cloudwatch_ != nullptr && cloudwatch::CloudWatchService::owns(request)) {
     if (options_.auth) {
@@ -141,6 +142,55 @@ Task<http::Response> Edge::handle(http::Request& request) {
     if (path.starts_with("/_lambent/logs/") && request.method == "GET") co_return co_await read_logs(request);
   }
   co_return not_found(request_id, path);
+}
+
+bool Edge::basic_credentials_match(const http::Request& request) const {
+  std::string_view authorization = request.header("authorization");
+  if (!authorization.starts_with("Basic ")) return false;
+  auto decoded = base64_decode(authorization.substr(6));
+  if (!decoded) return false;
+  auto colon = decoded->find(':');
+  if (colon == std::string::npos) return false;
+  auto key = options_.keys.find(decoded->substr(0, colon));
+  if (key == options_.keys.end()) return false;
+  std::string_view given = std::string_view(*decoded).substr(colon + 1);
+  const std::string& secret = key->second;
+  // Compared in constant time for equal lengths.
+  if (given.size() != secret.size()) return false;
+  unsigned char difference = 0;
+  for (std::size_t i = 0; i < secret.size(); ++i) {
+    difference |= static_cast<unsigned char>(given[i] ^ secret[i]);
+  }
+  return difference == 0;
+}
+
+// GET /_lambent/metrics: Prometheus text exposition format 0.0.4.
+Task<http::Response> Edge::scrape(const http::Request& request, const std::string& request_id) {
+  if (request.method != "GET") {
+    http::Response wrong;
+    wrong.status = 405;
+    wrong.header("Allow", "GET");
+    wrong.header("Content-Type", "text/plain; charset=utf-8");
+    wrong.body = "Only GET is served at /_lambent/metrics.\n";
+    co_return wrong;
+  }
+  if (options_.auth && !basic_credentials_match(request)) {
+    if (!request.header("authorization").starts_with("AWS4-")) {
+      http::Response denied;
+      denied.status = 401;
+      denied.header("WWW-Authenticate", "Basic realm=\"lambent\"");
+      denied.header("Content-Type", "text/plain; charset=utf-8");
+      denied.body =
+          "Send HTTP Basic credentials (access key id and secret, as `lambent env` prints them) "
+          "or a SigV4 signature.\n";
+      co_return denied;
+    }
+    if (auto rejected = authenticate(request, request_id)) co_return std::move(*rejected);
+  }
+  http::Response response;
+  response.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  response.body = co_await prometheus_();
+  co_return response;
 }
 
 // GET /_lambent/logs/<function>?since_ms=N&limit=N: the function's log events as JSON, for

@@ -8,6 +8,7 @@
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/store/log_store.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -45,6 +46,10 @@ class Edge final : public http::Handler {
     apigateway_control_ = &control;
   }
 
+  // Serves GET /_lambent/metrics, the Prometheus text `render` returns. Scrapers sign with
+  // SigV4 or send HTTP Basic credentials (access key id and secret); none when auth is off.
+  void set_prometheus(std::function<Task<std::string>()> render) { prometheus_ = std::move(render); }
+
   // Serves execute-api traffic (HTTP and REST APIs) through `gateway`, which must outlive the
   // edge. Without one, such requests get the edge's 404.
   void set_api_gateway(apigateway::Gateway* gateway) { api_gateway_ = gateway; }
@@ -57,6 +62,8 @@ class Edge final : public http::Handler {
   std::optional<http::Response> authenticate(const http::Request& request,
                                              const std::string& request_id);
   Task<http::Response> read_logs(const http::Request& request);
+  Task<http::Response> scrape(const http::Request& request, const std::string& request_id);
+  bool basic_credentials_match(const http::Request& request) const;
   std::optional<apigateway::FunctionUrlTarget> match_function_url(const http::Request& head) const;
 
   lambda::LambdaService& lambda_;
@@ -68,6 +75,7 @@ class Edge final : public http::Handler {
   apigateway::ControlService* apigateway_control_ = nullptr;
   apigateway::Gateway* api_gateway_ = nullptr;
   cloudwatch::CloudWatchService* cloudwatch_ = nullptr;
+  std::function<Task<std::string>()> prometheus_;
 };
 
 }  // namespace lambent::services

@@ -16,6 +16,7 @@
 #include "lambent/services/apigateway/function_url.h"
 #include "lambent/services/apigateway/gateway.h"
 #include "lambent/services/apigateway/registry.h"
+#include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"

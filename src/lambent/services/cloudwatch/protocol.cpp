@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <unordered_map>
 
 namespace lambent::services::cloudwatch {
 
@@ -143,14 +144,14 @@ Result<std::string> gunzip(std::string_view compressed, std::size_t limit) {
 
 struct FieldNode {
   std::optional<std::string> text;
-  std::vector<std::pair<std::string, FieldNode>> children;
+  std::vector<std::pair<std::string, FieldNode>> children;  // in arrival order
+  // Positions in `children` by name, because a list of 1,000 members has 1,000 children.
+  std::unordered_map<std::string, std::size_t> positions;
 
   FieldNode& child(std::string_view name) {
-    for (auto& [key, node] : children) {
-      if (key == name) return node;
-    }
-    children.emplace_back(std::string(name), FieldNode{});
-    return children.back().second;
+    auto [it, added] = positions.try_emplace(std::string(name), children.size());
+    if (added) children.emplace_back(std::string(name), FieldNode{});
+    return children[it->second].second;
   }
 };
 

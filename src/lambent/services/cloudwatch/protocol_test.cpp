@@ -131,6 +131,16 @@ TEST(DecodeCall, QueryProtocol) {
   EXPECT_EQ(call->input.find("MetricData")->items()[0].find("Value")->as_string(), "2");
 }
 
+TEST(DecodeCall, QueryStringParameters) {
+  http::Request request = query_request("");
+  request.method = "GET";
+  request.target = "/?Action=ListMetrics&Version=2010-08-01&Namespace=App%2FWeb";
+  auto call = decode_call(request, 1 << 20);
+  ASSERT_TRUE(call.ok()) << call.error().message;
+  EXPECT_EQ(call->operation, "ListMetrics");
+  EXPECT_EQ(call->input.find("Namespace")->as_string(), "App/Web");
+}
+
 TEST(DecodeCall, QueryProtocolErrors) {
   auto missing = decode_call(query_request("Namespace=x"), 1 << 20);
   ASSERT_FALSE(missing.ok());

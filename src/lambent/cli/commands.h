@@ -45,9 +45,6 @@ struct LogsCommandOptions {
 // request id also GetLogEvents).
 int logs(const ClientOptions& client, const std::string& name, const LogsCommandOptions& options);
 
-// Parses a --since value: a whole number with an optional unit s, m, h, d or w, seconds
-// without one. Returns nullopt for anything else.
-std::optional<std::int64_t> parse_duration_seconds(std::string_view text);
 int print_env(const ClientOptions& client, const std::string& listen);
 // Prints requests, GB-seconds, CPU-seconds and costs per function version since `since` ago
 // (a duration such as "24h", or "all"), with totals.

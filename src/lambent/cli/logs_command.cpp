@@ -1,6 +1,7 @@
 // `lambent logs`: a function's log lines through the CloudWatch Logs API.
 #include "lambent/cli/commands.h"
 #include "lambent/cli/connection.h"
+#include "lambent/cli/report.h"
 #include "lambent/services/logs/filter_pattern.h"
 
 #include <boost/json.hpp>
@@ -211,40 +212,6 @@ int print_invocation(const Connection& connection, const std::string& name,
 }
 
 }  // namespace
-
-std::optional<std::int64_t> parse_duration_seconds(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::int64_t unit = 1;
-  switch (text.back()) {
-    case 's':
-      unit = 1;
-      break;
-    case 'm':
-      unit = 60;
-      break;
-    case 'h':
-      unit = 3600;
-      break;
-    case 'd':
-      unit = 86400;
-      break;
-    case 'w':
-      unit = 7 * 86400;
-      break;
-    default:
-      unit = 0;
-      break;
-  }
-  std::string_view digits = unit == 0 ? text : text.substr(0, text.size() - 1);
-  if (unit == 0) unit = 1;
-  std::int64_t count = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || count < 0 ||
-      count > std::numeric_limits<std::int64_t>::max() / unit / 1000) {
-    return std::nullopt;
-  }
-  return count * unit;
-}
 
 int logs(const ClientOptions& client, const std::string& name, const LogsCommandOptions& options) {
   std::int64_t start_ms = 0;

@@ -39,6 +39,10 @@ std::optional<std::int64_t> parse_duration_seconds(std::string_view text) {
         unit = 86400;
         text.remove_suffix(1);
         break;
+      case 'w':
+        unit = 7 * 86400;
+        text.remove_suffix(1);
+        break;
       default:
         break;
     }

@@ -10,8 +10,8 @@
 // tables and sparklines.
 namespace lambent::cli {
 
-// Seconds of a duration such as "90", "90s", "15m", "24h" or "7d": a positive whole number with
-// an optional unit (s, m, h, d). nullopt when the text is anything else or overflows.
+// Seconds of a duration such as "90", "90s", "15m", "24h", "7d" or "2w": a positive whole number
+// with an optional unit (s, m, h, d, w). nullopt when the text is anything else or overflows.
 std::optional<std::int64_t> parse_duration_seconds(std::string_view text);
 
 // Lays out rows as columns separated by two spaces, each as wide as its widest cell (counted

@@ -11,6 +11,7 @@ TEST(ParseDuration, AcceptsUnits) {
   EXPECT_EQ(parse_duration_seconds("15m"), 900);
   EXPECT_EQ(parse_duration_seconds("24h"), 86400);
   EXPECT_EQ(parse_duration_seconds("7d"), 7 * 86400);
+  EXPECT_EQ(parse_duration_seconds("2w"), 14 * 86400);
 }
 
 TEST(ParseDuration, RejectsOtherText) {

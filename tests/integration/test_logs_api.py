@@ -340,6 +340,15 @@ def test_filter_finds_request_id_with_cli(server, logged):
     assert len(messages) == 4
 
 
+def test_cli_logs_tail(server, logged):
+    result = server.aws("logs", "tail", logged["group"], "--since", "1h", "--filter-pattern",
+                        "alpha", "--format", "short")
+
+    lines = result.stdout.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == \
+        ["marker-1 alpha", "marker-2 alpha", "marker-3 alpha"]
+
+
 @pytest.mark.parametrize("pattern, expected", [
     ("alpha", ["marker-1 alpha", "marker-2 alpha", "marker-3 alpha"]),
     ('"beta phrase"', ["beta phrase with spaces"] * 3),

@@ -120,7 +120,7 @@ class BackwardLines {
   // read error. `line` (without its newline) stays valid until the next call.
   bool previous(std::uint64_t& line_start, std::string_view& line) {
     if (position_ == 0) return false;
-    // Drop the line returned last, so buffer_ holds the file bytes [buffer_offset_, position_).
+    // Drop the line returned last, so buffer_ contains the file bytes [buffer_offset_, position_).
     buffer_.resize(static_cast<std::size_t>(position_ - buffer_offset_));
     for (;;) {
       if (!buffer_.empty()) {
@@ -454,7 +454,7 @@ std::optional<StreamPage> LogStore::read_forward(std::string_view function_name,
       break;
     }
     if (event.timestamp_ms >= range.end_ms) {
-      // Left unread, so a later read forward from page.end sees it again.
+      // Left unread, so a later read forward from page.end reads it again.
       page.end = event.offset;
       page.exhausted = true;
       break;
@@ -572,7 +572,7 @@ std::optional<std::uint64_t> LogStore::lower_bound(std::string_view function_nam
   std::uint64_t size = fd.size();
 
   // Invariant: lo is a line start and every line before it is older than timestamp_ms; the
-  // answer lies in [lo, hi].
+  // result lies in [lo, hi].
   std::uint64_t lo = 0;
   std::uint64_t hi = size;
   while (hi - lo > kChunkBytes) {

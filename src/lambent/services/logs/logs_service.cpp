@@ -34,12 +34,12 @@ Error invalid_parameter(std::string message) {
   return make_error(Errc::invalid_parameter, std::move(message));
 }
 
-// One log group as a single-group operation sees it.
+// One log group, resolved for an operation on that group alone.
 struct GroupTarget {
   std::string name;
   std::string function;  // the function of "/aws/lambda/<function>", else empty
   std::int64_t cutoff_ms = kNoCutoff;
-  bool created = false;  // the catalog holds it, so it exists without log files
+  bool created = false;  // stored in the catalog, so it exists without log files
 };
 
 // True when the group exists: created, or a function group whose function has logged.

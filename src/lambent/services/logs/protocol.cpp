@@ -288,19 +288,17 @@ std::optional<std::int64_t> RequestFields::integer(std::string_view name, std::i
                                                    std::int64_t max, Presence presence) {
   const json::value* value = find(name, presence);
   if (!value) return std::nullopt;
-  std::int64_t number = 0;
-  if (value->is_int64()) {
-    number = value->as_int64();
-  } else if (value->is_uint64()) {
-    number = std::numeric_limits<std::int64_t>::max();
-  } else if (value->is_double() &&
-             value->as_double() ==
-                 static_cast<double>(static_cast<std::int64_t>(value->as_double()))) {
-    number = static_cast<std::int64_t>(value->as_double());
-  } else {
+  if (value->is_uint64()) {
+    // Only values above the int64 range arrive as uint64.
+    violation(name, quoted(std::to_string(value->as_uint64())),
+              fmt::format("Member must have value less than or equal to {}", max));
+    return std::nullopt;
+  }
+  if (!value->is_int64()) {
     type_error(name, "an integer");
     return std::nullopt;
   }
+  std::int64_t number = value->as_int64();
   if (number < min) {
     violation(name, quoted(std::to_string(number)),
               fmt::format("Member must have value greater than or equal to {}", min));

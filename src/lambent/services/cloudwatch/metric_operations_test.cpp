@@ -165,18 +165,39 @@ TEST_F(MetricOperationsTest, PutThenReadStatisticsExactly) {
   EXPECT_LE(extended->find("p99.5")->as_number(), 100 * 1.01);
 }
 
-TEST_F(MetricOperationsTest, StatisticSetsHaveNoPercentiles) {
-  put(fmt::format(R"({{"Namespace":"App","MetricData":[{{"MetricName":"Set","Timestamp":{},
-      "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":1,"Maximum":4}}}}]}})",
-                  kNowS - 60));
-  Value output = statistics(fmt::format(
-      R"({{"Namespace":"App","MetricName":"Set","StartTime":{},"EndTime":{},"Period":300,
-          "ExtendedStatistics":["p50"]}})",
+TEST_F(MetricOperationsTest, WhenPercentilesAreAvailable) {
+  // A statistic set of different values has no percentiles; one of equal values keeps them;
+  // a negative value takes them away, as in CloudWatch.
+  put(fmt::format(R"({{"Namespace":"App","MetricData":[
+      {{"MetricName":"Set","Timestamp":{},
+        "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":1,"Maximum":4}}}},
+      {{"MetricName":"Equal","Timestamp":{},
+        "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":2.5,"Maximum":2.5}}}},
+      {{"MetricName":"Negative","Timestamp":{},"Values":[-1,5,6]}}]}})",
+                  kNowS - 60, kNowS - 60, kNowS - 60));
+  auto percentiles_of = [&](std::string name) {
+    Value output = statistics(fmt::format(
+        R"({{"Namespace":"App","MetricName":"{}","StartTime":{},"EndTime":{},"Period":300,
+            "ExtendedStatistics":["p50"]}})",
+        name, kNowS - 3600, kNowS));
+    EXPECT_EQ(output.find("Datapoints")->items().size(), 1u) << name;
+    if (output.find("Datapoints")->items().empty()) return Value();
+    const Value& datapoint = output.find("Datapoints")->items()[0];
+    EXPECT_EQ(datapoint.find("Unit")->as_string(), "None");
+    return *datapoint.find("ExtendedStatistics");
+  };
+  EXPECT_EQ(percentiles_of("Set").members().size(), 0u);
+  Value equal = percentiles_of("Equal");
+  ASSERT_NE(equal.find("p50"), nullptr);
+  EXPECT_EQ(equal.find("p50")->as_number(), 2.5);
+  EXPECT_EQ(percentiles_of("Negative").members().size(), 0u);
+
+  Value sums = statistics(fmt::format(
+      R"({{"Namespace":"App","MetricName":"Equal","StartTime":{},"EndTime":{},"Period":300,
+          "Statistics":["Sum","SampleCount"]}})",
       kNowS - 3600, kNowS));
-  ASSERT_EQ(output.find("Datapoints")->items().size(), 1u);
-  const Value& datapoint = output.find("Datapoints")->items()[0];
-  EXPECT_EQ(datapoint.find("ExtendedStatistics")->members().size(), 0u);
-  EXPECT_EQ(datapoint.find("Unit")->as_string(), "None");
+  EXPECT_EQ(sums.find("Datapoints")->items()[0].find("Sum")->as_number(), 10);
+  EXPECT_EQ(sums.find("Datapoints")->items()[0].find("SampleCount")->as_number(), 4);
 }
 
 TEST_F(MetricOperationsTest, QueryProtocolStringsConvert) {

@@ -133,6 +133,16 @@ Result<StatisticsRequest> read_statistics_request(const Value& input) {
   return request;
 }
 
+// A statistic of one period, as CloudWatch returns it: percentiles are not available when any
+// value of the period is negative.
+std::optional<double> statistic_value(const metrics::Aggregate& aggregate,
+                                      const metrics::Statistic& statistic) {
+  if (statistic.kind == metrics::Statistic::Kind::percentile && aggregate.minimum < 0) {
+    return std::nullopt;
+  }
+  return metrics::evaluate(aggregate, statistic);
+}
+
 // One datapoint of GetMetricStatistics, members in the model's order.
 Value statistics_datapoint(const metrics::Datapoint& datapoint, const StatisticsRequest& request) {
   static constexpr std::string_view kOrder[] = {"SampleCount", "Average", "Sum", "Minimum",
@@ -145,7 +155,7 @@ Value statistics_datapoint(const metrics::Datapoint& datapoint, const Statistics
       continue;
     }
     auto statistic = metrics::parse_statistic(name);
-    auto value = metrics::evaluate(datapoint.aggregate, *statistic);
+    auto value = statistic_value(datapoint.aggregate, *statistic);
     if (value) out.set(std::string(name), Value::number(*value));
   }
   out.set("Unit", Value::string(datapoint.unit));
@@ -153,7 +163,7 @@ Value statistics_datapoint(const metrics::Datapoint& datapoint, const Statistics
     Value extended = Value::map();
     for (const auto& statistic : request.extended) {
       // A percentile of values that arrived as statistic sets has no value, so it is left out.
-      auto value = metrics::evaluate(datapoint.aggregate, statistic);
+      auto value = statistic_value(datapoint.aggregate, statistic);
       if (value) extended.set(statistic.label, Value::number(*value));
     }
     out.set("ExtendedStatistics", std::move(extended));
@@ -361,7 +371,7 @@ Task<Output> get_metric_data(OperationContext context, const Value* input) {
     if (!datapoints) co_return std::move(datapoints).error();
     Series one;
     for (const auto& datapoint : *datapoints) {
-      auto value = metrics::evaluate(datapoint.aggregate, query.statistic);
+      auto value = statistic_value(datapoint.aggregate, query.statistic);
       if (!value) continue;
       one.timestamps_s.push_back(datapoint.timestamp_s);
       one.values.push_back(*value);

@@ -682,7 +682,8 @@ def test_alarm_lifecycle(cw, raw_cw):
 
     history = cw.describe_alarm_history(AlarmName=f"{prefix}-a")["AlarmHistoryItems"]
     types = [item["HistoryItemType"] for item in history]
-    assert "StateUpdate" in types and "ConfigurationUpdate" in types
+    assert "StateUpdate" in types
+    assert "ConfigurationUpdate" in types
     assert history == sorted(history, key=lambda item: item["Timestamp"], reverse=True)
     state_only = cw.describe_alarm_history(AlarmName=f"{prefix}-a",
                                            HistoryItemType="StateUpdate")["AlarmHistoryItems"]

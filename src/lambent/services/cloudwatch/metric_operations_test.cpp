@@ -165,9 +165,9 @@ TEST_F(MetricOperationsTest, PutThenReadStatisticsExactly) {
   EXPECT_LE(extended->find("p99.5")->as_number(), 100 * 1.01);
 }
 
-TEST_F(MetricOperationsTest, WhenPercentilesAreAvailable) {
-  // A statistic set of different values has no percentiles; one of equal values keeps them;
-  // a negative value takes them away, as in CloudWatch.
+TEST_F(MetricOperationsTest, PercentileAvailability) {
+  // As in CloudWatch, a statistic set of different values has no percentiles, one of equal
+  // values keeps them, and a negative value takes them away.
   put(fmt::format(R"({{"Namespace":"App","MetricData":[
       {{"MetricName":"Set","Timestamp":{},
         "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":1,"Maximum":4}}}},

@@ -361,9 +361,9 @@ def test_get_metric_data_and_list_errors(raw_cw):
     stat = {"Metric": {"Namespace": "App", "MetricName": "m"}, "Period": 60, "Stat": "Sum"}
     status, code, message = client_error(
         raw_cw.get_metric_data, StartTime=start, EndTime=start + timedelta(hours=1),
-        MetricDataQueries=[{"Id": "e", "Expression": "SUM(METRICS())"}])
+        MetricDataQueries=[{"Id": "e", "Expression": 'SELECT AVG(m) FROM "App"'}])
     assert (status, code) == (400, "InvalidParameterValue")
-    assert "MetricDataQueries.member.1.Expression" in message
+    assert "SELECT AVG(m)" in message
     assert client_error(raw_cw.get_metric_data, StartTime=start, EndTime=start + timedelta(hours=1),
                         MetricDataQueries=[{"Id": "a", "MetricStat": stat}],
                         NextToken="bogus")[:2] == (400, "InvalidNextToken")

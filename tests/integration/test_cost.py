@@ -122,6 +122,11 @@ def test_cost_since_excludes_earlier_minutes(fresh_server):
     assert rows_of(cost_report(server, now_ms - 60_000), name)["$LATEST"]["requests"] == 1
     assert rows_of(cost_report(server, now_ms + 120_000), name) == {}
 
+    lines = run_lambent(server, "cost", "--since", "all").stdout.splitlines()
+    assert [line.split()[:3] for line in lines if line.startswith(name)] == [
+        [name, "$LATEST", "1"]]
+    assert lines[-1].startswith("Every retained minute. Prices in US dollars: ")
+
 
 def test_cpu_seconds_of_busy_handler(fresh_server):
     server = fresh_server()

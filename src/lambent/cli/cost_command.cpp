@@ -95,9 +95,11 @@ int cost(const ClientOptions& client, const std::string& since) {
     rows.push_back(cost_cells(report.at("totals").as_object(), "TOTAL", ""));
     std::cout << format_table(rows, {false, false, true, true, true, true, true, true});
     const auto& prices = report.at("prices").as_object();
-    std::cout << fmt::format("Since {}. Prices in US dollars: {} per request, {} per GB-second.\n",
-                             utc_minute(report.at("since_ms").as_int64()),
-                             price_text(number(prices.at("per_request"))),
+    std::int64_t report_since_ms = report.at("since_ms").as_int64();
+    std::string window = report_since_ms > 0 ? "Since " + utc_minute(report_since_ms)
+                                             : std::string("Every retained minute");
+    std::cout << fmt::format("{}. Prices in US dollars: {} per request, {} per GB-second.\n",
+                             window, price_text(number(prices.at("per_request"))),
                              price_text(number(prices.at("per_gb_second"))));
   } catch (const std::exception& e) {
     std::cerr << "lambent: the server's cost report lacks a field: " << e.what() << "\n";

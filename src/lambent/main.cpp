@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
                           "Window to chart: a duration such as 30m, 1h or 7d")
       ->capture_default_str();
   metrics_cmd->add_option("--period", metrics_period,
-                          "Seconds per data point: 1, 5, 10, 30 or a multiple of 60")
+                          "Seconds per data point: 1, 5, 10, 20, 30 or a multiple of 60")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);

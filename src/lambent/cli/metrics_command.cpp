@@ -120,11 +120,12 @@ int metrics(const ClientOptions& client, const std::string& name, const std::str
     return 2;
   }
   // CloudWatch's rule for Period: 1, 5, 10, 30, or a multiple of 60 seconds.
-  bool valid_period = period_s == 1 || period_s == 5 || period_s == 10 || period_s == 30 ||
+  bool valid_period = period_s == 1 || period_s == 5 || period_s == 10 || period_s == 20 ||
+                      period_s == 30 ||
                       (period_s >= 60 && period_s % 60 == 0);
   if (!valid_period) {
     std::cerr << "lambent: invalid --period " << period_s
-              << ": expected 1, 5, 10, 30 or a multiple of 60 seconds\n";
+              << ": expected 1, 5, 10, 20, 30 or a multiple of 60 seconds\n";
     return 2;
   }
   std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(

@@ -220,13 +220,21 @@ Result<Statistic> parse_statistic(std::string_view text) {
     if (text == name) return Statistic{kind, 0, std::string(text)};
   }
   if (text.size() >= 2 && text.front() == 'p') {
+    // pNN or pNN.NN: digits only, no exponent, no leading zero before another digit.
     std::string_view number = text.substr(1);
-    double value = -1;
-    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
     auto dot = number.find('.');
-    bool two_decimals = dot == std::string_view::npos || number.size() - dot - 1 <= 2;
-    if (ec == std::errc() && end == number.data() + number.size() && value >= 0 &&
-        value <= 100 && two_decimals && std::isdigit(static_cast<unsigned char>(number[0]))) {
+    std::string_view whole = number.substr(0, dot);
+    std::string_view fraction =
+        dot == std::string_view::npos ? std::string_view() : number.substr(dot + 1);
+    auto digits = [](std::string_view part) {
+      return part.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    bool shaped = !whole.empty() && whole.size() <= 3 && digits(whole) &&
+                  !(whole.size() > 1 && whole[0] == '0') && digits(fraction) &&
+                  (dot == std::string_view::npos || (!fraction.empty() && fraction.size() <= 2));
+    double value = -1;
+    if (shaped) std::from_chars(number.data(), number.data() + number.size(), value);
+    if (shaped && value >= 0 && value <= 100) {
       return Statistic{Statistic::Kind::percentile, value, std::string(text)};
     }
   }

@@ -196,7 +196,10 @@ TEST(Statistic, ParsesNamesAndPercentiles) {
   EXPECT_EQ(parse_statistic("SampleCount")->kind, Statistic::Kind::sample_count);
   EXPECT_EQ(parse_statistic("p99.9")->percentile, 99.9);
   EXPECT_EQ(parse_statistic("p0")->percentile, 0);
-  for (const char* bad : {"sum", "p", "p101", "p-1", "p99.999", "TM99", "p 9", "pabc", ""}) {
+  EXPECT_EQ(parse_statistic("p0.5")->percentile, 0.5);
+  EXPECT_EQ(parse_statistic("p100")->percentile, 100);
+  for (const char* bad : {"sum", "p", "p101", "p-1", "p99.999", "TM99", "p 9", "pabc", "",
+                          "p1e2", "p00.5", "p99.", "p.5", "p+5", "p100.01"}) {
     auto parsed = parse_statistic(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {

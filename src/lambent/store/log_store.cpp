@@ -1,5 +1,7 @@
 #include "lambent/store/log_store.h"
 
+#include "lambent/base/utf8.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -218,6 +220,12 @@ LogStream::~LogStream() {
 
 void LogStream::append(std::int64_t timestamp_ms, std::string_view message) {
   if (!file_) return;
+  // Readers send events as JSON, so bytes that are not UTF-8 are stored as U+FFFD.
+  if (!is_valid_utf8(message)) {
+    std::string valid = to_valid_utf8(message);
+    append(timestamp_ms, valid);
+    return;
+  }
   if (deletions_->load(std::memory_order_relaxed) != deletions_seen_) reopen_if_deleted();
   std::fprintf(file_, "%lld\t", static_cast<long long>(timestamp_ms));
   // Write runs between newlines whole; each newline inside the message is stored as '\r'.

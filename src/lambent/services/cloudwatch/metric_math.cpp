@@ -63,7 +63,9 @@ Result<std::vector<Token>> tokenize(std::string_view expression) {
       ++i;
     } else {
       return Error{Errc::invalid_parameter,
-                   fmt::format("the character '{}' at position {}", c, i + 1)};
+                   static_cast<unsigned char>(c) < 0x80
+                       ? fmt::format("the character '{}' at position {}", c, i + 1)
+                       : fmt::format("a non-ASCII character at position {}", i + 1)};
     }
     tokens.push_back(std::move(token));
   }

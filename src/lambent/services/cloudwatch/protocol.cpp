@@ -4,6 +4,8 @@
 #include "lambent/services/cloudwatch/errors.h"
 #include "lambent/services/cloudwatch/timestamps.h"
 
+#include "lambent/base/utf8.h"
+
 #include <fmt/format.h>
 #include <zlib.h>
 #include <boost/json.hpp>
@@ -98,6 +100,11 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_
         (eq != std::string_view::npos && !form_decode(part.substr(eq + 1), value))) {
       return malformed_input(fmt::format("The form field {} has a malformed percent-encoding.",
                                          part.substr(0, std::min<std::size_t>(part.size(), 100))));
+    }
+    if (!is_valid_utf8(name) || !is_valid_utf8(value)) {
+      return malformed_input(fmt::format(
+          "The form field {} is not valid UTF-8 once percent-decoded.",
+          to_valid_utf8(utf8_prefix(name, 100))));
     }
     if (name.empty()) continue;
     fields.emplace_back(std::move(name), std::move(value));
@@ -252,7 +259,7 @@ json::value to_json(const Value& in) {
     case Value::Kind::number:
       return in.as_number();
     case Value::Kind::string:
-      return json::string(in.as_string());
+      return json::string(to_valid_utf8(in.as_string()));
     case Value::Kind::timestamp: {
       std::int64_t ms = in.as_timestamp_ms();
       if (ms % 1000 == 0) return ms / 1000;
@@ -278,7 +285,10 @@ json::value to_json(const Value& in) {
 
 // ---- XML ----
 
-void append_escaped(std::string& out, std::string_view text) {
+void append_escaped(std::string& out, std::string_view raw) {
+  // Invalid UTF-8 and the code points XML 1.0 forbids become U+FFFD first.
+  std::string text;
+  append_valid_utf8(text, raw, /*xml=*/true);
   for (char c : text) {
     switch (c) {
       case '&':
@@ -300,12 +310,7 @@ void append_escaped(std::string& out, std::string_view text) {
         out += "&#xD;";
         break;
       default:
-        // Other control characters cannot appear in XML 1.0.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += "\xEF\xBF\xBD";
-        } else {
-          out.push_back(c);
-        }
+        out.push_back(c);
     }
   }
 }

@@ -242,6 +242,33 @@ def test_get_metric_data_labels_order_and_paging(cw):
     assert values == {"hits": [1, 2, 3, 4, 5, 6], "count": [2, 2, 2]}
 
 
+def test_get_metric_data_expression(cw):
+    namespace = unique_name("Custom/Math")
+    start = minute_start(20)
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": name, "Timestamp": start + timedelta(minutes=i), "Value": value}
+        for name, values in (("Calls", (10, 20, 40)), ("Errors", (1, 0, 10)))
+        for i, value in enumerate(values)])
+
+    def stat(name):
+        return {"Metric": {"Namespace": namespace, "MetricName": name}, "Period": 60,
+                "Stat": "Sum"}
+
+    response = cw.get_metric_data(
+        MetricDataQueries=[
+            {"Id": "calls", "MetricStat": stat("Calls"), "ReturnData": False},
+            {"Id": "errors", "MetricStat": stat("Errors"), "ReturnData": False},
+            {"Id": "rate", "Expression": "100 * errors / calls", "Label": "Error rate"},
+            {"Id": "both", "Expression": "SUM(METRICS())"}],
+        StartTime=start, EndTime=start + timedelta(minutes=5), ScanBy="TimestampAscending")
+    results = {r["Id"]: r for r in response["MetricDataResults"]}
+    assert set(results) == {"rate", "both"}
+    assert results["rate"]["Label"] == "Error rate"
+    assert results["rate"]["Values"] == [10, 0, 25]
+    assert results["both"]["Label"] == "both"
+    assert results["both"]["Values"] == [11, 20, 50]
+
+
 def test_list_metrics_filters_and_pages(cw):
     namespace = unique_name("Custom/List")
     cw.put_metric_data(Namespace=namespace, MetricData=[
@@ -361,9 +388,9 @@ def test_get_metric_data_and_list_errors(raw_cw):
     stat = {"Metric": {"Namespace": "App", "MetricName": "m"}, "Period": 60, "Stat": "Sum"}
     status, code, message = client_error(
         raw_cw.get_metric_data, StartTime=start, EndTime=start + timedelta(hours=1),
-        MetricDataQueries=[{"Id": "e", "Expression": "SUM(METRICS())"}])
+        MetricDataQueries=[{"Id": "e", "Expression": 'SELECT AVG(m) FROM "App"'}])
     assert (status, code) == (400, "InvalidParameterValue")
-    assert "MetricDataQueries.member.1.Expression" in message
+    assert "SELECT AVG(m)" in message
     assert client_error(raw_cw.get_metric_data, StartTime=start, EndTime=start + timedelta(hours=1),
                         MetricDataQueries=[{"Id": "a", "MetricStat": stat}],
                         NextToken="bogus")[:2] == (400, "InvalidNextToken")
@@ -682,7 +709,8 @@ def test_alarm_lifecycle(cw, raw_cw):
 
     history = cw.describe_alarm_history(AlarmName=f"{prefix}-a")["AlarmHistoryItems"]
     types = [item["HistoryItemType"] for item in history]
-    assert "StateUpdate" in types and "ConfigurationUpdate" in types
+    assert "StateUpdate" in types
+    assert "ConfigurationUpdate" in types
     assert history == sorted(history, key=lambda item: item["Timestamp"], reverse=True)
     state_only = cw.describe_alarm_history(AlarmName=f"{prefix}-a",
                                            HistoryItemType="StateUpdate")["AlarmHistoryItems"]

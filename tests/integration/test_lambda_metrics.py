@@ -154,7 +154,7 @@ def test_percentiles_within_the_documented_bound(server):
         durations.append(float(REPORT_DURATION.search(log_tail(response)).group(1)))
     workload = {"name": name, "start": start, "end": time.time()}
     points = statistics(server, workload, "Duration", ("SampleCount", "Sum", "Minimum", "Maximum"),
-                        extended=("p50", "p90", "p99"), period=3600)
+                        period=3600)
     assert len(points) == 1, points
     point = points[0]
     assert point["SampleCount"] == 40
@@ -162,9 +162,13 @@ def test_percentiles_within_the_documented_bound(server):
     assert point["Sum"] == pytest.approx(sum(durations), abs=0.01 * 40)
     assert point["Minimum"] == pytest.approx(min(durations), abs=0.01)
     assert point["Maximum"] == pytest.approx(max(durations), abs=0.01)
+    # GetMetricStatistics takes Statistics or ExtendedStatistics, not both.
+    points = statistics(server, workload, "Duration", (), extended=("p50", "p90", "p99"),
+                        period=3600)
+    assert len(points) == 1, points
     for label, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99)):
         exact = exact_quantile(durations, q)
-        assert abs(point["ExtendedStatistics"][label] - exact) <= exact * 0.01 + 0.01, label
+        assert abs(points[0]["ExtendedStatistics"][label] - exact) <= exact * 0.01 + 0.01, label
 
 
 def test_get_metric_data_through_boto3(server, workload):
@@ -200,11 +204,29 @@ def test_one_second_resolution(server, workload):
             "Period": 1, "Stat": "Sum"}}],
         StartTime=start, EndTime=end)
     values = result["MetricDataResults"][0]["Values"]
-    timestamps = result["MetricDataResults"][0]["Timestamps"]
     assert sum(values) == len(SUCCESSES) + FAILURES + ALIAS_CALLS + ASYNC_EVENTS
-    # Several one-second periods, each on a whole second.
-    assert len(values) > 1
-    assert all(t.microsecond == 0 for t in timestamps)
+
+    # Two calls 1.5 s apart fall into two one-second periods, each on a whole second.
+    client = server.client()
+    name = create_function(client, HANDLER)
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+    first = time.time()
+    invoke_json(client, name, {})
+    time.sleep(1.5)
+    invoke_json(client, name, {})
+    result = cloudwatch.get_metric_data(
+        MetricDataQueries=[{"Id": "m", "MetricStat": {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations",
+                       "Dimensions": [{"Name": "FunctionName", "Value": name}]},
+            "Period": 1, "Stat": "Sum"}}],
+        StartTime=datetime.fromtimestamp(first - 5, tz=timezone.utc),
+        EndTime=datetime.fromtimestamp(time.time() + 5, tz=timezone.utc),
+        ScanBy="TimestampAscending")
+    data = result["MetricDataResults"][0]
+    assert data["Values"] == [1.0, 1.0]
+    earlier, later = data["Timestamps"]
+    assert earlier.microsecond == 0 and later.microsecond == 0
+    assert 1 <= (later - earlier).total_seconds() <= 2
 
 
 def test_alias_dimensions(server, workload):

@@ -92,6 +92,8 @@ LambdaMetrics::DimensionSet* LambdaMetrics::dimension_set(Dimensions dimensions)
 LambdaMetrics::Target* LambdaMetrics::target(std::string_view function,
                                              std::string_view qualifier, bool alias,
                                              std::string_view executed_version) {
+  // $LATEST is what an unqualified call runs, and Lambda publishes no Resource for it.
+  if (qualifier == "$LATEST") qualifier = {};
   key_.clear();
   key_.append(function).push_back('\n');
   key_.append(qualifier).push_back('\n');

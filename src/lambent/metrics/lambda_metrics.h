@@ -37,7 +37,7 @@ class LambdaMetrics {
 
   // `qualifier` is empty for an unqualified call; `alias` tells whether it named an alias.
   // An empty `executed_version` (not known yet, as when an event is queued) leaves out the
-  // ExecutedVersion dimension set.
+  // ExecutedVersion dimension set. A `qualifier` of $LATEST counts as unqualified.
   Target* target(std::string_view function, std::string_view qualifier, bool alias,
                  std::string_view executed_version);
   // Same, from the ARN the call used (qualified or not); a qualifier other than a number or

@@ -529,7 +529,8 @@ Task<Result<std::vector<Datapoint>>> MetricStore::query(MetricKey key, std::int6
     points.bind(1, id).bind(2, static_cast<std::int64_t>(resolution)).bind(3, start_s);
     points.bind(4, end_s);
     while (points.step()) {
-      std::int64_t period_start = floor_div(points.column_int(0), period_s) * period_s;
+      std::int64_t ts = points.column_int(0);
+      std::int64_t period_start = start_s + floor_div(ts - start_s, period_s) * period_s;
       if (out.empty() || out.back().timestamp_s != period_start) {
         Datapoint datapoint;
         datapoint.timestamp_s = period_start;

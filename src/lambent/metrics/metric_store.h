@@ -141,7 +141,7 @@ class MetricStore {
   Task<Status> put(std::vector<Sample> samples);
 
   // The datapoints of one series over [start_s, end_s), one per period with data, oldest
-  // first. Periods start at multiples of period_s since the epoch. A period below 60 reads
+  // first. Periods start at start_s and every period_s after it. A period below 60 reads
   // the one-second points, others the one-minute points. When `unit` is set, only a series
   // with that unit answers.
   Task<Result<std::vector<Datapoint>>> query(MetricKey key, std::int64_t start_s,

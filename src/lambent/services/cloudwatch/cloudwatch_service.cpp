@@ -104,7 +104,7 @@ Task<http::Response> CloudWatchService::handle(const http::Request& request) {
   if (!output) {
     const Error& error = output.error();
     ErrorShape shape = error_shape(error);
-    if (shape.status >= 500) {
+    if (error.code == Errc::io || error.code == Errc::internal) {
       LOG_WARN("cloudwatch", "operation_failed", "request_id={} operation={} error=\"{}\"",
                request.id, call->operation, error.message);
     } else {

@@ -165,18 +165,39 @@ TEST_F(MetricOperationsTest, PutThenReadStatisticsExactly) {
   EXPECT_LE(extended->find("p99.5")->as_number(), 100 * 1.01);
 }
 
-TEST_F(MetricOperationsTest, StatisticSetsHaveNoPercentiles) {
-  put(fmt::format(R"({{"Namespace":"App","MetricData":[{{"MetricName":"Set","Timestamp":{},
-      "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":1,"Maximum":4}}}}]}})",
-                  kNowS - 60));
-  Value output = statistics(fmt::format(
-      R"({{"Namespace":"App","MetricName":"Set","StartTime":{},"EndTime":{},"Period":300,
-          "ExtendedStatistics":["p50"]}})",
+TEST_F(MetricOperationsTest, PercentileAvailability) {
+  // As in CloudWatch, a statistic set of different values has no percentiles, one of equal
+  // values keeps them, and a negative value takes them away.
+  put(fmt::format(R"({{"Namespace":"App","MetricData":[
+      {{"MetricName":"Set","Timestamp":{},
+        "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":1,"Maximum":4}}}},
+      {{"MetricName":"Equal","Timestamp":{},
+        "StatisticValues":{{"SampleCount":4,"Sum":10,"Minimum":2.5,"Maximum":2.5}}}},
+      {{"MetricName":"Negative","Timestamp":{},"Values":[-1,5,6]}}]}})",
+                  kNowS - 60, kNowS - 60, kNowS - 60));
+  auto percentiles_of = [&](std::string name) {
+    Value output = statistics(fmt::format(
+        R"({{"Namespace":"App","MetricName":"{}","StartTime":{},"EndTime":{},"Period":300,
+            "ExtendedStatistics":["p50"]}})",
+        name, kNowS - 3600, kNowS));
+    EXPECT_EQ(output.find("Datapoints")->items().size(), 1u) << name;
+    if (output.find("Datapoints")->items().empty()) return Value();
+    const Value& datapoint = output.find("Datapoints")->items()[0];
+    EXPECT_EQ(datapoint.find("Unit")->as_string(), "None");
+    return *datapoint.find("ExtendedStatistics");
+  };
+  EXPECT_EQ(percentiles_of("Set").members().size(), 0u);
+  Value equal = percentiles_of("Equal");
+  ASSERT_NE(equal.find("p50"), nullptr);
+  EXPECT_EQ(equal.find("p50")->as_number(), 2.5);
+  EXPECT_EQ(percentiles_of("Negative").members().size(), 0u);
+
+  Value sums = statistics(fmt::format(
+      R"({{"Namespace":"App","MetricName":"Equal","StartTime":{},"EndTime":{},"Period":300,
+          "Statistics":["Sum","SampleCount"]}})",
       kNowS - 3600, kNowS));
-  ASSERT_EQ(output.find("Datapoints")->items().size(), 1u);
-  const Value& datapoint = output.find("Datapoints")->items()[0];
-  EXPECT_EQ(datapoint.find("ExtendedStatistics")->members().size(), 0u);
-  EXPECT_EQ(datapoint.find("Unit")->as_string(), "None");
+  EXPECT_EQ(sums.find("Datapoints")->items()[0].find("Sum")->as_number(), 10);
+  EXPECT_EQ(sums.find("Datapoints")->items()[0].find("SampleCount")->as_number(), 4);
 }
 
 TEST_F(MetricOperationsTest, QueryProtocolStringsConvert) {
@@ -395,6 +416,55 @@ TEST_F(MetricOperationsTest, GetMetricDataScansAndPages) {
   EXPECT_EQ(bad_token.error().type, "InvalidNextToken");
 }
 
+TEST_F(MetricOperationsTest, GetMetricDataExpressions) {
+  put(fmt::format(R"js({{"Namespace":"App","MetricData":[
+      {{"MetricName":"Calls","Value":10,"Timestamp":{}}},
+      {{"MetricName":"Calls","Value":20,"Timestamp":{}}},
+      {{"MetricName":"Errors","Value":1,"Timestamp":{}}},
+      {{"MetricName":"Errors","Value":5,"Timestamp":{}}}]}})js",
+                  kNowS - 120, kNowS - 60, kNowS - 120, kNowS - 60));
+  std::string stats = R"js(
+      {"Id":"calls","ReturnData":false,"MetricStat":{"Metric":{"Namespace":"App",
+       "MetricName":"Calls"},"Period":60,"Stat":"Sum"}},
+      {"Id":"errors","ReturnData":false,"MetricStat":{"Metric":{"Namespace":"App",
+       "MetricName":"Errors"},"Period":60,"Stat":"Sum"}})js";
+  std::string queries = stats + R"js(,
+      {"Id":"rate","Expression":"100 * errors / calls"},
+      {"Id":"total","Label":"All","Expression":"SUM(METRICS())"})js";
+  auto output =
+      run(&get_metric_data, json_input(fmt::format(R"js({{"MetricDataQueries":[{}],"StartTime":{},
+                                              "EndTime":{},"ScanBy":"TimestampAscending"}})js",
+                                                   queries, kNowS - 3600, kNowS)));
+  ASSERT_TRUE(output.ok()) << output.error().message;
+  const auto& results = (*output)->find("MetricDataResults")->items();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].find("Label")->as_string(), "rate");
+  ASSERT_EQ(results[0].find("Values")->items().size(), 2u);
+  EXPECT_EQ(results[0].find("Values")->items()[0].as_number(), 10);
+  EXPECT_EQ(results[0].find("Values")->items()[1].as_number(), 25);
+  EXPECT_EQ(results[1].find("Label")->as_string(), "All");
+  EXPECT_EQ(results[1].find("Values")->items()[1].as_number(), 25);
+
+  std::string cyclic = stats + R"js(,
+      {"Id":"a","Expression":"b + 1"},{"Id":"b","Expression":"a * 2"})js";
+  auto cycle =
+      run(&get_metric_data,
+          json_input(fmt::format(R"js({{"MetricDataQueries":[{}],"StartTime":{},"EndTime":{}}})js",
+                                 cyclic, kNowS - 3600, kNowS)));
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_EQ(cycle.error().type, "InvalidParameterValue");
+  EXPECT_NE(cycle.error().message.find("refers to itself"), std::string::npos);
+
+  auto unknown =
+      run(&get_metric_data, json_input(fmt::format(
+                                R"js({{"MetricDataQueries":[{{"Id":"a","Expression":"nope * 2"}}],
+                              "StartTime":{},"EndTime":{}}})js",
+                                kNowS - 3600, kNowS)));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message,
+            "An expression names nope, which is not the Id of a query in MetricDataQueries.");
+}
+
 TEST_F(MetricOperationsTest, GetMetricDataValidation) {
   auto error_of = [&](std::string queries) {
     auto output =
@@ -404,7 +474,7 @@ TEST_F(MetricOperationsTest, GetMetricDataValidation) {
     EXPECT_FALSE(output.ok()) << queries;
     return output.ok() ? Error{} : output.error();
   };
-  EXPECT_EQ(error_of(R"json({"Id":"e","Expression":"SUM(METRICS())"})json").type,
+  EXPECT_EQ(error_of(R"json({"Id":"e","Expression":"SELECT AVG(m) FROM App"})json").type,
             "InvalidParameterValue");
   EXPECT_EQ(
       error_of(

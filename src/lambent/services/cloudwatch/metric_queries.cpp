@@ -2,12 +2,14 @@
 #include "lambent/services/cloudwatch/errors.h"
 #include "lambent/services/cloudwatch/input.h"
 #include "lambent/services/cloudwatch/metric_input.h"
+#include "lambent/services/cloudwatch/metric_math.h"
 #include "lambent/services/cloudwatch/operations.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <numeric>
+#include <map>
+#include <set>
 
 namespace lambent::services::cloudwatch {
 
@@ -133,6 +135,16 @@ Result<StatisticsRequest> read_statistics_request(const Value& input) {
   return request;
 }
 
+// A statistic of one period, as CloudWatch returns it: percentiles are not available when any
+// value of the period is negative.
+std::optional<double> statistic_value(const metrics::Aggregate& aggregate,
+                                      const metrics::Statistic& statistic) {
+  if (statistic.kind == metrics::Statistic::Kind::percentile && aggregate.minimum < 0) {
+    return std::nullopt;
+  }
+  return metrics::evaluate(aggregate, statistic);
+}
+
 // One datapoint of GetMetricStatistics, members in the model's order.
 Value statistics_datapoint(const metrics::Datapoint& datapoint, const StatisticsRequest& request) {
   static constexpr std::string_view kOrder[] = {"SampleCount", "Average", "Sum", "Minimum",
@@ -145,7 +157,7 @@ Value statistics_datapoint(const metrics::Datapoint& datapoint, const Statistics
       continue;
     }
     auto statistic = metrics::parse_statistic(name);
-    auto value = metrics::evaluate(datapoint.aggregate, *statistic);
+    auto value = statistic_value(datapoint.aggregate, *statistic);
     if (value) out.set(std::string(name), Value::number(*value));
   }
   out.set("Unit", Value::string(datapoint.unit));
@@ -153,7 +165,7 @@ Value statistics_datapoint(const metrics::Datapoint& datapoint, const Statistics
     Value extended = Value::map();
     for (const auto& statistic : request.extended) {
       // A percentile of values that arrived as statistic sets has no value, so it is left out.
-      auto value = metrics::evaluate(datapoint.aggregate, statistic);
+      auto value = statistic_value(datapoint.aggregate, statistic);
       if (value) extended.set(statistic.label, Value::number(*value));
     }
     out.set("ExtendedStatistics", std::move(extended));
@@ -161,11 +173,12 @@ Value statistics_datapoint(const metrics::Datapoint& datapoint, const Statistics
   return out;
 }
 
-// One MetricDataQuery with a MetricStat.
+// One MetricDataQuery: a MetricStat, or a metric math expression over other queries.
 struct DataQuery {
   std::string id;
   std::string label;
   bool return_data = true;
+  std::optional<std::string> expression;
   metrics::MetricKey key;
   std::int64_t period_s = 0;
   metrics::Statistic statistic;
@@ -201,10 +214,18 @@ Result<DataQuery> read_data_query(Reader& reader, const Field& field) {
           "The parameters {} and {} are mutually exclusive and you have specified both.",
           stat_field.path, expression_field.path));
     }
-    return invalid_value(fmt::format(
-        "The parameter {} is not supported: Lambent answers MetricStat queries only, not metric "
-        "math or Metrics Insights expressions.",
-        expression_field.path));
+    auto expression = reader.string(expression_field);
+    auto label = reader.string(Reader::member(field, "Label"));
+    auto return_data = reader.boolean(Reader::member(field, "ReturnData"));
+    if (!reader.ok()) return reader.error();
+    if (auto checked = check_length(*expression, expression_field.path, 1, 2048); !checked) {
+      return checked.error();
+    }
+    // Without a Label, an expression's result is labelled with its Id.
+    query.label = label ? std::move(*label) : query.id;
+    query.return_data = return_data.value_or(true);
+    query.expression = std::move(*expression);
+    return query;
   }
   if (!stat_field.present())
     return validation_error(fmt::format("The parameter {} is required.", stat_field.path));
@@ -249,10 +270,44 @@ Result<DataQuery> read_data_query(Reader& reader, const Field& field) {
   return query;
 }
 
-// The timestamps and values of one query's result, in the requested scan order.
-struct Series {
-  std::vector<std::int64_t> timestamps_s;
-  std::vector<double> values;
+// The series of MetricStat queries, then of expressions as they are needed. Expressions may
+// name each other in any order, but not in a cycle.
+class QueryResults {
+ public:
+  QueryResults(const std::vector<DataQuery>& queries, std::map<std::string, TimeSeries> stats)
+      : queries_(queries), done_(std::move(stats)) {
+    for (const auto& query : queries) {
+      if (!query.expression) metric_ids_.push_back(query.id);
+    }
+  }
+
+  Result<TimeSeries> get(std::string_view id) {
+    if (auto it = done_.find(std::string(id)); it != done_.end()) return it->second;
+    const DataQuery* query = nullptr;
+    for (const auto& candidate : queries_) {
+      if (candidate.id == id) query = &candidate;
+    }
+    if (query == nullptr) {
+      return invalid_value(fmt::format(
+          "An expression names {}, which is not the Id of a query in MetricDataQueries.", id));
+    }
+    if (!visiting_.insert(query->id).second) {
+      return invalid_value(fmt::format(
+          "The expression of query {} refers to itself through other expressions.", query->id));
+    }
+    SeriesLookup lookup = [this](std::string_view other) { return get(other); };
+    auto series = evaluate_expression(*query->expression, lookup, metric_ids_);
+    visiting_.erase(query->id);
+    if (!series) return series;
+    done_[query->id] = *series;
+    return series;
+  }
+
+ private:
+  const std::vector<DataQuery>& queries_;
+  std::map<std::string, TimeSeries> done_;
+  std::set<std::string> visiting_;
+  MetricIds metric_ids_;
 };
 
 }  // namespace
@@ -349,28 +404,37 @@ Task<Output> get_metric_data(OperationContext context, const Value* input) {
     queries.push_back(std::move(*query));
   }
 
-  // Every returned query's series, then one page of them: the datapoints from `offset` on, at
-  // most page_size, counted across the queries in request order.
-  std::vector<Series> series;
-  std::vector<const DataQuery*> returned;
+  // Every MetricStat query's series (ReturnData false too, as expressions may use it), then
+  // the returned queries' series, then one page of them: the datapoints from `offset` on, at
+  // most page_size, counted across the returned queries in request order.
+  std::map<std::string, TimeSeries> stats;
   for (const auto& query : queries) {
-    if (!query.return_data) continue;
+    if (query.expression) continue;
     Window window = window_of(*start, *end, query.period_s);
     auto datapoints = co_await context.store->query(query.key, window.start_s, window.end_s,
                                                     query.period_s, query.unit);
     if (!datapoints) co_return std::move(datapoints).error();
-    Series one;
+    TimeSeries one;
     for (const auto& datapoint : *datapoints) {
-      auto value = metrics::evaluate(datapoint.aggregate, query.statistic);
+      auto value = statistic_value(datapoint.aggregate, query.statistic);
       if (!value) continue;
       one.timestamps_s.push_back(datapoint.timestamp_s);
       one.values.push_back(*value);
     }
+    stats.emplace(query.id, std::move(one));
+  }
+  QueryResults computed(queries, std::move(stats));
+  std::vector<TimeSeries> series;
+  std::vector<const DataQuery*> returned;
+  for (const auto& query : queries) {
+    if (!query.return_data) continue;
+    auto one = computed.get(query.id);
+    if (!one) co_return std::move(one).error();
     if (descending) {
-      std::reverse(one.timestamps_s.begin(), one.timestamps_s.end());
-      std::reverse(one.values.begin(), one.values.end());
+      std::reverse(one->timestamps_s.begin(), one->timestamps_s.end());
+      std::reverse(one->values.begin(), one->values.end());
     }
-    series.push_back(std::move(one));
+    series.push_back(std::move(*one));
     returned.push_back(&query);
   }
 
@@ -382,7 +446,7 @@ Task<Output> get_metric_data(OperationContext context, const Value* input) {
   Value results = Value::list();
   std::size_t position = 0;  // index of the first datapoint of the current series
   for (std::size_t i = 0; i < series.size(); ++i) {
-    const Series& one = series[i];
+    const TimeSeries& one = series[i];
     std::size_t from = std::clamp(offset, position, position + one.values.size()) - position;
     std::size_t to = std::clamp(page_end, position, position + one.values.size()) - position;
     position += one.values.size();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace lambent::services::cloudwatch {
@@ -113,7 +114,20 @@ Status read_values(Reader& reader, const Field& datum, metrics::Aggregate& value
           fmt::format("The parameter {}.Minimum must not be greater than {}.Maximum.",
                       statistics_field.path, statistics_field.path));
     }
-    values.add_statistics(numbers[1], numbers[0], numbers[2], numbers[3]);
+    double count = numbers[0];
+    double sum = numbers[1];
+    double minimum = numbers[2];
+    double maximum = numbers[3];
+    // A set whose values are all equal (one sample, or Minimum equal to Maximum) keeps its
+    // percentiles, as in CloudWatch: it is stored as that value `count` times, with the Sum as
+    // given.
+    bool consistent = std::fabs(sum - minimum * count) <= 1e-9 * std::max(1.0, std::fabs(sum));
+    if (minimum == maximum && consistent) {
+      values.add(minimum, count);
+      values.sum = sum;
+    } else {
+      values.add_statistics(sum, count, minimum, maximum);
+    }
     return ok_status();
   }
 

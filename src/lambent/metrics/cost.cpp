@@ -210,7 +210,9 @@ struct CostLedger::Impl {
   asio::any_io_executor executor;
   std::unordered_map<VersionKey, Pending, VersionHash, VersionEqual> pending;
   TaskGroup tasks;
-  bool stopped = false;
+  // False once stop() ran. The flush loop checks it before it touches the ledger, because a
+  // loop spawned but not yet started misses the group's cancellation.
+  std::shared_ptr<bool> running = std::make_shared<bool>(true);
   std::int64_t last_retention_ms = 0;
 };
 
@@ -240,24 +242,26 @@ CREATE INDEX IF NOT EXISTS cost_minutes_time ON cost_minutes (minute_ms);
 Status CostLedger::open() { return impl_->db.call_blocking(create_schema); }
 
 void CostLedger::start() {
-  auto loop = [](CostLedger* self) -> Task<void> {
-    asio::steady_timer timer(self->impl_->executor);
-    while (!self->impl_->stopped) {
-      timer.expires_after(self->options_.flush_interval);
+  auto loop = [](CostLedger* self, std::shared_ptr<bool> running, asio::any_io_executor executor,
+                 std::chrono::milliseconds interval) -> Task<void> {
+    asio::steady_timer timer(executor);
+    for (;;) {
+      timer.expires_after(interval);
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || self->impl_->stopped) co_return;
+      if (ec || !*running) co_return;
       auto flushed = co_await self->flush();
       if (!flushed) {
         LOG_WARN("metrics", "cost_flush_failed", "error=\"{}\"", flushed.error().message);
       }
     }
   };
-  impl_->tasks.spawn(loop(this), "cost_flush");
+  impl_->tasks.spawn(loop(this, impl_->running, impl_->executor, options_.flush_interval),
+                     "cost_flush");
 }
 
 void CostLedger::stop() {
-  impl_->stopped = true;
+  *impl_->running = false;
   impl_->tasks.stop();
 }
 

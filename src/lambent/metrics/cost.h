@@ -77,6 +77,7 @@ class CostLedger {
   Status open();
 
   // Starts the flush timer, which also deletes minutes past the retention; stop() ends it.
+  // Destroy the ledger only after stop(), and not while a flush() or query() is running.
   void start();
   void stop();
   // Writes what is still in memory on the calling thread. Only after the database's writer

@@ -139,17 +139,18 @@ LambdaMetrics::Target* LambdaMetrics::target_for_arn(std::string_view invoked_ar
   return target(name, qualifier, is_alias_qualifier(qualifier), executed_version);
 }
 
-void LambdaMetrics::count(Target* target, int metric, double value, std::int64_t now_ms) {
-  for (DimensionSet* set : target->sets) {
-    auto& series = set->series[metric];
-    if (!series) {
-      series = store_.series(
-          MetricKey{std::string(kLambdaNamespace), std::string(kMetrics[metric].name),
-                    set->dimensions},
-          kMetrics[metric].unit);
-    }
-    store_.add(series, value, now_ms);
+MetricStore::Series* LambdaMetrics::series(DimensionSet* set, int metric) {
+  auto& series = set->series[metric];
+  if (!series) {
+    series = store_.series(MetricKey{std::string(kLambdaNamespace),
+                                     std::string(kMetrics[metric].name), set->dimensions},
+                           kMetrics[metric].unit);
   }
+  return series;
+}
+
+void LambdaMetrics::count(Target* target, int metric, double value, std::int64_t now_ms) {
+  for (DimensionSet* set : target->sets) store_.add(series(set, metric), value, now_ms);
 }
 
 void LambdaMetrics::started(Target* target, std::int64_t unreserved_running,
@@ -160,24 +161,12 @@ void LambdaMetrics::started(Target* target, std::int64_t unreserved_running,
   std::int64_t values[] = {running_total_, *target->function_running, target->running,
                            target->running};
   for (std::size_t i = 0; i < target->sets.size(); ++i) {
-    DimensionSet* set = target->sets[i];
-    auto& series = set->series[kConcurrentExecutions];
-    if (!series) {
-      series = store_.series(MetricKey{std::string(kLambdaNamespace),
-                                       std::string(kMetrics[kConcurrentExecutions].name),
-                                       set->dimensions},
-                             "Count");
-    }
-    store_.add(series, static_cast<double>(values[i]), now_ms);
+    store_.add(series(target->sets[i], kConcurrentExecutions), static_cast<double>(values[i]),
+               now_ms);
   }
-  auto& unreserved = target->sets[0]->series[kUnreservedConcurrentExecutions];
-  if (!unreserved) {
-    unreserved = store_.series(
-        MetricKey{std::string(kLambdaNamespace),
-                  std::string(kMetrics[kUnreservedConcurrentExecutions].name), {}},
-        "Count");
-  }
-  store_.add(unreserved, static_cast<double>(unreserved_running), now_ms);
+  // The account-wide set comes first.
+  store_.add(series(target->sets[0], kUnreservedConcurrentExecutions),
+             static_cast<double>(unreserved_running), now_ms);
 }
 
 void LambdaMetrics::finished(Target* target, bool error, double duration_ms,
@@ -189,14 +178,7 @@ void LambdaMetrics::finished(Target* target, bool error, double duration_ms,
   if (has_provisioned && target->resource != nullptr) {
     // Provisioned concurrency metrics exist for versions and aliases only.
     auto add = [&](int metric, double value) {
-      auto& series = target->resource->series[metric];
-      if (!series) {
-        series = store_.series(MetricKey{std::string(kLambdaNamespace),
-                                         std::string(kMetrics[metric].name),
-                                         target->resource->dimensions},
-                               kMetrics[metric].unit);
-      }
-      store_.add(series, value, now_ms);
+      store_.add(series(target->resource, metric), value, now_ms);
     };
     add(provisioned ? kProvisionedConcurrencyInvocations
                     : kProvisionedConcurrencySpilloverInvocations,
@@ -209,12 +191,12 @@ void LambdaMetrics::finished(Target* target, bool error, double duration_ms,
       }
     }
   }
-  --running_total_;
-  --*target->function_running;
-  --target->running;
+  release(target);
 }
 
-void LambdaMetrics::abandoned(Target* target) {
+void LambdaMetrics::abandoned(Target* target) { release(target); }
+
+void LambdaMetrics::release(Target* target) {
   --running_total_;
   --*target->function_running;
   --target->running;

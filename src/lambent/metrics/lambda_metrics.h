@@ -75,7 +75,11 @@ class LambdaMetrics {
  private:
   struct DimensionSet;
   DimensionSet* dimension_set(Dimensions dimensions);
+  // The set's series of one metric, created on first use.
+  MetricStore::Series* series(DimensionSet* set, int metric);
   void count(Target* target, int metric, double value, std::int64_t now_ms);
+  // Counts one running invocation of the target as finished.
+  void release(Target* target);
 
   MetricStore& store_;
   std::map<std::string, std::unique_ptr<Target>, std::less<>> targets_;

@@ -89,6 +89,19 @@ struct PointWrite {
 
 std::int64_t now_s() { return epoch_ms() / 1000; }
 
+// Reads a stored point from the columns sum, count, minimum, maximum, percentiles and sketch,
+// which start at `first`.
+Aggregate read_point(store::Statement& row, int first) {
+  Aggregate point;
+  point.sum = row.column_double(first);
+  point.sample_count = row.column_double(first + 1);
+  point.minimum = row.column_double(first + 2);
+  point.maximum = row.column_double(first + 3);
+  point.has_percentiles = row.column_int(first + 4) != 0;
+  if (!point.sketch.decode(row.column_text(first + 5))) point.has_percentiles = false;
+  return point;
+}
+
 // Reads, merges and writes one stored point.
 class PointWriter {
  public:
@@ -137,12 +150,7 @@ class PointWriter {
     select_.bind(1, id).bind(2, static_cast<std::int64_t>(resolution)).bind(3, ts);
     Aggregate point;
     if (select_.step()) {
-      point.sum = select_.column_double(0);
-      point.sample_count = select_.column_double(1);
-      point.minimum = select_.column_double(2);
-      point.maximum = select_.column_double(3);
-      point.has_percentiles = select_.column_int(4) != 0;
-      if (!point.sketch.decode(select_.column_text(5))) point.has_percentiles = false;
+      point = read_point(select_, 0);
     } else if (select_.failed()) {
       return select_.error();
     }
@@ -545,14 +553,7 @@ Task<Result<std::vector<Datapoint>>> MetricStore::query(MetricKey key, std::int6
         datapoint.unit = series_unit;
         out.push_back(std::move(datapoint));
       }
-      Aggregate point;
-      point.sum = points.column_double(1);
-      point.sample_count = points.column_double(2);
-      point.minimum = points.column_double(3);
-      point.maximum = points.column_double(4);
-      point.has_percentiles = points.column_int(5) != 0;
-      if (!point.sketch.decode(points.column_text(6))) point.has_percentiles = false;
-      out.back().aggregate.merge(point);
+      out.back().aggregate.merge(read_point(points, 1));
     }
     if (points.failed()) return points.error();
     return out;

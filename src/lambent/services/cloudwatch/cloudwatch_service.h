@@ -12,15 +12,16 @@ class AlarmEngine;
 
 // The CloudWatch metrics and alarms API (monitoring 2010-08-01) on the edge port, in the query,
 // JSON 1.0 and Smithy RPC v2 CBOR protocols (protocol.h). Decodes each request, runs the
-// operation against the metric store and the alarm engine, and answers in the caller's
-// protocol. Operations of the model that Lambent does not serve answer 501 NotImplemented
-// naming the operation; unknown names answer InvalidAction. The edge verifies signatures
-// first. Runs on the control-plane executor; the store and engine must outlive it.
+// operation against the metric store and the alarm engine, and encodes the response in the
+// caller's protocol. Operations of the model that Lambent does not serve get 501
+// NotImplemented naming the operation, and unknown names get InvalidAction. The edge verifies
+// signatures first. Runs on the control-plane executor, and the store and engine must outlive
+// it.
 namespace lambent::services::cloudwatch {
 
 class CloudWatchService {
  public:
-  // `alarms` may be null, and the alarm operations then answer NotImplemented.
+  // `alarms` may be null, and the alarm operations then return NotImplemented.
   CloudWatchService(metrics::MetricStore& store, metrics::AlarmEngine* alarms,
                     CloudWatchOptions options);
 

@@ -296,10 +296,12 @@ class Evaluator {
       }
       return out;
     }
+
     if (left.series.size() != 1 || right.series.size() != 1) {
       return Error{Errc::invalid_parameter,
                    "arithmetic between arrays of time series is not supported"};
     }
+
     // Two series: the timestamps both have.
     const TimeSeries& a = left.series[0];
     const TimeSeries& b = right.series[0];
@@ -320,6 +322,7 @@ class Evaluator {
         ++k;
       }
     }
+
     MathValue value;
     value.series.push_back(std::move(out));
     return value;

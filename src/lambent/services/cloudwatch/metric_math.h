@@ -10,10 +10,10 @@
 #include <utility>
 #include <vector>
 
-// A subset of CloudWatch metric math for GetMetricData Expression queries: numbers, the ids of
-// other queries, + - * / with parentheses and unary minus, ABS(x), METRICS() and
-// METRICS("text"), and SUM, AVG, MIN and MAX across the series of their arguments. Pure
-// functions.
+// A subset of CloudWatch metric math for GetMetricData Expression queries. It has numbers, the
+// ids of other queries, + - * / with parentheses and unary minus, and ABS(x). METRICS() and
+// METRICS("text") select MetricStat queries, and SUM, AVG, MIN and MAX combine the series of
+// their arguments. Pure functions.
 namespace lambent::services::cloudwatch {
 
 // One time series: timestamps in epoch seconds, ascending, and a value for each.

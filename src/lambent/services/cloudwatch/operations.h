@@ -28,8 +28,8 @@ struct CloudWatchOptions {
   std::function<std::int64_t()> clock;
 };
 
-// What one call needs. The pointers outlive the call; `alarms` is null when the server runs
-// without an alarm engine.
+// The dependencies and arrival time of one call. The pointers outlive the call, and `alarms`
+// is null when the server runs without an alarm engine.
 struct OperationContext {
   metrics::MetricStore* store = nullptr;
   metrics::AlarmEngine* alarms = nullptr;

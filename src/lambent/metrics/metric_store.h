@@ -23,11 +23,11 @@ class Sqlite;
 
 // Time series named by namespace, metric name and dimensions, as CloudWatch keeps them. Values
 // are aggregated per second and per minute (sum, count, minimum, maximum and a quantile
-// sketch) and kept in SQLite: one-second points for the high-resolution retention, one-minute
-// points for the standard retention; older points are deleted. Writers on the event loop add
-// values to in-memory buckets, which a timer flushes each second in one group commit; queries
-// flush first, so they see every value added before them. Confined to the control-plane
-// executor.
+// sketch) and kept in SQLite. One-second points are kept for the high-resolution retention and
+// one-minute points for the standard retention, and older points are deleted. Writers on the
+// event loop add values to in-memory buckets, which a timer flushes each second in one group
+// commit. Queries flush first, so they see every value added before them. Confined to the
+// control-plane executor.
 namespace lambent::metrics {
 
 struct Dimension {
@@ -89,7 +89,7 @@ struct SeriesInfo {
   std::int64_t last_update_s = 0;
 };
 
-// A ListMetrics dimension filter: value empty matches any value of that dimension name.
+// A ListMetrics dimension filter. Without a value it matches any value of that dimension name.
 struct DimensionFilter {
   std::string name;
   std::optional<std::string> value;
@@ -143,7 +143,7 @@ class MetricStore {
   // The datapoints of one series over [start_s, end_s), one per period with data, oldest
   // first. Periods start at start_s and every period_s after it. A period below 60 reads
   // the one-second points, others the one-minute points. When `unit` is set, only a series
-  // with that unit answers.
+  // with that unit returns datapoints.
   Task<Result<std::vector<Datapoint>>> query(MetricKey key, std::int64_t start_s,
                                              std::int64_t end_s, std::int64_t period_s,
                                              std::optional<std::string> unit);

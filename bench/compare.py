@@ -4,7 +4,7 @@ to the invoke path.
 
 Each round starts a fresh server of build A, then one of build B, deploys the trivial Python
 handler, and runs invoke_bench at concurrency 1 and 16. The rounds alternate so that changes in
-machine load fall on both builds alike; the summary gives the median of each figure over the
+machine load fall on both builds alike. The summary gives the median of each figure over the
 rounds and the ratio B / A.
 
     bench/compare.py --before /path/to/old/build/release --after build/release --rounds 5

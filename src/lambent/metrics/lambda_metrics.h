@@ -8,13 +8,13 @@
 #include <string>
 #include <string_view>
 
-// The AWS/Lambda namespace as Lambda publishes it: per invocation Invocations, Errors, Duration
-// and ConcurrentExecutions; Throttles; the async metrics; the provisioned concurrency metrics;
-// IteratorAge for stream sources. Each value goes to the dimension sets AWS uses: none (the
-// whole account), {FunctionName}, {FunctionName, Resource} when the call named a version or
-// alias, and {ExecutedVersion, FunctionName, Resource} when it named an alias. Handles are
-// cached per invoked resource, so a warm invocation costs a map lookup and a few in-memory
-// additions. Confined to the control-plane executor.
+// The AWS/Lambda namespace as Lambda publishes it. Each invocation records Invocations, Errors,
+// Duration and ConcurrentExecutions, and other events record Throttles, the async metrics, the
+// provisioned concurrency metrics and IteratorAge. Each value goes to the dimension sets AWS
+// uses: none (the whole account), {FunctionName}, {FunctionName, Resource} when the call named a
+// version or alias, and {ExecutedVersion, FunctionName, Resource} when it named an alias.
+// Handles are cached per invoked resource, so a warm invocation costs a map lookup and a few
+// in-memory additions. Confined to the control-plane executor.
 namespace lambent::metrics {
 
 inline constexpr std::string_view kLambdaNamespace = "AWS/Lambda";
@@ -35,7 +35,7 @@ class LambdaMetrics {
   LambdaMetrics(const LambdaMetrics&) = delete;
   LambdaMetrics& operator=(const LambdaMetrics&) = delete;
 
-  // `qualifier` is empty for an unqualified call; `alias` tells whether it named an alias.
+  // `qualifier` is empty for an unqualified call; `alias` is true when it named an alias.
   // An empty `executed_version` (not known yet, as when an event is queued) leaves out the
   // ExecutedVersion dimension set. A `qualifier` of $LATEST counts as unqualified.
   Target* target(std::string_view function, std::string_view qualifier, bool alias,
@@ -47,10 +47,10 @@ class LambdaMetrics {
   // An invocation took a concurrency slot; `unreserved_running` is the unreserved pool's use
   // after it did.
   void started(Target* target, std::int64_t unreserved_running, std::int64_t now_ms);
-  // It finished: error is true for a function error or a timeout. `provisioned` tells whether
-  // it ran in a provisioned environment, `has_provisioned` whether the invoked resource has
-  // provisioned concurrency configured (else no provisioned metrics are written) and
-  // `provisioned_allocated` how many environments that setting has.
+  // It finished: error is true for a function error or a timeout. `provisioned` is true when
+  // it ran in a provisioned environment. `has_provisioned` is true when the invoked resource has
+  // provisioned concurrency configured; without it no provisioned metrics are written.
+  // `provisioned_allocated` is the number of environments that setting has.
   void finished(Target* target, bool error, double duration_ms, bool has_provisioned,
                 bool provisioned, std::int64_t provisioned_allocated, std::int64_t now_ms);
   // It ended without running (the platform refused it): only the running counts change.

@@ -271,7 +271,7 @@ std::optional<double> evaluate(const Aggregate& aggregate, const Statistic& stat
       if (statistic.percentile <= 0) return aggregate.minimum;
       if (statistic.percentile >= 100) return aggregate.maximum;
       double value = aggregate.sketch.quantile(statistic.percentile / 100);
-      // The exact extremes tighten the sketch's answer at both ends.
+      // The exact extremes tighten the sketch's estimate at both ends.
       return std::clamp(value, aggregate.minimum, aggregate.maximum);
     }
   }

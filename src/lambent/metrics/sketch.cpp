@@ -18,7 +18,7 @@ std::int32_t bucket_index(double magnitude) {
   return static_cast<std::int32_t>(std::clamp(index, -1e6, 1e6));
 }
 
-// The value that answers for a bucket: within kRelativeAccuracy of every value in it.
+// The representative value of a bucket, within kRelativeAccuracy of every value in it.
 double bucket_value(std::int32_t index) {
   return 2 * std::pow(kGamma, index) / (kGamma + 1);
 }

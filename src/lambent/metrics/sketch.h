@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
-// A mergeable quantile sketch with relative error: values fall into logarithmic buckets whose
-// bounds grow by gamma = (1 + a) / (1 - a) with a = 0.01, and a quantile is answered with the
-// midpoint of the bucket that holds the value of that rank. Every answer for a positive value
-// is within 1% of the exact value of that rank. Zero and negative values count in a bucket of
-// their own and are answered as 0; negative values use mirrored buckets with the same bound.
+// A mergeable quantile sketch with relative error. Values fall into logarithmic buckets whose
+// bounds grow by gamma = (1 + a) / (1 - a) with a = 0.01. A quantile returns the representative
+// value of the bucket that contains the value of that rank, which is within 1% of every value in
+// that bucket. Zero counts in a bucket of its own and returns as 0. Negative values use mirrored
+// buckets with the same bound.
 namespace lambent::metrics {
 
 class Sketch {

@@ -255,7 +255,7 @@ int serve(Config config) {
     return 1;
   }
   // An alarm action naming a Lambda function queues an asynchronous invocation with the
-  // alarm event; a function or qualifier that does not exist fails the action.
+  // alarm event. A function or qualifier that does not exist fails the action.
   auto run_alarm_action = [&invoker](std::string arn, std::string event) -> Task<Status> {
     auto target = invoke::parse_lambda_arn(arn);
     if (!target) {

@@ -139,11 +139,16 @@ Task<Status> Invoker::delete_reserved_concurrency(std::string function_name) {
 
 Task<Result<runtime::InvokeResult>> Invoker::invoke(
     std::shared_ptr<const runtime::FunctionSpec> spec, runtime::InvokeRequest request) {
+  // The qualifier the call named: what follows the function name in a qualified ARN.
+  std::string qualifier;
+  if (auto at = request.invoked_function_arn.find(":function:"); at != std::string::npos) {
+    auto colon = request.invoked_function_arn.find(':', at + 10);
+    if (colon != std::string::npos) qualifier = request.invoked_function_arn.substr(colon + 1);
+  }
   metrics::LambdaMetrics::Target* target = nullptr;
   if (metrics_ != nullptr) {
-    target = request.invoked_function_arn.empty()
-                 ? metrics_->target(spec->config.name, {}, false, spec->version)
-                 : metrics_->target_for_arn(request.invoked_function_arn, spec->version);
+    target = metrics_->target(spec->config.name, qualifier,
+                              metrics::is_alias_qualifier(qualifier), spec->version);
   }
   auto slot = limiter_.acquire(spec->config.name);
   if (!slot) {
@@ -164,17 +169,6 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
   }
 
   metrics_->started(target, limiter_.unreserved_running(), epoch_ms());
-  // The provisioned setting of the invoked version or alias, when it has one.
-  std::string_view qualifier;
-  if (!provisioned_.empty()) {
-    std::string_view arn = request.invoked_function_arn;
-    auto function_at = arn.find(":function:");
-    if (function_at != std::string_view::npos) {
-      auto colon = arn.find(':', function_at + 10);
-      if (colon != std::string_view::npos) qualifier = arn.substr(colon + 1);
-    }
-  }
-  std::string qualifier_copy(qualifier);
   auto spec_copy = spec;
   auto result = co_await manager_.invoke(std::move(spec), std::move(request));
   std::int64_t now = epoch_ms();
@@ -183,12 +177,13 @@ Task<Result<runtime::InvokeResult>> Invoker::invoke(
       cost_ledger_->record_invoke(spec_copy->config.name, spec_copy->version,
                                   result->duration_ms, spec_copy->config.memory_mb, now);
     }
-    bool has_provisioned =
-        !qualifier_copy.empty() && provisioned(spec_copy->config.name, qualifier_copy) != nullptr;
+    // The provisioned setting of the invoked version or alias, when it has one.
+    bool has_provisioned = !qualifier.empty() && !provisioned_.empty() &&
+                           provisioned(spec_copy->config.name, qualifier) != nullptr;
     std::int64_t allocated = 0;
     if (has_provisioned && result->provisioned) {
       allocated = static_cast<std::int64_t>(
-          provisioned_status(spec_copy->config.name, qualifier_copy).allocated);
+          provisioned_status(spec_copy->config.name, qualifier).allocated);
     }
     metrics_->finished(target, result->outcome != runtime::Outcome::success,
                        result->duration_ms, has_provisioned, result->provisioned, allocated, now);

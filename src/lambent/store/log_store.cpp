@@ -21,6 +21,30 @@ namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::string_view kSuffix = ".log";
 
+// Calls visit(path) for each regular file under `dir`. A directory that disappears during the
+// walk (the retention sweep removes emptied date directories) is skipped; the rest is still
+// visited, which a recursive_directory_iterator stopping at its first error would not do.
+template <typename Visit>
+void for_each_file(const fs::path& dir, Visit&& visit) {
+  std::vector<fs::path> pending{dir};
+  while (!pending.empty()) {
+    fs::path current = std::move(pending.back());
+    pending.pop_back();
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(current, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+      std::error_code type_ec;
+      auto status = it->symlink_status(type_ec);
+      if (type_ec) continue;
+      if (fs::is_directory(status)) {
+        pending.push_back(it->path());
+      } else if (fs::is_regular_file(status)) {
+        visit(it->path());
+      }
+    }
+  }
+}
+
 // Parses "<ms>\t<message>" (without the newline). False for a malformed line.
 bool parse_line(std::string_view line, std::int64_t& timestamp, std::string_view& message) {
   auto tab = line.find('\t');
@@ -276,11 +300,10 @@ std::vector<LogEvent> LogStore::read(std::string_view function_name, std::int64_
   fs::path dir = root_ / std::string(function_name);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return events;
-  for (auto it = fs::recursive_directory_iterator(dir, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file() || it->path().extension() != ".log") continue;
-    std::string stream = fs::relative(it->path(), dir).replace_extension().string();
-    std::ifstream in(it->path());
+  for_each_file(dir, [&](const fs::path& path) {
+    if (path.extension() != ".log") return;
+    std::string stream = path.lexically_relative(dir).replace_extension().string();
+    std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
       auto tab = line.find('\t');
@@ -296,7 +319,7 @@ std::vector<LogEvent> LogStore::read(std::string_view function_name, std::int64_
       std::replace(message.begin(), message.end(), '\r', '\n');
       events.push_back({ts, stream, std::move(message)});
     }
-  }
+  });
   std::stable_sort(events.begin(), events.end(), [](const LogEvent& a, const LogEvent& b) {
     return a.timestamp_ms < b.timestamp_ms;
   });
@@ -408,17 +431,13 @@ std::vector<LogStreamInfo> LogStore::list_streams(std::string_view function_name
   std::vector<LogStreamInfo> out;
   if (!valid_function_name(function_name)) return out;
   fs::path dir = root_ / std::string(function_name);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;
-    std::string relative = it->path().lexically_relative(dir).generic_string();
-    if (!relative.ends_with(kSuffix)) continue;
+  for_each_file(dir, [&](const fs::path& path) {
+    std::string relative = path.lexically_relative(dir).generic_string();
+    if (!relative.ends_with(kSuffix)) return;
     relative.resize(relative.size() - kSuffix.size());
-    if (!valid_stream_name(relative)) continue;
-    if (auto info = describe_file(it->path(), std::move(relative))) out.push_back(std::move(*info));
-  }
+    if (!valid_stream_name(relative)) return;
+    if (auto info = describe_file(path, std::move(relative))) out.push_back(std::move(*info));
+  });
   std::sort(out.begin(), out.end(),
             [](const LogStreamInfo& a, const LogStreamInfo& b) { return a.name < b.name; });
   return out;

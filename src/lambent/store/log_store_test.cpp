@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace lambent::store {
@@ -491,6 +493,33 @@ TEST_F(LogStoreTest, RemoveStreamsBeforeDeletesOnlyOldStreams) {
   write_file(root_ / "fn" / "empty.log", "");
   EXPECT_TRUE(store.remove_streams_before("fn", 1000).empty());
   EXPECT_TRUE(store.remove_streams_before("..", 1000).empty());
+}
+
+TEST_F(LogStoreTest, ListingSurvivesDirectoriesRemovedMeanwhile) {
+  LogStore store(root_);
+  write_file(root_ / "fn" / "2026/12/05/[$LATEST]kept.log", "100\tkept\n");
+  std::atomic<bool> done{false};
+  // Date directories come and go as the retention sweep removes them, while listings run.
+  std::thread churn([&] {
+    for (int round = 0; !done.load(); ++round) {
+      fs::path day = root_ / "fn" / "2020/01" / std::to_string(round % 8);
+      write_file(day / "[$LATEST]old.log", "1\told\n");
+      std::error_code ec;
+      fs::remove_all(root_ / "fn" / "2020", ec);
+    }
+  });
+  int missing = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto streams = store.list_streams("fn");
+    bool found = std::any_of(streams.begin(), streams.end(), [](const LogStreamInfo& stream) {
+      return stream.name == "2026/12/05/[$LATEST]kept";
+    });
+    if (!found) ++missing;
+    if (store.read("fn", 0, 10).empty()) ++missing;
+  }
+  done = true;
+  churn.join();
+  EXPECT_EQ(missing, 0);
 }
 
 TEST_F(LogStoreTest, FlushRecreatesDeletedFile) {

@@ -21,9 +21,9 @@ namespace {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::string_view kSuffix = ".log";
 
-// Calls visit(path) for each regular file under `dir`. A directory that disappears during the
-// walk (the retention sweep removes emptied date directories) is skipped; the rest is still
-// visited, which a recursive_directory_iterator stopping at its first error would not do.
+// Calls visit(path) for each regular file under `dir`. The retention sweep may remove a date
+// directory during the walk; that directory is skipped and the walk goes on. A
+// recursive_directory_iterator would stop at that first error.
 template <typename Visit>
 void for_each_file(const fs::path& dir, Visit&& visit) {
   std::vector<fs::path> pending{dir};

@@ -1,6 +1,12 @@
 #pragma once
 
+#include "lambent/base/async.h"
+#include "lambent/base/result.h"
+
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +17,29 @@ namespace lambent::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// A request body read piece by piece while the handler runs, for bodies too large to hold in
+// memory (a handler asks for it with Handler::HeadDecision::stream_body). Chunked transfer
+// coding is already removed; aws-chunked framing is not.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Reads up to buffer.size() bytes of the body. Returns the count, 0 once the whole body has
+  // been read, or an error when the connection fails, the body is malformed or it grows past
+  // the head decision's body_limit (Errc::too_large).
+  virtual Task<Result<std::size_t>> read(std::span<char> buffer) = 0;
+  // Bytes returned so far.
+  virtual std::uint64_t consumed() const = 0;
+};
+
+// A response body produced piece by piece while it is sent (an object read from disk).
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Returns the next piece, valid until the following call; an empty piece ends the body. An
+  // error aborts the response: the connection is closed, so the client sees a short body.
+  virtual Task<Result<std::string_view>> next() = 0;
+};
+
 struct Request {
   std::string method;
   std::string target;  // raw request-target as received: path and query, still percent-encoded
@@ -18,6 +47,10 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::string id;  // request id assigned by the server, a UUID (AWS's x-amzn-RequestId)
+  // Set instead of `body` when the handler asked for a streamed body; valid only while the
+  // handler runs. A body the handler leaves unread makes the server close the connection after
+  // the response.
+  BodyReader* body_reader = nullptr;
 
   std::string_view path() const {
     auto q = target.find('?');
@@ -47,6 +80,11 @@ struct Response {
   HeaderList headers;
   std::string body;
   bool close = false;  // close the connection after sending
+  // When set, the body comes from this source instead of `body`. The response then carries
+  // Content-Length: content_length, or uses chunked transfer coding when that is unset. A HEAD
+  // request gets the headers only and the source is not read.
+  std::shared_ptr<BodySource> body_source;
+  std::optional<std::uint64_t> content_length;
 
   Response& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

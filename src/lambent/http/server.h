@@ -27,6 +27,9 @@ class Handler {
   struct HeadDecision {
     std::uint64_t body_limit = 0;
     std::optional<Response> reject;
+    // Leaves the body unread: handle() reads it through Request::body_reader, at most
+    // body_limit bytes, while the server holds one 64 KiB buffer for it.
+    bool stream_body = false;
   };
   virtual HeadDecision check_head(const Request& head, std::optional<std::uint64_t> content_length) = 0;
 

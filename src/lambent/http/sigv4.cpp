@@ -856,4 +856,23 @@ std::vector<std::pair<std::string, std::string>> sign_sigv4(const SigningInput& 
   return result;
 }
 
+std::string_view scope_service(std::string_view authorization) {
+  if (!authorization.starts_with("AWS4-HMAC-SHA256")) return {};
+  auto start = authorization.find("Credential=");
+  if (start == std::string_view::npos) return {};
+  std::string_view credential = authorization.substr(start + 11);
+  credential = credential.substr(0, credential.find_first_of(", "));
+  // AKID/date/region/service/aws4_request
+  std::string_view parts[5];
+  std::size_t count = 0;
+  while (count < 5) {
+    auto slash = credential.find('/');
+    parts[count++] = credential.substr(0, slash);
+    if (slash == std::string_view::npos) break;
+    credential.remove_prefix(slash + 1);
+  }
+  if (count != 5 || parts[4] != "aws4_request" || credential != parts[4]) return {};
+  return parts[3];
+}
+
 }  // namespace lambent::http

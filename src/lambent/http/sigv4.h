@@ -163,6 +163,11 @@ std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view text);
 // accepted too.
 std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text);
 
+// Returns the service of the credential scope in an AWS4-HMAC-SHA256 Authorization header
+// ("s3" for "Credential=AKID/20150830/us-east-1/s3/aws4_request, ..."), or an empty view when
+// the header has no well-formed credential. Nothing is verified: it picks a route.
+std::string_view scope_service(std::string_view authorization);
+
 // Formats a time in ISO 8601 basic format, "20150830T123600Z".
 std::string format_amz_date(std::chrono::sys_seconds time);
 

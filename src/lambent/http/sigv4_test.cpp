@@ -863,5 +863,19 @@ TEST(SigV4Dates, FormatsAmzDate) {
   EXPECT_EQ(format_amz_date(sys_days{2025y / January / 1d} - 1s), "20241231T235959Z");
 }
 
+TEST(ScopeService, PicksTheServiceOfTheCredential) {
+  EXPECT_EQ(scope_service("AWS4-HMAC-SHA256 Credential=AKID/20261205/us-east-1/s3/aws4_request, "
+                          "SignedHeaders=host, Signature=00"),
+            "s3");
+  EXPECT_EQ(scope_service("AWS4-HMAC-SHA256 Credential=AKID/20261205/eu-west-1/sqs/aws4_request,"
+                          "SignedHeaders=host,Signature=00"),
+            "sqs");
+  EXPECT_EQ(scope_service(""), "");
+  EXPECT_EQ(scope_service("Basic dXNlcjpwYXNz"), "");
+  EXPECT_EQ(scope_service("AWS4-HMAC-SHA256 Credential=AKID/20261205/us-east-1/s3"), "");
+  EXPECT_EQ(scope_service("AWS4-HMAC-SHA256 Credential=AKID/20261205/us-east-1/s3/aws4_request/x"),
+            "");
+}
+
 }  // namespace
 }  // namespace lambent::http

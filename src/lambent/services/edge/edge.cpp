@@ -50,11 +50,19 @@ Edge::Edge(lambda::LambdaService& lambda, store::LogStore& logs, asio::thread_po
         return it->second;
       }) {}
 
+EdgeService* Edge::owner_of(const http::Request& head) const {
+  for (auto* service : services_) {
+    if (service->owns(head)) return service;
+  }
+  return nullptr;
+}
+
 http::Handler::HeadDecision Edge::check_head(const http::Request& head,
                                              std::optional<std::uint64_t> content_length) {
   if (function_urls_ && match_function_url(head)) {
     return function_urls_->check_head(head, content_length);
   }
+  if (auto* service = owner_of(head)) return service->check_head(head, content_length);
   if (api_gateway_) {
     if (auto address = apigateway::parse_api_address(head)) {
       HeadDecision decision;
@@ -75,6 +83,7 @@ http::Handler::HeadDecision Edge::check_head(const http::Request& head,
 
 http::Response Edge::body_too_large(const http::Request& head, std::uint64_t limit) {
   if (function_urls_ && match_function_url(head)) return function_urls_->payload_too_large(head.id);
+  if (auto* service = owner_of(head)) return service->body_too_large(head, limit);
   if (api_gateway_) {
     if (auto address = apigateway::parse_api_address(head)) {
       return api_gateway_->body_too_large(head, *address);
@@ -116,6 +125,12 @@ Task<http::Response> Edge::handle(http::Request& request) {
   if (function_urls_) {
     auto target = match_function_url(request);
     if (target) co_return co_await function_urls_->handle(request, std::move(*target));
+  }
+  if (auto* service = owner_of(request)) {
+    if (!options_.auth) co_return co_await service->handle(request, nullptr);
+    auto identity = verify_signature(request);
+    if (!identity) co_return service->unauthorized(request, identity.error());
+    co_return co_await service->handle(request, &*identity);
   }
   // API traffic is public: execute-api requests are recognised by Host or path before SigV4.
   if (api_gateway_) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace lambent::services::cloudwatch {
 class CloudWatchService;
@@ -25,6 +26,26 @@ class CostLedger;
 // SigV4 signatures, and routes each request to its service by path. Runs on the control-plane
 // executor.
 namespace lambent::services {
+
+// A service the edge routes to when owns() claims the request: S3, SQS, SNS. Such services
+// are asked in the order they were added, after function URLs and before API Gateway traffic
+// and the Lambda, Logs and API Gateway control routes.
+class EdgeService {
+ public:
+  virtual ~EdgeService() = default;
+  // Decides from the head alone (method, target, headers) whether the request is this service's.
+  virtual bool owns(const http::Request& head) const = 0;
+  // The body limit or a rejection, as http::Handler::check_head; may ask for a streamed body.
+  virtual http::Handler::HeadDecision check_head(const http::Request& head,
+                                                 std::optional<std::uint64_t> content_length) = 0;
+  virtual http::Response body_too_large(const http::Request& head, std::uint64_t limit) = 0;
+  // The response to a request whose signature failed, in the service's protocol.
+  virtual http::Response unauthorized(const http::Request& request, const Error& error) = 0;
+  // Serves a request. `identity` is the verified signer, or null when auth is off. The edge
+  // verifies against the x-amz-content-sha256 header when the request has one, so the service
+  // must check a hex digest there against the body it reads.
+  virtual Task<http::Response> handle(http::Request& request, const http::Identity* identity) = 0;
+};
 
 struct EdgeOptions {
   bool auth = true;
@@ -67,6 +88,8 @@ class Edge final : public http::Handler {
   void set_logs(logs::LogsService* service) { logs_service_ = service; }
   // Serves GET /_lambent/cost from `ledger`, which must outlive the edge.
   void set_cost_ledger(metrics::CostLedger* ledger) { cost_ledger_ = ledger; }
+  // Routes the requests `service` owns to it; `service` must outlive the edge.
+  void add_service(EdgeService* service) { services_.push_back(service); }
 
  private:
   std::optional<http::Response> authenticate(const http::Request& request,
@@ -89,6 +112,8 @@ class Edge final : public http::Handler {
   std::function<Task<std::string>()> prometheus_;
   cloudwatch::CloudWatchService* cloudwatch_ = nullptr;
   metrics::CostLedger* cost_ledger_ = nullptr;
+  std::vector<EdgeService*> services_;
+  EdgeService* owner_of(const http::Request& head) const;
 };
 
 }  // namespace lambent::services

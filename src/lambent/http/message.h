@@ -3,6 +3,7 @@
 #include "lambent/base/async.h"
 #include "lambent/base/result.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,24 @@ class BodyReader {
   virtual Task<Result<std::size_t>> read(std::span<char> buffer) = 0;
   // Bytes returned so far.
   virtual std::uint64_t consumed() const = 0;
+};
+
+// A BodyReader over a body already in memory, so one code path serves buffered and streamed
+// requests. `body` must outlive the reader.
+class StringBodyReader final : public BodyReader {
+ public:
+  explicit StringBodyReader(std::string_view body) : body_(body) {}
+  Task<Result<std::size_t>> read(std::span<char> buffer) override {
+    std::size_t count = std::min(buffer.size(), body_.size() - offset_);
+    std::copy_n(body_.data() + offset_, count, buffer.data());
+    offset_ += count;
+    co_return count;
+  }
+  std::uint64_t consumed() const override { return offset_; }
+
+ private:
+  std::string_view body_;
+  std::size_t offset_ = 0;
 };
 
 // A response body produced piece by piece while it is sent (an object read from disk).

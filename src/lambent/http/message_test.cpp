@@ -1,5 +1,7 @@
 #include "lambent/http/message.h"
 
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -153,6 +155,26 @@ TEST(Request, HeaderReturnsFirstMatch) {
   EXPECT_TRUE(r.has_header("x-b"));
   EXPECT_FALSE(r.has_header("x-c"));
   EXPECT_FALSE(r.has_header("X-A"));  // lookups take lowercase names
+}
+
+TEST(StringBodyReader, ReadsInPiecesThenZero) {
+  asio::io_context io;
+  std::string body = "hello, world";
+  StringBodyReader reader(body);
+  std::string out;
+  auto drain = [&]() -> Task<void> {
+    char buffer[5];
+    for (;;) {
+      auto count = co_await reader.read(buffer);
+      EXPECT_TRUE(count.ok());
+      if (*count == 0) break;
+      out.append(buffer, *count);
+    }
+  };
+  asio::co_spawn(io, drain(), asio::detached);
+  io.run();
+  EXPECT_EQ(out, body);
+  EXPECT_EQ(reader.consumed(), body.size());
 }
 
 }  // namespace

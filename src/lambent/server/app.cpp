@@ -18,6 +18,9 @@
 #include "lambent/services/apigateway/registry.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/edge/edge.h"
+#include "lambent/services/sns/sns_service.h"
+#include "lambent/server/message_router.h"
+#include "lambent/store/topic_store.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
@@ -321,6 +324,23 @@ int serve(Config config) {
                                               .account_id = config.account_id});
   edge->set_cloudwatch(&cloudwatch);
   edge->set_cost_ledger(&cost);
+  // Topics: the SNS API on the edge, and fan-out to functions, queues and HTTP endpoints.
+  server::MessageRouter router;
+  store::TopicStore topic_store((*repository)->db());
+  services::sns::SnsService sns(
+      topic_store, invoker, router, io.get_executor(),
+      services::sns::SnsOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = sns.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"topics cannot be loaded: {}\"",
+              loaded.error().message);
+    return 1;
+  }
+  if (auto loaded = sns.load_signing_key((config.data_dir / "sns").string()); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  router.set_topics(&sns);
+  edge->add_service(&sns);
   const auto started_at = std::chrono::steady_clock::now();
   auto* repository_ptr = repository->get();
   auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
@@ -362,12 +382,14 @@ int serve(Config config) {
   function_urls.set_endpoint(config.region, *port);
   // apiEndpoint in CreateApi and GetApi names the bound port too.
   apigateway_control.set_port(*port);
+  sns.set_endpoint_url(endpoint);
 
   if (auto started = invoker.start(); !started) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", started.error().message);
     return 1;
   }
   manager.start();
+  sns.start();
   logs_service.start();
   metric_store.start();
   alarm_engine.start();
@@ -404,6 +426,7 @@ int serve(Config config) {
     server.stop();
     api_gateway.stop();
     logs_service.stop();
+    sns.stop();
     invoker.stop();
     manager.stop();
     alarm_engine.stop();

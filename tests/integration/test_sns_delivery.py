@@ -327,3 +327,22 @@ def test_acknowledged_publishes_survive_sigkill(fresh_server):
         assert got, "some acknowledged publishes were never delivered after the restart"
     finally:
         receiver.close()
+
+
+def test_fifo_topic_keeps_group_order_across_retries(server, receiver):
+    sns = server.client("sns")
+    topic = sns.create_topic(Name=unique_name("order") + ".fifo",
+                             Attributes={"FifoTopic": "true",
+                                         "ContentBasedDeduplication": "true"})["TopicArn"]
+    policy = {"healthyRetryPolicy": {"numRetries": 5, "minDelayTarget": 1, "maxDelayTarget": 1,
+                                     "numMinDelayRetries": 5}}
+    subscribe_http(sns, topic, receiver, Attributes={"DeliveryPolicy": json.dumps(policy)})
+    receiver.failures = 2
+    sent = [f"m{i}" for i in range(6)]
+    sequence = [sns.publish(TopicArn=topic, Message=m, MessageGroupId="g")["SequenceNumber"]
+                for m in sent]
+    assert sequence == sorted(sequence)
+    notes = wait_for(lambda: len(receiver.notifications()) >= len(sent) and
+                     receiver.notifications(), timeout=20)
+    assert [json.loads(b)["Message"] for _, b in notes] == sent
+    assert [json.loads(b)["SequenceNumber"] for _, b in notes] == sequence

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <deque>
 
 namespace lambent::services::sns {
 
@@ -141,8 +142,18 @@ Task<void> SnsService::dispatch_loop() {
         continue;
       }
       for (auto& record : *leased) {
+        std::string key = group_key(record);
+        if (!key.empty() && co_await held_back(key, record)) continue;
+        if (!key.empty()) {
+          // A FIFO group delivers one row at a time; later rows wait behind the running one.
+          auto [waiting, idle] = group_waiting_.try_emplace(key);
+          if (!idle) {
+            waiting->second.push_back(std::move(record));
+            continue;
+          }
+        }
         ++in_flight_;
-        tasks_.spawn(deliver(std::move(record)), "deliver");
+        tasks_.spawn(deliver(std::move(record), std::move(key)), "deliver");
       }
       if (static_cast<int>(leased->size()) == room) continue;
     }
@@ -159,7 +170,7 @@ Task<void> SnsService::dispatch_loop() {
   }
 }
 
-Task<void> SnsService::deliver(store::DeliveryRecord record) {
+Task<void> SnsService::deliver(store::DeliveryRecord record, std::string group_key) {
   struct Finished {
     SnsService* service;
     ~Finished() {
@@ -167,6 +178,55 @@ Task<void> SnsService::deliver(store::DeliveryRecord record) {
       service->wake_.set();
     }
   } finished{this};
+  auto retry_due = co_await deliver_once(std::move(record));
+  if (group_key.empty()) co_return;
+
+  // FIFO order: the next row of the group goes once this one is done. When this one waits for
+  // a retry, the rows behind it are released with the same due time, so the next lease takes
+  // them again in their original order.
+  auto waiting = group_waiting_.find(group_key);
+  if (waiting == group_waiting_.end()) co_return;
+  if (!retry_due && !waiting->second.empty()) {
+    store::DeliveryRecord next = std::move(waiting->second.front());
+    waiting->second.pop_front();
+    ++in_flight_;
+    tasks_.spawn(deliver(std::move(next), std::move(group_key)), "deliver");
+    co_return;
+  }
+  std::deque<store::DeliveryRecord> behind = std::move(waiting->second);
+  group_waiting_.erase(waiting);
+  group_blocked_until_[group_key] = *retry_due;
+  for (const auto& row : behind) {
+    auto released = co_await store_.retry_later(row.id, row.attempts, *retry_due);
+    if (!released) {
+      LOG_WARN("sns", "retry_not_stored", "id={} error=\"{}\"", row.id, released.error().message);
+    }
+  }
+}
+
+Task<bool> SnsService::held_back(const std::string& key, const store::DeliveryRecord& record) {
+  auto blocked = group_blocked_until_.find(key);
+  if (blocked == group_blocked_until_.end()) co_return false;
+  std::int64_t until = blocked->second;
+  if (until <= epoch_ms()) {
+    group_blocked_until_.erase(blocked);
+    co_return false;
+  }
+  // An earlier row of the group waits for its retry: this one becomes due with it, after it.
+  auto released = co_await store_.retry_later(record.id, record.attempts, until);
+  if (!released) {
+    LOG_WARN("sns", "retry_not_stored", "id={} error=\"{}\"", record.id, released.error().message);
+  }
+  co_return true;
+}
+
+std::string SnsService::group_key(const store::DeliveryRecord& record) {
+  auto notification = decode_notification(record.message);
+  if (!notification || notification->group_id.empty()) return {};
+  return record.subscription_arn + "\n" + notification->group_id;
+}
+
+Task<std::optional<std::int64_t>> SnsService::deliver_once(store::DeliveryRecord record) {
   auto found = subscriptions_.find(record.subscription_arn);
   auto notification = decode_notification(record.message);
   if (found == subscriptions_.end() || !notification) {
@@ -175,14 +235,14 @@ Task<void> SnsService::deliver(store::DeliveryRecord record) {
                notification.error().message);
     }
     co_await store_.remove_delivery(record.id);
-    co_return;
+    co_return std::nullopt;
   }
   // A copy: the subscription may change or go away while the attempt runs.
   Subscription subscription = found->second;
   Notification& n = *notification;
   if (n.type == "SubscriptionConfirmation" && subscription.confirmed) {
     co_await store_.remove_delivery(record.id);
-    co_return;
+    co_return std::nullopt;
   }
   sign(n, subscription);
   auto outcome = co_await attempt(subscription, n);
@@ -192,7 +252,7 @@ Task<void> SnsService::deliver(store::DeliveryRecord record) {
       LOG_WARN("sns", "delivery_not_removed", "id={} error=\"{}\"", record.id,
                removed.error().message);
     }
-    co_return;
+    co_return std::nullopt;
   }
   int attempts = record.attempts + 1;
   std::optional<std::int64_t> delay;
@@ -202,16 +262,17 @@ Task<void> SnsService::deliver(store::DeliveryRecord record) {
              subscription.arn, n.message_id, attempts, outcome.error().message);
     if (n.type == "Notification") co_await dead_letter(subscription, n);
     co_await store_.remove_delivery(record.id);
-    co_return;
+    co_return std::nullopt;
   }
   LOG_DEBUG("sns", "delivery_retry",
-            "subscription={} message_id={} attempts={} delay_ms={} "
-            "error=\"{}\"",
-            subscription.arn, n.message_id, attempts, *delay, outcome.error().message);
-  auto stored = co_await store_.retry_later(record.id, attempts, epoch_ms() + *delay);
+            "subscription={} message_id={} attempts={} delay_ms={} error=\"{}\"", subscription.arn,
+            n.message_id, attempts, *delay, outcome.error().message);
+  std::int64_t due = epoch_ms() + *delay;
+  auto stored = co_await store_.retry_later(record.id, attempts, due);
   if (!stored) {
     LOG_WARN("sns", "retry_not_stored", "id={} error=\"{}\"", record.id, stored.error().message);
   }
+  co_return due;
 }
 
 Task<Status> SnsService::attempt(const Subscription& subscription, const Notification& n) {

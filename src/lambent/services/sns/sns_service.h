@@ -8,6 +8,7 @@
 #include "lambent/store/topic_store.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,7 +112,14 @@ class SnsService final : public EdgeService, public store::MessageTargets {
 
   // Delivery (delivery.cpp).
   Task<void> dispatch_loop();
-  Task<void> deliver(store::DeliveryRecord record);
+  // Delivers one row; `group_key` names its FIFO group (subscription and message group), or is
+  // empty.
+  Task<void> deliver(store::DeliveryRecord record, std::string group_key);
+  // Returns the due time of the next attempt, or nullopt when the row is finished.
+  Task<std::optional<std::int64_t>> deliver_once(store::DeliveryRecord record);
+  static std::string group_key(const store::DeliveryRecord& record);
+  // Releases `record` until its group's pending retry is due; false when the group is free.
+  Task<bool> held_back(const std::string& key, const store::DeliveryRecord& record);
   Task<Status> attempt(const Subscription& subscription, const Notification& notification);
   Task<Status> attempt_http(const Subscription& subscription, const Notification& notification);
   Task<void> dead_letter(const Subscription& subscription, const Notification& notification);
@@ -133,6 +141,10 @@ class SnsService final : public EdgeService, public store::MessageTargets {
   // FIFO deduplication: "topic\ndedup id" to the message id and the time it expires.
   std::unordered_map<std::string, std::pair<std::string, std::int64_t>> dedup_;
   std::uint64_t sequence_ = 0;
+  // FIFO groups with a delivery running, and the leased rows waiting behind it in order.
+  std::unordered_map<std::string, std::deque<store::DeliveryRecord>> group_waiting_;
+  // FIFO groups whose first row waits for a retry, with its due time.
+  std::unordered_map<std::string, std::int64_t> group_blocked_until_;
   std::unique_ptr<Signer> signer_;
   Event wake_;
   int in_flight_ = 0;

@@ -1,8 +1,8 @@
-// Runs the EventBridge pattern corpus (recorded against AWS's TestEventPattern) when it is
-// present: $LAMBENT_CORPUS, else /work/shared/corpus. Each eventbridge-patterns/*.json5 file
-// holds an Event and an EventPattern; a name ending in _NEG must not match, one ending in _EXC
-// must be rejected with the message in test_events_patterns.snapshot.json, and any other must
-// match.
+// Runs the EventBridge pattern corpus, whose results were recorded against AWS's
+// TestEventPattern, from $LAMBENT_CORPUS or else /work/shared/corpus, and skips when it is
+// absent. Each eventbridge-patterns/*.json5 file contains an Event and an EventPattern. A name
+// ending in _NEG must not match, and one ending in _EXC must be rejected with the message in
+// test_events_patterns.snapshot.json. Any other must match.
 #include "lambent/patterns/event_pattern.h"
 
 #include <gtest/gtest.h>

@@ -27,7 +27,7 @@ namespace lambent::patterns {
 // rejects wildcard and the anything-but forms with prefix, suffix, equals-ignore-case and
 // wildcard, and compares exact numbers by their JSON kind as well as their value. SNS rejects
 // wildcard, anything-but other than a value list or a prefix, and equals-ignore-case inside
-// prefix and suffix, and enforces its limits (5 keys, 150 combinations, 256 KB); with
+// prefix and suffix. SNS also enforces its limits (5 keys, 150 combinations, 256 KB), and with
 // sns_attributes the policy may not nest objects.
 enum class Dialect { eventbridge, lambda, sns_attributes, sns_body };
 
@@ -69,7 +69,7 @@ class EventPattern {
 
 // ---- Lambda event source mappings ---------------------------------------------------------
 
-// The record field that holds the message payload, which a pattern filters as "data
+// The record field that contains the message payload, which a pattern filters as "data
 // properties": body (SQS), data (Kinesis, Amazon MQ), dynamodb (DynamoDB streams), value
 // (Kafka).
 enum class FilterSource { sqs, kinesis, dynamodb, mq, kafka };

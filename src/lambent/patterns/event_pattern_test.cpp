@@ -659,12 +659,14 @@ TEST(SnsFilterPolicy, Limits) {
                      Dialect::sns_attributes)
                 .message,
             "Invalid parameter: FilterPolicy: Filter policy can not have more than 5 keys");
+
   // The documented examples: 3 x 1 x 2 = 6, and with nesting 3 x 4 x 2 x 3 = 72.
   must_parse(R"({"key_a": ["v1", "v2", "v3"], "key_b": ["v1"], "key_c": ["v1", "v2"]})",
              Dialect::sns_attributes);
   must_parse(R"({"key_a": {"key_b": {"key_c": ["1", "2", "3", "4"]}},
                  "key_d": {"key_e": ["1", "2", "3"]}})",
              Dialect::sns_body);
+
   // 151 combinations.
   std::string many = R"({"a": [)";
   for (int i = 0; i < 151; ++i) many += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
@@ -676,6 +678,26 @@ TEST(SnsFilterPolicy, Limits) {
   for (int i = 0; i < 150; ++i) boundary += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
   boundary += "]}";
   must_parse(boundary, Dialect::sns_attributes);
+
+  // Nesting multiplies by depth: 75 values two levels down count 150, and 76 count 152.
+  auto nested = [](int values) {
+    std::string policy = R"({"a": {"b": [)";
+    for (int i = 0; i < values; ++i) policy += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
+    return policy + "]}}";
+  };
+  must_parse(nested(75), Dialect::sns_body);
+  EXPECT_EQ(error_of(nested(76), Dialect::sns_body).message,
+            "Invalid parameter: FilterPolicy: Filter policy is too complex");
+
+  // An $or adds its alternatives: 100 + 51 = 151.
+  std::string either = R"({"$or": [{"a": [)";
+  for (int i = 0; i < 100; ++i) either += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
+  either += R"(]}, {"b": [)";
+  for (int i = 0; i < 51; ++i) either += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
+  either += "]}]}";
+  EXPECT_EQ(error_of(either, Dialect::sns_attributes).message,
+            "Invalid parameter: FilterPolicy: Filter policy is too complex");
+
   std::string huge = R"({"a": [")" + std::string(kSnsMaxPolicyBytes, 'x') + R"("]})";
   EXPECT_EQ(error_of(huge, Dialect::sns_body).message,
             "Invalid parameter: FilterPolicy: Filter policy must be at most 262144 bytes, got " +

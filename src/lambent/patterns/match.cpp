@@ -132,7 +132,7 @@ bool leaf_matches(const Matcher& m, const json::value& v, Dialect dialect) {
   return false;
 }
 
-// Calls `visit` on each leaf the event holds at `path`, until it returns true. Arrays are
+// Calls `visit` on each leaf the event contains at `path`, until it returns true. Arrays are
 // entered at every level, and a key of an event object may itself contain dots, so "a.b.c"
 // finds {"a": {"b": {"c": 1}}}, {"a.b": {"c": 1}} and {"a": [{"b.c": 1}]}.
 template <typename Visit>

@@ -182,6 +182,7 @@ class Compiler {
       out.excluded.push_back(std::move(inner));
       return std::nullopt;
     }
+
     if (arg.is_array()) {
       if (arg.get_array().empty()) return fail("Empty arrays are not allowed");
       for (const json::value& value : arg.get_array()) {
@@ -194,9 +195,11 @@ class Compiler {
       }
       return std::nullopt;
     }
+
     if (!arg.is_object()) {
       return fail("Value of anything-but must be an array or single string/number value.");
     }
+
     const json::object& object = arg.get_object();
     if (object.size() != 1) return fail("Only one key allowed in match expression");
     const auto& entry = *object.begin();
@@ -204,6 +207,7 @@ class Compiler {
     if (op != "prefix" && op != "suffix" && op != "equals-ignore-case" && op != "wildcard") {
       return fail("Unsupported anything-but pattern: " + std::string(op));
     }
+
     if (dialect_ == Dialect::lambda) {
       return fail("anything-but with " + std::string(op) +
                   " is not supported in Lambda event filtering (field " + quoted_path(path) + ")");
@@ -306,7 +310,7 @@ class Compiler {
   }
 
   Check compile_cidr(const json::value& arg, Matcher& out) {
-    // AWS answers a cidr that is not a string with the prefix message.
+    // AWS rejects a cidr that is not a string with the prefix message.
     if (!arg.is_string()) return fail("prefix match pattern must be a string");
     std::string_view text = arg.get_string();
     std::size_t slash = text.find('/');

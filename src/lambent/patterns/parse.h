@@ -7,8 +7,8 @@
 
 namespace lambent::patterns::detail {
 
-// Why a pattern is invalid, in AWS's words. `bare` marks an SNS reason that AWS prints without
-// the "FilterPolicy: " label.
+// The reason a pattern is invalid, in AWS's words. `bare` marks an SNS reason that AWS prints
+// without the "FilterPolicy: " label.
 struct Failure {
   std::string reason;
   bool bare = false;

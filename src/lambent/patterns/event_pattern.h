@@ -52,9 +52,8 @@ class EventPattern {
 
   // True when `event` matches. Event arrays match when any element matches; a dotted pattern
   // key ("a.b") and a nested one ({"a": {"b": ...}}) address the same event field, and so do
-  // dotted and nested event keys.
-  // NOTE: each field is matched on its own. Two fields under one array of event objects may
-  // match in different elements, where EventBridge requires the same element.
+  // dotted and nested event keys. Fields that pass through the same event array must match
+  // in the same element of it.
   bool matches(const boost::json::value& event) const;
 
   Dialect dialect() const { return dialect_; }

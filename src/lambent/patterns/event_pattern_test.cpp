@@ -70,6 +70,32 @@ TEST(EventPattern, EventArrayMatchesAnyElement) {
   EXPECT_TRUE(matches(pattern, R"({"resources": [["arn:b"]]})"));
 }
 
+TEST(EventPattern, FieldsMatchInTheSameArrayElement) {
+  const char* pattern = R"({"a": {"b": [1], "c": [2]}})";
+  EXPECT_TRUE(matches(pattern, R"({"a": [{"b": 1, "c": 2}]})"));
+  EXPECT_FALSE(matches(pattern, R"({"a": [{"b": 1}, {"c": 2}]})"));
+  EXPECT_FALSE(matches(pattern, R"({"a": [{"b": 1, "c": 3}, {"b": 5, "c": 2}]})"));
+  // The first element whose b matches is not the one whose c matches.
+  EXPECT_TRUE(matches(pattern, R"({"a": [{"b": 1, "c": 9}, {"b": 1, "c": 2}]})"));
+  EXPECT_TRUE(matches(R"({"a.b": [1], "a.c": [2]})", R"({"a": [{"c": 2}, {"b": 1, "c": 2}]})"));
+  EXPECT_FALSE(matches(R"({"a.b": [1], "a.c": [2]})", R"({"a": [{"c": 2}, {"b": 1}]})"));
+}
+
+TEST(EventPattern, DifferentArraysMatchIndependently) {
+  const char* pattern = R"({"x": {"b": [1]}, "y": {"c": [2]}})";
+  EXPECT_TRUE(matches(pattern, R"({"x": [{"b": 0}, {"b": 1}], "y": [{"c": 2}, {"c": 0}]})"));
+  const char* nested = R"({"a": {"list": {"v": ["p"]}, "w": ["q"]}})";
+  EXPECT_TRUE(matches(nested, R"({"a": [{"w": "q", "list": [{"v": "z"}, {"v": "p"}]}]})"));
+  EXPECT_FALSE(matches(nested, R"({"a": [{"w": "q"}, {"list": [{"v": "p"}]}]})"));
+}
+
+TEST(EventPattern, OrAlternativesShareArrayElements) {
+  const char* pattern = R"({"a": {"b": [1], "$or": [{"c": [2]}, {"d": [3]}]}})";
+  EXPECT_TRUE(matches(pattern, R"({"a": [{"b": 1, "d": 3}]})"));
+  EXPECT_FALSE(matches(pattern, R"({"a": [{"b": 1}, {"d": 3}]})"));
+  EXPECT_TRUE(matches(pattern, R"({"a": [{"b": 1}, {"b": 1, "c": 2}]})"));
+}
+
 TEST(EventPattern, NumbersCompareByValue) {
   const char* pattern = R"({"n": [300]})";
   EXPECT_TRUE(matches(pattern, R"({"n": 300})"));

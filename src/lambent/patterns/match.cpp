@@ -132,14 +132,54 @@ bool leaf_matches(const Matcher& m, const json::value& v, Dialect dialect) {
   return false;
 }
 
+// The array elements that the leaves matched so far came from. A pattern's fields must match
+// values in the same element of each event array they pass through, as EventBridge requires,
+// so {"a": {"b": [1], "c": [2]}} does not match {"a": [{"b": 1}, {"c": 2}]}. Arrays are
+// identified by address, which is stable while the event is matched.
+class Bindings {
+ public:
+  // Returns the element index `array` is bound to, or -1.
+  long bound(const json::array* array) const {
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (entries_[i].array == array) return static_cast<long>(entries_[i].index);
+    }
+    return -1;
+  }
+  bool full() const { return size_ == entries_.size(); }
+  void push(const json::array* array, std::size_t index) { entries_[size_++] = {array, index}; }
+  void pop() { --size_; }
+
+ private:
+  struct Entry {
+    const json::array* array;
+    std::size_t index;
+  };
+  // Events rarely nest more arrays than this on the paths of one pattern. Arrays past it are
+  // entered without binding, which only loosens the same-element rule.
+  std::array<Entry, 32> entries_{};
+  std::size_t size_ = 0;
+};
+
 // Calls `visit` on each leaf the event contains at `path`, until it returns true. Arrays are
 // entered at every level, and a key of an event object may itself contain dots, so "a.b.c"
-// finds {"a": {"b": {"c": 1}}}, {"a.b": {"c": 1}} and {"a": [{"b.c": 1}]}.
+// finds {"a": {"b": {"c": 1}}}, {"a.b": {"c": 1}} and {"a": [{"b.c": 1}]}. With `bindings`,
+// an array already bound is entered at its bound element only, and each other element is bound
+// while `visit` runs.
 template <typename Visit>
-bool any_leaf(const json::value& v, std::string_view path, const Visit& visit) {
+bool any_leaf(const json::value& v, std::string_view path, Bindings* bindings, const Visit& visit) {
   if (v.is_array()) {
-    for (const json::value& element : v.get_array()) {
-      if (any_leaf(element, path, visit)) return true;
+    const json::array& array = v.get_array();
+    long index = bindings ? bindings->bound(&array) : -1;
+    if (index >= 0) {
+      return static_cast<std::size_t>(index) < array.size() &&
+             any_leaf(array[index], path, bindings, visit);
+    }
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      bool bind = bindings && !bindings->full();
+      if (bind) bindings->push(&array, i);
+      bool found = any_leaf(array[i], path, bindings, visit);
+      if (bind) bindings->pop();
+      if (found) return true;
     }
     return false;
   }
@@ -155,62 +195,96 @@ bool any_leaf(const json::value& v, std::string_view path, const Visit& visit) {
     if (it != object.end()) {
       std::string_view rest =
           dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
-      if (any_leaf(it->value(), rest, visit)) return true;
+      if (any_leaf(it->value(), rest, bindings, visit)) return true;
     }
     if (dot == std::string_view::npos) return false;
     ++dot;
   }
 }
 
-bool field_matches(const Field& field, const json::value& event, Dialect dialect) {
+bool is_sns(Dialect dialect) {
+  return dialect == Dialect::sns_attributes || dialect == Dialect::sns_body;
+}
+
+struct Context {
+  const json::value& event;
+  Dialect dialect;
+  Bindings bindings;
+};
+
+// The fields and "$or" groups still to match: step `step` of `node`, then `next`. Frames live on
+// the call stack, so backtracking allocates nothing.
+struct Pending {
+  const Node* node;
+  std::size_t step;
+  const Pending* next;
+};
+
+bool run(const Pending* pending, Context& context);
+
+// Matches `field` and then, with the array elements its value came from bound, the rest.
+bool match_field(const Field& field, const Pending& rest, Context& context) {
+  const json::value& event = context.event;
   for (const Matcher& m : field.any_of) {
     if (m.kind == MatchKind::exists) {
-      bool found = any_leaf(event, field.path, [](const json::value&) { return true; });
-      if (found == m.flag) return true;
+      if (!m.flag) {
+        bool found = any_leaf(event, field.path, nullptr, [](const json::value&) { return true; });
+        if (!found && run(&rest, context)) return true;
+        continue;
+      }
+      auto visit = [&](const json::value&) { return run(&rest, context); };
+      if (any_leaf(event, field.path, &context.bindings, visit)) return true;
       continue;
     }
-    bool sns = dialect == Dialect::sns_attributes || dialect == Dialect::sns_body;
-    if (m.kind == MatchKind::anything_but && sns) {
+    if (m.kind == MatchKind::anything_but && is_sns(context.dialect)) {
       // SNS matches anything-but only when no value of the field (no element of a
       // String.Array) is one of the excluded ones.
       bool found = false;
-      bool excluded = any_leaf(event, field.path, [&](const json::value& v) {
+      bool excluded = any_leaf(event, field.path, nullptr, [&](const json::value& v) {
         found = true;
-        return !leaf_matches(m, v, dialect);
+        return !leaf_matches(m, v, context.dialect);
       });
-      if (found && !excluded) return true;
+      if (found && !excluded && run(&rest, context)) return true;
       continue;
     }
-    auto visit = [&](const json::value& v) { return leaf_matches(m, v, dialect); };
-    if (any_leaf(event, field.path, visit)) return true;
+    auto visit = [&](const json::value& v) {
+      return leaf_matches(m, v, context.dialect) && run(&rest, context);
+    };
+    if (any_leaf(event, field.path, &context.bindings, visit)) return true;
   }
   return false;
+}
+
+bool run(const Pending* pending, Context& context) {
+  if (!pending) return true;
+  const Node& node = *pending->node;
+  std::size_t step = pending->step;
+  Pending rest{&node, step + 1, pending->next};
+  if (step < node.fields.size()) return match_field(node.fields[step], rest, context);
+
+  std::size_t group = step - node.fields.size();
+  if (group < node.or_groups.size()) {
+    for (const Node& alternative : node.or_groups[group]) {
+      Pending frame{&alternative, 0, &rest};
+      if (run(&frame, context)) return true;
+    }
+    return false;
+  }
+  return run(pending->next, context);
 }
 
 }  // namespace
 
 double number_key(double value, Dialect dialect) {
-  bool sns = dialect == Dialect::sns_attributes || dialect == Dialect::sns_body;
-  double scaled = value * (sns ? 1e5 : 1e6);
+  double scaled = value * (is_sns(dialect) ? 1e5 : 1e6);
   // Beyond 2^53 a double has no fraction left to round.
   return std::fabs(scaled) < 9.0e15 ? std::round(scaled) : scaled;
 }
 
 bool matches_node(const Node& node, const json::value& event, Dialect dialect) {
-  for (const Field& field : node.fields) {
-    if (!field_matches(field, event, dialect)) return false;
-  }
-  for (const std::vector<Node>& group : node.or_groups) {
-    bool any = false;
-    for (const Node& alternative : group) {
-      if (matches_node(alternative, event, dialect)) {
-        any = true;
-        break;
-      }
-    }
-    if (!any) return false;
-  }
-  return true;
+  Context context{event, dialect, {}};
+  Pending root{&node, 0, nullptr};
+  return run(&root, context);
 }
 
 }  // namespace lambent::patterns::detail

@@ -39,7 +39,7 @@ struct Matcher {
   // ignoring case.
   bool flag = false;
   // exact_string, prefix, suffix, wildcard: the text; equals_ignore_case and the case-blind
-  // prefix and suffix: the text in lower case.
+  // prefix and suffix: the text after fold_case.
   std::string text;
   // exact_number: the number scaled to the dialect's precision (number_key); integral records
   // whether the pattern wrote an integer, which Lambda compares too.

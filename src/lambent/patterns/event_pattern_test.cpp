@@ -146,6 +146,18 @@ TEST(EventPattern, IgnoreCaseForms) {
       matches(R"({"s": [{"suffix": {"equals-ignore-case": "x"}}]})", R"({"s": "EVENTBRIDGE"})"));
 }
 
+TEST(EventPattern, IgnoreCaseFoldsUnicodeLetters) {
+  EXPECT_TRUE(
+      matches(R"({"n": [{"equals-ignore-case": "ÄÖÜ straße"}]})", R"({"n": "äöü STRAßE"})"));
+  EXPECT_TRUE(matches(R"({"n": [{"equals-ignore-case": "ΑΘΗΝΑ"}]})", R"({"n": "αθηνα"})"));
+  EXPECT_TRUE(matches(R"({"n": [{"equals-ignore-case": "Москва"}]})", R"({"n": "МОСКВА"})"));
+  EXPECT_TRUE(matches(R"({"n": [{"equals-ignore-case": "Łódź"}]})", R"({"n": "łÓDŹ"})"));
+  EXPECT_FALSE(matches(R"({"n": [{"equals-ignore-case": "é"}]})", R"({"n": "e"})"));
+  EXPECT_TRUE(matches(R"({"n": [{"prefix": {"equals-ignore-case": "ÉT"}}]})", R"({"n": "été"})"));
+  EXPECT_TRUE(matches(R"({"n": [{"suffix": {"equals-ignore-case": "É"}}]})", R"({"n": "café"})"));
+  EXPECT_FALSE(matches(R"({"n": [{"suffix": {"equals-ignore-case": "é"}}]})", R"({"n": "cafe"})"));
+}
+
 TEST(EventPattern, Wildcard) {
   const char* pattern = R"({"f": [{"wildcard": "dir/*.png"}]})";
   EXPECT_TRUE(matches(pattern, R"({"f": "dir/a/b.png"})"));

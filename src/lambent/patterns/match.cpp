@@ -1,3 +1,4 @@
+#include "lambent/patterns/case_fold.h"
 #include "lambent/patterns/compiled.h"
 #include "lambent/patterns/ip_address.h"
 
@@ -10,29 +11,16 @@ namespace json = boost::json;
 
 namespace {
 
-// NOTE: case folding covers ASCII letters only. AWS folds other Unicode letters too, so
-// equals-ignore-case treats "Ä" and "ä" as different here.
-char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// `lowered` is already lower case.
-bool equals_ignore_case(std::string_view text, std::string_view lowered) {
-  if (text.size() != lowered.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (lower_ascii(text[i]) != lowered[i]) return false;
-  }
-  return true;
-}
-
 bool starts_with(std::string_view text, const Matcher& m) {
   if (text.size() < m.text.size()) return false;
   std::string_view head = text.substr(0, m.text.size());
-  return m.flag ? equals_ignore_case(head, m.text) : head == m.text;
+  return m.flag ? equals_folded(head, m.text) : head == m.text;
 }
 
 bool ends_with(std::string_view text, const Matcher& m) {
   if (text.size() < m.text.size()) return false;
   std::string_view tail = text.substr(text.size() - m.text.size());
-  return m.flag ? equals_ignore_case(tail, m.text) : tail == m.text;
+  return m.flag ? equals_folded(tail, m.text) : tail == m.text;
 }
 
 // Glob match where '*' stands for any run of characters and "\*" and "\\" for themselves. The
@@ -114,7 +102,7 @@ bool leaf_matches(const Matcher& m, const json::value& v, Dialect dialect) {
     case MatchKind::suffix:
       return v.is_string() && ends_with(v.get_string(), m);
     case MatchKind::equals_ignore_case:
-      return v.is_string() && equals_ignore_case(v.get_string(), m.text);
+      return v.is_string() && equals_folded(v.get_string(), m.text);
     case MatchKind::wildcard:
       return v.is_string() && wildcard_match(v.get_string(), m.text);
     case MatchKind::numeric:

@@ -1,5 +1,6 @@
 #include "lambent/patterns/parse.h"
 
+#include "lambent/patterns/case_fold.h"
 #include "lambent/patterns/ip_address.h"
 
 #include <boost/json/serialize.hpp>
@@ -17,14 +18,6 @@ using Check = std::optional<Failure>;
 Failure fail(std::string reason) { return Failure{std::move(reason)}; }
 
 bool is_sns(Dialect d) { return d == Dialect::sns_attributes || d == Dialect::sns_body; }
-
-std::string lowered(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool is_number(const json::value& v) { return v.is_int64() || v.is_uint64() || v.is_double(); }
 
@@ -133,7 +126,7 @@ class Compiler {
     if (op == "equals-ignore-case") {
       if (!arg.is_string()) return fail("equals-ignore-case match pattern must be a string");
       out.kind = MatchKind::equals_ignore_case;
-      out.text = lowered(arg.get_string());
+      out.text = fold_case(arg.get_string());
       return std::nullopt;
     }
     if (op == "wildcard") {
@@ -167,7 +160,7 @@ class Compiler {
       auto it = object.find("equals-ignore-case");
       if (object.size() == 1 && it != object.end() && it->value().is_string()) {
         out.flag = true;
-        out.text = lowered(it->value().get_string());
+        out.text = fold_case(it->value().get_string());
         return std::nullopt;
       }
     }
@@ -242,7 +235,7 @@ class Compiler {
         if (auto failure = check_wildcard(inner.text)) return failure;
       } else {
         inner.kind = MatchKind::equals_ignore_case;
-        inner.text = lowered(text);
+        inner.text = fold_case(text);
       }
       out.excluded.push_back(std::move(inner));
       return std::nullopt;

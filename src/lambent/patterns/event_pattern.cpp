@@ -34,6 +34,9 @@ Error pattern_error(Dialect dialect, const detail::Failure& failure) {
 
 }  // namespace
 
+EventPattern::EventPattern()
+    : root_(std::make_shared<const detail::Node>()), dialect_(Dialect::eventbridge) {}
+
 Result<EventPattern> EventPattern::parse(std::string_view pattern_json, Dialect dialect) {
   if (is_sns(dialect) && pattern_json.size() > kSnsMaxPolicyBytes) {
     return pattern_error(dialect,

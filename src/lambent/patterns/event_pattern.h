@@ -39,6 +39,9 @@ struct Node;
 // be matched from any thread.
 class EventPattern {
  public:
+  // The empty pattern {}, which matches every event, in the EventBridge dialect.
+  EventPattern();
+
   // Parses `pattern_json`. A pattern that is not valid fails with Errc::invalid_parameter and
   // the message AWS gives for the dialect: "Event pattern is not valid. Reason: ..." with
   // Error::type "InvalidEventPatternException" (EventBridge), "Invalid parameter: FilterPolicy:

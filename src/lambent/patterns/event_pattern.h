@@ -13,7 +13,7 @@
 
 // Event patterns as EventBridge rules, SNS subscription filter policies and Lambda event
 // filtering (FilterCriteria) write them. A pattern is a JSON object whose leaves are arrays of
-// rules; fields are ANDed, the rules of one array are ORed:
+// rules. Fields are ANDed, and the rules of one array are ORed:
 //
 //   {"source": ["aws.ec2"], "detail": {"state": [{"anything-but": "pending"}],
 //                                      "count": [{"numeric": [">", 0, "<=", 5]}]}}
@@ -53,7 +53,7 @@ class EventPattern {
   // value in both forms.
   static Result<EventPattern> compile(const boost::json::value& pattern, Dialect dialect);
 
-  // True when `event` matches. Event arrays match when any element matches; a dotted pattern
+  // True when `event` matches. Event arrays match when any element matches. A dotted pattern
   // key ("a.b") and a nested one ({"a": {"b": ...}}) address the same event field, and so do
   // dotted and nested event keys. Fields that pass through the same event array must match
   // in the same element of it.
@@ -123,8 +123,8 @@ inline constexpr std::size_t kSnsMaxPolicyKeys = 5;
 inline constexpr std::size_t kSnsMaxCombinations = 150;
 inline constexpr std::size_t kSnsMaxPolicyBytes = 256 * 1024;
 
-// Subscribe words filter policy errors as "Invalid parameter: Attributes Reason: FilterPolicy:
-// ..."; this turns a message from EventPattern::parse into that form.
+// Rewrites a message from EventPattern::parse into the form Subscribe uses for filter policy
+// errors: "Invalid parameter: Attributes Reason: FilterPolicy: ...".
 std::string sns_subscribe_message(std::string_view set_attributes_message);
 
 // One message attribute of Publish (MessageAttributes.entry.N).

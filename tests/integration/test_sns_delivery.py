@@ -346,3 +346,68 @@ def test_fifo_topic_keeps_group_order_across_retries(server, receiver):
                      receiver.notifications(), timeout=20)
     assert [json.loads(b)["Message"] for _, b in notes] == sent
     assert [json.loads(b)["SequenceNumber"] for _, b in notes] == sequence
+
+
+def test_filter_policies_on_both_scopes(server, lam, receiver):
+    sns = server.client("sns")
+    topic = sns.create_topic(Name=unique_name("filter"))["TopicArn"]
+    red_fn = create_function(lam, {"app.py": RECORDING_HANDLER})
+    big_fn = create_function(lam, {"app.py": RECORDING_HANDLER})
+    all_fn = create_function(lam, {"app.py": RECORDING_HANDLER})
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(red_fn),
+                  Attributes={"FilterPolicy": json.dumps({"color": ["red"]})})
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(big_fn),
+                  Attributes={"FilterPolicyScope": "MessageBody",
+                              "FilterPolicy": json.dumps({"size": [{"numeric": [">", 10]}]})})
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(all_fn))
+    subscribe_http(sns, topic, receiver, Attributes={
+        "FilterPolicy": json.dumps({"color": [{"anything-but": "red"}]})})
+
+    def publish(body, color=None):
+        attributes = {"color": {"DataType": "String", "StringValue": color}} if color else {}
+        sns.publish(TopicArn=topic, Message=body, MessageAttributes=attributes)
+
+    publish('{"size": 5}', "red")
+    publish('{"size": 20}', "blue")
+    publish("not json")
+
+    def messages(fn):
+        return sorted(e["Records"][0]["Sns"]["Message"] for e in records(server, fn))
+
+    assert wait_for(lambda: len(messages(all_fn)) == 3), "the unfiltered subscriber missed some"
+    assert wait_for(lambda: messages(red_fn) and messages(big_fn) and receiver.notifications())
+    time.sleep(1)
+    assert messages(red_fn) == ['{"size": 5}']
+    assert messages(big_fn) == ['{"size": 20}']
+    assert [json.loads(b)["Message"] for _, b in receiver.notifications()] == ['{"size": 20}']
+
+
+def test_invalid_filter_policies_are_rejected(server):
+    sns = server.client("sns")
+    topic = sns.create_topic(Name=unique_name("badfilter"))["TopicArn"]
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{unique_name('q')}"
+    with pytest.raises(ClientError) as caught:
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue,
+                      Attributes={"FilterPolicy": json.dumps({"a": "b"})})
+    error = caught.value.response["Error"]
+    assert error["Code"] == "InvalidParameter"
+    assert error["Message"].startswith("Invalid parameter: Attributes Reason: FilterPolicy: ")
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)["SubscriptionArn"]
+    too_many = {f"k{i}": ["v"] for i in range(6)}
+    with pytest.raises(ClientError) as caught:
+        sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                        AttributeValue=json.dumps(too_many))
+    assert caught.value.response["Error"]["Message"] == \
+        "Invalid parameter: FilterPolicy: Filter policy can not have more than 5 keys"
+    # A nested policy is valid only for the message body.
+    nested = json.dumps({"a": {"b": ["c"]}})
+    with pytest.raises(ClientError):
+        sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                        AttributeValue=nested)
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicyScope",
+                                    AttributeValue="MessageBody")
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                    AttributeValue=nested)
+    with pytest.raises(ClientError):
+        sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicyScope",
+                                        AttributeValue="MessageAttributes")

@@ -19,7 +19,6 @@
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/sns/sns_service.h"
-#include "lambent/server/message_router.h"
 #include "lambent/store/topic_store.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
@@ -347,10 +346,9 @@ int serve(Config config) {
   edge->set_cloudwatch(&cloudwatch);
   edge->set_cost_ledger(&cost);
   // Topics: the SNS API on the edge, and fan-out to functions, queues and HTTP endpoints.
-  server::MessageRouter router;
   store::TopicStore topic_store((*repository)->db());
   services::sns::SnsService sns(
-      topic_store, invoker, router, io.get_executor(),
+      topic_store, invoker, message_router, io.get_executor(),
       services::sns::SnsOptions{.region = config.region, .account_id = config.account_id});
   if (auto loaded = sns.load(); !loaded) {
     LOG_ERROR("server", "start_failed", "error=\"topics cannot be loaded: {}\"",
@@ -361,7 +359,7 @@ int serve(Config config) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
     return 1;
   }
-  router.set_topics(&sns);
+  message_router.set_topics(&sns);
   edge->add_service(&sns);
   const auto started_at = std::chrono::steady_clock::now();
   auto* repository_ptr = repository->get();

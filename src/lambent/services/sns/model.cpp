@@ -93,7 +93,9 @@ Result<Subscription> from_record(const store::SubscriptionRecord& r) {
                       .owner = r.owner,
                       .confirmed = r.confirmed,
                       .token = r.token,
-                      .attributes = std::move(*attributes)};
+                      .attributes = std::move(*attributes),
+                      .filter = std::nullopt,
+                      .filter_rejected = false};
 }
 
 std::string encode_notification(const Notification& n) {

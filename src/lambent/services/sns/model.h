@@ -1,6 +1,7 @@
 #pragma once
 
 #include "lambent/base/result.h"
+#include "lambent/patterns/event_pattern.h"
 #include "lambent/services/sns/query.h"
 #include "lambent/store/message_targets.h"
 #include "lambent/store/topic_store.h"
@@ -39,6 +40,10 @@ struct Subscription {
   bool confirmed = false;
   std::string token;
   AttributeMap attributes;  // attributes set by Subscribe or SetSubscriptionAttributes
+  // The compiled FilterPolicy, kept in step with `attributes` by compile_filter().
+  std::optional<patterns::EventPattern> filter;
+  // Set when a stored FilterPolicy no longer compiles: the subscription then gets no messages.
+  bool filter_rejected = false;
   bool raw() const;
 };
 

@@ -3,6 +3,7 @@
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
 #include "lambent/http/sigv4.h"
+#include "lambent/services/sns/filter.h"
 #include "lambent/services/sns/signer.h"
 
 #include <fmt/format.h>
@@ -55,6 +56,12 @@ Status SnsService::load() {
   for (const auto& record : *subscriptions) {
     auto subscription = from_record(record);
     if (!subscription) return subscription.error();
+    if (auto compiled = compile_filter(*subscription); !compiled) {
+      // A policy this version rejects matches nothing, so no message slips through unfiltered.
+      LOG_WARN("sns", "filter_policy_invalid", "subscription={} error=\"{}\"", subscription->arn,
+               compiled.error().message);
+      subscription->filter_rejected = true;
+    }
     index_subscription(*subscription);
     subscriptions_.emplace(subscription->arn, std::move(*subscription));
   }

@@ -76,7 +76,6 @@ Status check_subscription_attribute(std::string_view protocol, std::string_view 
         "use either MessageBody or MessageAttributes",
         value));
   }
-  if (name == "FilterPolicy" && !value.empty()) return check_filter_policy(value);
   if (name == "RedrivePolicy" && !value.empty()) {
     auto arn = read_redrive_policy(value);
     if (!arn) return arn.error();
@@ -167,6 +166,9 @@ Task<SnsService::Output> SnsService::subscribe(const Params& params) {
     if (!checked) co_return checked.error();
     set_attribute(attributes, name, value);
   }
+  if (auto checked = check_filter_policy(attributes, PolicyWording::subscribe); !checked) {
+    co_return checked.error();
+  }
   bool return_arn = lower(params.get("ReturnSubscriptionArn")) == "true";
 
   // Subscribing the same endpoint again returns the existing subscription.
@@ -197,7 +199,10 @@ Task<SnsService::Output> SnsService::subscribe(const Params& params) {
                             // Lambda and SQS endpoints of the account need no confirmation.
                             .confirmed = protocol == "lambda" || protocol == "sqs",
                             .token = random_hex(64),
-                            .attributes = std::move(attributes)};
+                            .attributes = std::move(attributes),
+                            .filter = std::nullopt,
+                            .filter_rejected = false};
+  if (auto compiled = compile_filter(subscription); !compiled) co_return compiled.error();
   auto saved = co_await save_subscription(subscription);
   if (!saved) co_return saved.error();
   if (!topics_.contains(topic_arn)) co_return not_found("Topic does not exist");
@@ -339,6 +344,7 @@ Task<SnsService::Output> SnsService::set_subscription_attributes(const Params& p
   if (!checked) co_return checked.error();
   Subscription updated = it->second;
   set_attribute(updated.attributes, name, value);
+  if (auto compiled = compile_filter(updated); !compiled) co_return compiled.error();
   auto saved = co_await save_subscription(updated);
   if (!saved) co_return saved.error();
   if (auto live = subscriptions_.find(arn); live != subscriptions_.end()) {

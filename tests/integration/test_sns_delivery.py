@@ -57,7 +57,7 @@ def wait_for(predicate, timeout=30, interval=0.1):
 
 class Receiver:
     """An HTTP subscriber on 127.0.0.1: records every POST, confirms subscriptions through
-    their SubscribeURL, and answers 500 while `failures` is above zero."""
+    their SubscribeURL, and returns status 500 while `failures` is above zero."""
 
     def __init__(self, confirm=True):
         self.requests = []
@@ -264,7 +264,7 @@ def sqs_or_skip(server):
     try:
         return sqs, sqs.create_queue(QueueName=unique_name("q"))["QueueUrl"]
     except (ClientError, ResponseParserError) as error:
-        # Until the queue service is part of the build, the edge answers 404 in JSON.
+        # Until the queue service is part of the build, the edge returns a JSON 404.
         pytest.skip(f"this server has no SQS service: {error}")
 
 
@@ -313,18 +313,28 @@ def test_acknowledged_publishes_survive_sigkill(fresh_server):
     receiver = Receiver()
     try:
         topic = sns.create_topic(Name=unique_name("durable"))["TopicArn"]
+        fn = create_function(srv.client(), {"app.py": RECORDING_HANDLER})
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(fn))
         policy = {"healthyRetryPolicy": {"numRetries": 50, "minDelayTarget": 1,
                                          "maxDelayTarget": 1, "numMinDelayRetries": 50}}
         subscribe_http(sns, topic, receiver, Attributes={"DeliveryPolicy": json.dumps(policy)})
-        # The subscriber is down: every delivery stays in the outbox.
+        # The HTTP subscriber is down: its deliveries stay in the outbox.
         receiver.failures = 10 ** 6
         ids = {sns.publish(TopicArn=topic, Message=f"m{i}")["MessageId"] for i in range(20)}
         srv.stop(signal.SIGKILL)
         receiver.failures = 0
         srv.start()
-        got = wait_for(lambda: {json.loads(b)["MessageId"] for _, b in receiver.notifications()}
-                       >= ids, timeout=30)
-        assert got, "some acknowledged publishes were never delivered after the restart"
+
+        def http_ids():
+            return {json.loads(b)["MessageId"] for _, b in receiver.notifications()}
+
+        def lambda_ids():
+            return {e["Records"][0]["Sns"]["MessageId"] for e in records(srv, fn)}
+
+        assert wait_for(lambda: http_ids() >= ids, timeout=30), \
+            "some acknowledged publishes never reached the HTTP subscriber after the restart"
+        assert wait_for(lambda: lambda_ids() >= ids, timeout=30), \
+            "some acknowledged publishes never reached the function after the restart"
     finally:
         receiver.close()
 

@@ -9,7 +9,7 @@
 // with the SNS dialects of the event pattern matcher.
 namespace lambent::services::sns {
 
-// Which operation's wording a policy error takes: SetSubscriptionAttributes words them
+// The wording of a policy error, by operation: SetSubscriptionAttributes words them
 // "Invalid parameter: FilterPolicy: ...", Subscribe "Invalid parameter: Attributes Reason:
 // FilterPolicy: ...".
 enum class PolicyWording { set_attributes, subscribe };

@@ -52,7 +52,7 @@ Result<Topic> from_record(const store::TopicRecord& record);
 store::SubscriptionRecord to_record(const Subscription& subscription);
 Result<Subscription> from_record(const store::SubscriptionRecord& record);
 
-// What one Publish (or one PublishBatch entry) asks for.
+// The input of one Publish (or one PublishBatch entry).
 struct PublishInput {
   std::string topic_arn;
   std::string message;  // the default message

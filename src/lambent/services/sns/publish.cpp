@@ -1,5 +1,5 @@
 // Publish and PublishBatch: validation, filter policies, FIFO deduplication, and the outbox
-// rows of the matching subscriptions, committed before the call is answered.
+// rows of the matching subscriptions, committed before the response is sent.
 #include "lambent/base/crypto.h"
 #include "lambent/services/sns/filter.h"
 #include "lambent/services/sns/sns_service.h"

@@ -11,7 +11,7 @@
 // fetch from the SigningCertURL to verify them.
 namespace lambent::services::sns {
 
-// Where the edge serves the certificate.
+// The edge path that serves the certificate.
 inline constexpr std::string_view kSigningCertPath = "/_lambent/sns/SimpleNotificationService.pem";
 
 class Signer {

@@ -144,8 +144,8 @@ std::optional<http::Response> SnsService::serve_link(const http::Request& reques
     for (auto& [arn, subscription] : subscriptions_) {
       if (subscription.topic_arn != topic_arn || subscription.token != token) continue;
       subscription.confirmed = true;
-      // NOTE: the edge answers unsigned requests only synchronously, so the confirmation is
-      // written in the background and is answered before it is durable.
+      // NOTE: the edge hands unsigned requests only to unauthorized(), which cannot wait, so
+      // the confirmation is written in the background and the response precedes its commit.
       tasks_.spawn(persist(subscription), "confirm");
       Xml xml;
       xml.leaf("SubscriptionArn", subscription.arn);

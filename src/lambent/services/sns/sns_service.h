@@ -22,11 +22,11 @@ class Invoker;
 }
 
 // The SNS-compatible topic service: the SNS query API (Version 2010-03-31) on the edge, and
-// durable fan-out. A publish commits one outbox row per matching subscription before it is
-// answered; a dispatcher delivers each row at least once, to Lambda functions (as async
-// invocations), SQS queues (through MessageTargets) and HTTP endpoints (POST), retrying with
-// SNS's delivery policies, and deletes it after success or final failure (which a
-// RedrivePolicy sends to an SQS dead-letter queue).
+// durable fan-out. A publish commits one outbox row per matching subscription before the
+// response is sent. A dispatcher delivers each row at least once, to Lambda functions (as
+// async invocations), SQS queues (through MessageTargets) and HTTP endpoints (POST). It
+// retries with SNS's delivery policies and deletes the row after success or final failure,
+// which a RedrivePolicy sends to an SQS dead-letter queue.
 //
 // Topics and subscriptions are kept in memory and written through to the TopicStore before a
 // call returns. Everything runs on the control-plane executor.

@@ -421,3 +421,20 @@ def test_invalid_filter_policies_are_rejected(server):
     with pytest.raises(ClientError):
         sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicyScope",
                                         AttributeValue="MessageAttributes")
+
+
+def test_lambda_dead_letter_topic_fans_out(server, lam):
+    sns = server.client("sns")
+    topic = sns.create_topic(Name=unique_name("dlq"))["TopicArn"]
+    recorder = create_function(lam, {"app.py": RECORDING_HANDLER})
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(recorder))
+    failing = create_function(lam, {"app.py": "def handler(event, context):\n"
+                                              "    raise Exception('intentional failure')\n"},
+                              DeadLetterConfig={"TargetArn": topic})
+    lam.put_function_event_invoke_config(FunctionName=failing, MaximumRetryAttempts=0)
+    lam.invoke(FunctionName=failing, InvocationType="Event", Payload=json.dumps({"n": 7}))
+    got = wait_for(lambda: records(server, recorder), timeout=60)
+    assert got, "the dead-letter topic's subscriber received nothing"
+    body = got[0]["Records"][0]["Sns"]
+    assert json.loads(body["Message"]) == {"n": 7}
+    assert body["TopicArn"] == topic

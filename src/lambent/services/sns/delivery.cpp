@@ -25,6 +25,8 @@ namespace {
 constexpr std::int64_t kLeaseMs = 5 * 60 * 1000;
 constexpr std::chrono::milliseconds kHttpTimeout = 15s;
 constexpr std::chrono::milliseconds kIdleWait = 60s;
+// Leased rows, running or waiting behind their FIFO group, per delivery slot.
+constexpr int kMaxLeasedPerSlot = 4;
 
 json::object attributes_json(const Notification& n) {
   json::object out;
@@ -133,7 +135,10 @@ RetryPolicy SnsService::retry_policy(const Subscription& subscription) const {
 Task<void> SnsService::dispatch_loop() {
   while (!tasks_.stopped()) {
     wake_.reset();
-    int room = options_.max_in_flight - in_flight_;
+    // Rows waiting behind their FIFO group count too, so one slow group cannot pull the whole
+    // backlog into memory.
+    int room = std::min(options_.max_in_flight - in_flight_,
+                        kMaxLeasedPerSlot * options_.max_in_flight - in_flight_ - group_queued_);
     if (room > 0) {
       auto leased = co_await store_.lease(epoch_ms(), room, kLeaseMs);
       if (!leased) {
@@ -149,6 +154,7 @@ Task<void> SnsService::dispatch_loop() {
           auto [waiting, idle] = group_waiting_.try_emplace(key);
           if (!idle) {
             waiting->second.push_back(std::move(record));
+            ++group_queued_;
             continue;
           }
         }
@@ -158,7 +164,7 @@ Task<void> SnsService::dispatch_loop() {
       if (static_cast<int>(leased->size()) == room) continue;
     }
     auto wait = kIdleWait;
-    if (in_flight_ < options_.max_in_flight) {
+    if (room > 0) {
       auto next = co_await store_.next_due_ms();
       if (next && next->has_value()) {
         std::int64_t delay = **next - epoch_ms();
@@ -189,11 +195,13 @@ Task<void> SnsService::deliver(store::DeliveryRecord record, std::string group_k
   if (!retry_due && !waiting->second.empty()) {
     store::DeliveryRecord next = std::move(waiting->second.front());
     waiting->second.pop_front();
+    --group_queued_;
     ++in_flight_;
     tasks_.spawn(deliver(std::move(next), std::move(group_key)), "deliver");
     co_return;
   }
   std::deque<store::DeliveryRecord> behind = std::move(waiting->second);
+  group_queued_ -= static_cast<int>(behind.size());
   group_waiting_.erase(waiting);
   group_blocked_until_[group_key] = *retry_due;
   for (const auto& row : behind) {

@@ -143,6 +143,7 @@ class SnsService final : public EdgeService, public store::MessageTargets {
   std::uint64_t sequence_ = 0;
   // FIFO groups with a delivery running, and the leased rows waiting behind it in order.
   std::unordered_map<std::string, std::deque<store::DeliveryRecord>> group_waiting_;
+  int group_queued_ = 0;  // rows in group_waiting_
   // FIFO groups whose first row waits for a retry, with its due time.
   std::unordered_map<std::string, std::int64_t> group_blocked_until_;
   std::unique_ptr<Signer> signer_;

@@ -337,3 +337,15 @@ def test_aws_cli_round_trip(server):
     assert missing.returncode != 0
     assert "NotFound" in missing.stderr
     server.aws("sns", "delete-topic", "--topic-arn", arn)
+
+
+def test_invalid_utf8_is_rejected(server, sns):
+    from conftest import signed_request
+    arn = sns.create_topic(Name=unique_name("utf8"))["TopicArn"]
+    body = f"Action=Publish&Version=2010-03-31&TopicArn={arn}&Message=%FF%FE".encode()
+    status, _, reply = signed_request(server, "POST", "/", body=body, service="sns")
+    assert status == 400
+    assert b"<Code>InvalidParameter</Code>" in reply
+    assert b"not valid UTF-8" in reply
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="bell\a")
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "bell\ufffd"

@@ -24,12 +24,16 @@ TEST(Params, DecodesFormFieldsMapsAndLists) {
   EXPECT_EQ(map[1], (std::pair<std::string, std::string>{"K2", "V2"}));
   EXPECT_EQ(params.indexes("Tags.member"), (std::vector<int>{2, 10}));
   EXPECT_FALSE(Params::decode("Message=%zz").ok());
+  EXPECT_FALSE(Params::decode("Message=%ff%fe").ok());
 }
 
 TEST(Xml, EscapesText) {
   Xml xml;
   xml.leaf("M", "<a & 'b'>");
   EXPECT_EQ(xml.take(), "<M>&lt;a &amp; &apos;b&apos;&gt;</M>");
+  Xml control;
+  control.leaf("M", std::string_view("a\x01", 2));
+  EXPECT_EQ(control.take(), "<M>a\xEF\xBF\xBD</M>");
 }
 
 TEST(ErrorResponse, UsesTheSnsCodeAndStatus) {

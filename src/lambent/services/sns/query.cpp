@@ -1,5 +1,7 @@
 #include "lambent/services/sns/query.h"
 
+#include "lambent/base/utf8.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -58,6 +60,12 @@ Status Params::merge(std::string_view form) {
         (eq != std::string_view::npos && !form_decode(pair.substr(eq + 1), value))) {
       return invalid_parameter(fmt::format("Invalid parameter: malformed form field '{}'", pair));
     }
+    // Every stored attribute and message is JSON text, so bytes that are not UTF-8 are
+    // rejected here, before anything can store them.
+    if (!is_valid_utf8(name) || !is_valid_utf8(value)) {
+      return invalid_parameter(fmt::format(
+          "Invalid parameter: {} Reason: the value is not valid UTF-8", to_valid_utf8(name)));
+    }
     values_[std::move(name)] = std::move(value);
   }
   return ok_status();
@@ -104,9 +112,12 @@ std::vector<std::pair<std::string, std::string>> Params::map(std::string_view na
 }
 
 std::string xml_escape(std::string_view text) {
+  // Characters XML 1.0 forbids (C0 controls other than tab and line ends) become U+FFFD.
+  std::string valid;
+  append_valid_utf8(valid, text, true);
   std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
+  out.reserve(valid.size());
+  for (char c : valid) {
     switch (c) {
       case '&':
         out += "&amp;";

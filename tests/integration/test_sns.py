@@ -349,3 +349,19 @@ def test_invalid_utf8_is_rejected(server, sns):
     assert b"not valid UTF-8" in reply
     sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="bell\a")
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["DisplayName"] == "bell\ufffd"
+
+
+def test_list_subscriptions_pages_by_100(sns):
+    arn = sns.create_topic(Name=unique_name("subpage"))["TopicArn"]
+    created = [sns.subscribe(TopicArn=arn, Protocol="sqs",
+                             Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:q{i}")["SubscriptionArn"]
+               for i in range(105)]
+    first = sns.list_subscriptions_by_topic(TopicArn=arn)
+    assert len(first["Subscriptions"]) == 100
+    second = sns.list_subscriptions_by_topic(TopicArn=arn, NextToken=first["NextToken"])
+    assert len(second["Subscriptions"]) == 5
+    assert "NextToken" not in second
+    listed = [s["SubscriptionArn"] for s in first["Subscriptions"] + second["Subscriptions"]]
+    assert listed == created
+    assert error_of(sns.list_subscriptions_by_topic, TopicArn=arn, NextToken="bogus")[:2] == \
+        (400, "InvalidParameter")

@@ -223,12 +223,22 @@ def test_publish_shapes_and_errors(sns):
         "Invalid parameter: Message Structure - No default entry in JSON message body")
     assert error_of(sns.publish, TopicArn=arn, Message="m", MessageAttributes={
         "n": {"DataType": "Number", "StringValue": "ten"}}) == (
-        400, "InvalidParameter",
-        "Invalid parameter: Could not cast message attribute 'n' value to number.")
+        400, "ParameterValueInvalid", "Could not cast message attribute 'n' value to number.")
     assert error_of(sns.publish, TopicArn=arn, Message="m", MessageAttributes={
         "n": {"DataType": "Blob", "StringValue": "x"}})[2] == (
-        "Invalid parameter: The message attribute 'n' has an invalid message attribute type, "
-        "the set of supported type prefixes is Binary, Number, and String.")
+        "The message attribute 'n' has an invalid message attribute type, the set of supported "
+        "type prefixes is Binary, Number, and String.")
+    assert error_of(sns.publish, TopicArn=arn, Message="m", MessageAttributes={
+        "a..b": {"DataType": "String", "StringValue": "x"}}) == (
+        400, "ParameterValueInvalid",
+        "Message attribute name can not have successive '.' character.")
+    assert error_of(sns.publish, TopicArn=arn, Message="m", MessageAttributes={
+        "a b": {"DataType": "String", "StringValue": "x"}})[2] == (
+        "Invalid non-alphanumeric character '#x20' was found in the message attribute name. "
+        "Can only include alphanumeric characters, hyphens, underscores, or dots.")
+    assert error_of(sns.publish, TopicArn=arn, Message="m", MessageAttributes={
+        "s": {"DataType": "String", "BinaryValue": b"x"}})[2] == \
+        "The message attribute 's' with type 'String' must use field 'String'."
     too_many = {f"a{i}": {"DataType": "String", "StringValue": "v"} for i in range(11)}
     assert error_of(sns.publish, TopicArn=arn, Message="m", MessageAttributes=too_many)[2] == \
         "Invalid parameter: Number of message attributes [11] exceeds the allowed maximum [10]."
@@ -269,8 +279,8 @@ def test_publish_batch_results_and_errors(sns):
     assert [e["Id"] for e in result["Successful"]] == ["ok-1", "ok-3"]
     assert all(len(e["MessageId"]) == 36 for e in result["Successful"])
     assert result["Failed"] == [{
-        "Id": "bad_2", "Code": "InvalidParameter", "SenderFault": True,
-        "Message": "Invalid parameter: Could not cast message attribute 'n' value to number."}]
+        "Id": "bad_2", "Code": "ParameterValueInvalid", "SenderFault": True,
+        "Message": "Could not cast message attribute 'n' value to number."}]
     eleven = [{"Id": str(i), "Message": "m"} for i in range(11)]
     assert error_of(sns.publish_batch, TopicArn=arn, PublishBatchRequestEntries=eleven) == (
         400, "TooManyEntriesInBatchRequest",

@@ -158,6 +158,43 @@ std::string format_timestamp(std::int64_t epoch_ms) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, epoch_ms % 1000);
 }
 
+namespace {
+
+// Message attribute errors are ParameterValueInvalid (InvalidParameterValueException), and
+// their messages carry no "Invalid parameter:" prefix.
+Error invalid_value(std::string message) {
+  return sns_error(Errc::invalid_parameter, "ParameterValueInvalid", std::move(message));
+}
+
+// Names use A-Z, a-z, 0-9, '_', '-' and '.', and neither start nor end with '.' nor repeat it.
+Status check_attribute_name(std::string_view name) {
+  if (name.front() == '.') {
+    return invalid_value("Invalid message attribute name starting with character '.' was found.");
+  }
+  if (name.back() == '.') {
+    return invalid_value("Invalid message attribute name ending with character '.' was found.");
+  }
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.') {
+      return invalid_value(fmt::format(
+          "Invalid non-alphanumeric character '#x{:X}' was found in the message attribute "
+          "name. Can only include alphanumeric characters, hyphens, underscores, or dots.",
+          c));
+    }
+    if (c == '.' && name[i - 1] == '.') {
+      return invalid_value("Message attribute name can not have successive '.' character.");
+    }
+  }
+  if (name.size() > 256) {
+    return invalid_value(fmt::format("Message attribute name '{}' is longer than 256 characters.",
+                                     name.substr(0, 32)));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<std::vector<store::MessageAttribute>> read_message_attributes(const Params& params,
                                                                      std::string_view prefix) {
   std::vector<store::MessageAttribute> out;
@@ -168,60 +205,63 @@ Result<std::vector<store::MessageAttribute>> read_message_attributes(const Param
     attribute.name = params.get(base + "Name");
     attribute.data_type = params.get(base + "Value.DataType");
     if (attribute.name.empty()) {
-      return invalid_parameter(
-          "Invalid parameter: Message attribute name can not be null or empty");
+      return invalid_value("The request must contain non-empty message attribute name.");
     }
+    if (auto checked = check_attribute_name(attribute.name); !checked) return checked.error();
     std::string_view type = attribute.data_type;
     std::string_view base_type = type.substr(0, type.find('.'));
     if (attribute.data_type.empty()) {
-      return invalid_parameter(fmt::format(
-          "Invalid parameter: The message attribute '{}' must contain non-empty message "
-          "attribute type.",
-          attribute.name));
+      return invalid_value(
+          fmt::format("The message attribute '{}' must contain non-empty message attribute value.",
+                      attribute.name));
     }
     if (base_type != "String" && base_type != "Number" && base_type != "Binary") {
-      return invalid_parameter(fmt::format(
-          "Invalid parameter: The message attribute '{}' has an invalid message attribute "
-          "type, the set of supported type prefixes is Binary, Number, and String.",
+      return invalid_value(fmt::format(
+          "The message attribute '{}' has an invalid message attribute type, the set of "
+          "supported type prefixes is Binary, Number, and String.",
           attribute.name));
     }
-    if (base_type == "Binary") {
-      const auto* encoded = params.find(base + "Value.BinaryValue");
-      auto decoded = encoded ? base64_decode(*encoded) : std::nullopt;
-      if (!decoded || decoded->empty()) {
-        return invalid_parameter(fmt::format(
-            "Invalid parameter: The message attribute '{}' must contain non-empty message "
-            "attribute value for message attribute type '{}'.",
-            attribute.name, attribute.data_type));
+    bool binary = base_type == "Binary";
+    const auto* value = params.find(base + (binary ? "Value.BinaryValue" : "Value.StringValue"));
+    if (!value) {
+      return invalid_value(
+          fmt::format("The message attribute '{}' with type '{}' must use field '{}'.",
+                      attribute.name, attribute.data_type, binary ? "Binary" : "String"));
+    }
+    if (binary) {
+      auto decoded = base64_decode(*value);
+      if (!decoded) {
+        return invalid_value(
+            fmt::format("The message attribute '{}' has a BinaryValue that is not valid base64.",
+                        attribute.name));
       }
       attribute.binary_value = std::move(*decoded);
     } else {
-      attribute.string_value = params.get(base + "Value.StringValue");
-      if (attribute.string_value.empty()) {
-        return invalid_parameter(fmt::format(
-            "Invalid parameter: The message attribute '{}' must contain non-empty message "
-            "attribute value for message attribute type '{}'.",
-            attribute.name, attribute.data_type));
-      }
+      attribute.string_value = *value;
+    }
+    if (attribute.binary_value.empty() && attribute.string_value.empty()) {
+      return invalid_value(fmt::format(
+          "The message attribute '{}' must contain non-empty message attribute value for "
+          "message attribute type '{}'.",
+          attribute.name, attribute.data_type));
     }
     if (base_type == "Number") {
       char* end = nullptr;
       double number = std::strtod(attribute.string_value.c_str(), &end);
       if (end != attribute.string_value.c_str() + attribute.string_value.size() ||
           !std::isfinite(number)) {
-        return invalid_parameter(
-            fmt::format("Invalid parameter: Could not cast message attribute '{}' value to number.",
-                        attribute.name));
+        return invalid_value(
+            fmt::format("Could not cast message attribute '{}' value to number.", attribute.name));
       }
     }
     if (type == "String.Array") {
       boost::system::error_code ec;
       auto parsed = json::parse(attribute.string_value, ec);
       if (ec || !parsed.is_array()) {
-        return invalid_parameter(fmt::format(
-            "Invalid parameter: The message attribute '{}' with type 'String.Array' has "
-            "invalid value: {}",
-            attribute.name, attribute.string_value));
+        return invalid_value(fmt::format(
+            "The message attribute '{}' with type 'String.Array' has an invalid value: it must "
+            "be a JSON array.",
+            attribute.name));
       }
     }
     out.push_back(std::move(attribute));

@@ -65,8 +65,8 @@ TEST(MessageAttributes, RejectsBadValues) {
       params_of("M.entry.1.Name=n&M.entry.1.Value.DataType=Number&M.entry.1.Value.StringValue=1x");
   auto result = read_message_attributes(bad_number, "M");
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().message,
-            "Invalid parameter: Could not cast message attribute 'n' value to number.");
+  EXPECT_EQ(result.error().message, "Could not cast message attribute 'n' value to number.");
+  EXPECT_EQ(result.error().type, "ParameterValueInvalid");
   auto bad_array = params_of(
       "M.entry.1.Name=a&M.entry.1.Value.DataType=String.Array&M.entry.1.Value.StringValue=x");
   EXPECT_FALSE(read_message_attributes(bad_array, "M").ok());

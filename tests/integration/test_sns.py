@@ -186,8 +186,18 @@ def test_subscribe_errors(sns):
     assert error_of(sns.set_subscription_attributes, SubscriptionArn=missing,
                     AttributeName="RawMessageDelivery", AttributeValue="true") == \
         (404, "NotFound", "Subscription does not exist")
-    assert error_of(sns.confirm_subscription, TopicArn=arn, Token="nope")[:2] == \
-        (400, "InvalidParameter")
+    assert error_of(sns.confirm_subscription, TopicArn=arn, Token="nope") == \
+        (400, "InvalidParameter", "Invalid parameter: Token")
+    assert error_of(sns.get_subscription_attributes, SubscriptionArn=arn) == \
+        (400, "InvalidParameter", "Invalid parameter: SubscriptionId")
+    assert error_of(sns.unsubscribe, SubscriptionArn="arn:aws:sns:x") == (
+        400, "InvalidParameter",
+        "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 4")
+    assert error_of(sns.subscribe, TopicArn=arn, Protocol="sqs",
+                    Endpoint=f"arn:aws:sqs:{REGION}:{ACCOUNT}:q.fifo") == (
+        400, "InvalidParameter",
+        "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
+        "subscribed to standard SNS topics")
 
 
 def test_http_subscription_is_pending_until_confirmed(sns):

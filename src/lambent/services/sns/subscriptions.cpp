@@ -94,9 +94,19 @@ void set_attribute(AttributeMap& attributes, const std::string& name, const std:
   }
 }
 
-bool well_formed_subscription_arn(std::string_view arn) {
-  if (!arn.starts_with("arn:aws:sns:")) return false;
-  return std::count(arn.begin(), arn.end(), ':') == 6;
+// Checks "arn:aws:sns:REGION:ACCOUNT:TOPIC:ID". A topic ARN (six elements) lacks the id.
+Status check_subscription_arn(std::string_view arn) {
+  auto elements = std::count(arn.begin(), arn.end(), ':') + 1;
+  if (!arn.starts_with("arn:") || elements < 6) {
+    return invalid_parameter(fmt::format(
+        "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not {}",
+        elements));
+  }
+  if (elements == 6) return invalid_parameter("Invalid parameter: SubscriptionId");
+  if (!arn.starts_with("arn:aws:sns:") || elements != 7) {
+    return invalid_parameter("Invalid parameter: SubscriptionArn");
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -160,6 +170,11 @@ Task<SnsService::Output> SnsService::subscribe(const Params& params) {
   std::string protocol = params.get("Protocol");
   std::string endpoint = params.get("Endpoint");
   if (auto checked = check_endpoint(protocol, endpoint); !checked) co_return checked.error();
+  if (protocol == "sqs" && endpoint.ends_with(".fifo") && !(*topic)->fifo()) {
+    co_return invalid_parameter(
+        "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be "
+        "subscribed to standard SNS topics");
+  }
   AttributeMap attributes;
   for (const auto& [name, value] : params.map("Attributes")) {
     auto checked = check_subscription_attribute(protocol, name, value);
@@ -220,9 +235,7 @@ Task<SnsService::Output> SnsService::subscribe(const Params& params) {
 
 Task<SnsService::Output> SnsService::unsubscribe(const Params& params) {
   std::string arn = params.get("SubscriptionArn");
-  if (!well_formed_subscription_arn(arn)) {
-    co_return invalid_parameter("Invalid parameter: SubscriptionArn");
-  }
+  if (auto checked = check_subscription_arn(arn); !checked) co_return checked.error();
   // Unsubscribing twice succeeds, as on AWS.
   if (!subscriptions_.contains(arn)) co_return std::nullopt;
   auto deleted = co_await store_.delete_subscription(arn);
@@ -253,7 +266,7 @@ Task<SnsService::Output> SnsService::confirm_subscription(const Params& params) 
       co_return xml.take();
     }
   }
-  co_return invalid_parameter("Invalid token");
+  co_return invalid_parameter("Invalid parameter: Token");
 }
 
 SnsService::Output SnsService::list_subscriptions(const Params& params, bool by_topic) {
@@ -298,9 +311,7 @@ SnsService::Output SnsService::list_subscriptions(const Params& params, bool by_
 
 SnsService::Output SnsService::get_subscription_attributes(const Params& params) {
   std::string arn = params.get("SubscriptionArn");
-  if (!well_formed_subscription_arn(arn)) {
-    return invalid_parameter("Invalid parameter: SubscriptionArn");
-  }
+  if (auto checked = check_subscription_arn(arn); !checked) return checked.error();
   auto it = subscriptions_.find(arn);
   if (it == subscriptions_.end()) return not_found("Subscription does not exist");
   const Subscription& s = it->second;
@@ -333,9 +344,7 @@ SnsService::Output SnsService::get_subscription_attributes(const Params& params)
 
 Task<SnsService::Output> SnsService::set_subscription_attributes(const Params& params) {
   std::string arn = params.get("SubscriptionArn");
-  if (!well_formed_subscription_arn(arn)) {
-    co_return invalid_parameter("Invalid parameter: SubscriptionArn");
-  }
+  if (auto checked = check_subscription_arn(arn); !checked) co_return checked.error();
   auto it = subscriptions_.find(arn);
   if (it == subscriptions_.end()) co_return not_found("Subscription does not exist");
   std::string name = params.get("AttributeName");

@@ -296,13 +296,9 @@ Status read_message_structure(PublishInput& input) {
     return invalid_parameter(
         "Invalid parameter: Message Structure - No default entry in JSON message body");
   }
+  // Entries whose value is not a string are ignored, as SNS ignores them.
   for (const auto& [key, item] : o) {
-    if (key == "default") continue;
-    if (!item.is_string()) {
-      return invalid_parameter(
-          fmt::format("Invalid parameter: Message Structure - the value of '{}' must be a string",
-                      std::string_view(key)));
-    }
+    if (key == "default" || !item.is_string()) continue;
     input.per_protocol[std::string(key)] = std::string(item.as_string());
   }
   input.message = std::string(fallback->as_string());

@@ -366,6 +366,8 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
         if (ec) co_return;
       }
       if (decision.stream_body) {
+        // Only streamed bodies get the full read buffer, so idle connections stay small.
+        buffer.reserve(kReadBufferBytes);
         bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
         body_parser.body_limit(boost::none);
         ConnectionBodyReader reader(stream, buffer, body_parser, idle_timeout, decision.body_limit);

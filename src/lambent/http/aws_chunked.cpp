@@ -270,7 +270,8 @@ std::string Checksum::finish() {
 // ---- AwsChunkedReader ----
 
 AwsChunkedReader::AwsChunkedReader(BodyReader& inner, std::optional<ChunkSigning> signing,
-                                   std::uint64_t decoded_length, std::string_view declared_trailer)
+                                   std::uint64_t decoded_length,
+                                   std::optional<std::string_view> declared_trailer)
     : inner_(inner),
       signing_(std::move(signing)),
       decoded_length_(decoded_length),
@@ -279,14 +280,16 @@ AwsChunkedReader::AwsChunkedReader(BodyReader& inner, std::optional<ChunkSigning
     previous_signature_ = signing_->seed_signature;
     chunk_hash_ = std::make_unique<Checksum>(ChecksumAlgorithm::sha256);
   }
-  declared_trailer = trim(declared_trailer);
-  declared_trailer_.assign(declared_trailer.begin(), declared_trailer.end());
+  if (!declared_trailer) {
+    for (ChecksumAlgorithm algorithm : kAllAlgorithms) checksums_.emplace_back(algorithm);
+    return;
+  }
+  declared_trailer_.assign(trim(*declared_trailer));
   for (auto& c : declared_trailer_) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  if (declared_trailer_.empty()) {
-    for (ChecksumAlgorithm algorithm : kAllAlgorithms) checksums_.emplace_back(algorithm);
-  } else if (auto algorithm = checksum_algorithm(declared_trailer_)) {
+  if (declared_trailer_.empty()) return;
+  if (auto algorithm = checksum_algorithm(declared_trailer_)) {
     checksums_.emplace_back(*algorithm);
   } else {
     failure_ = invalid("InvalidRequest",
@@ -551,8 +554,12 @@ std::optional<Error> AwsChunkedReader::finish_trailers() {
                                  [&](const Checksum& c) { return c.algorithm() == *algorithm; });
     if (checksum == checksums_.end()) {
       return invalid("InvalidRequest",
-                     fmt::format("The trailer carries {}, but x-amz-trailer declared {}.", name,
-                                 declared_trailer_));
+                     declared_trailer_.empty()
+                         ? fmt::format("The trailer carries {}, but the request has no "
+                                       "x-amz-trailer header declaring it.",
+                                       name)
+                         : fmt::format("The trailer carries {}, but x-amz-trailer declared {}.",
+                                       name, declared_trailer_));
     }
     const std::string computed = base64_encode(checksum->finish());
     if (computed != value) {

@@ -67,9 +67,10 @@ class Checksum {
 // With `signing`, every chunk signature, and the trailer signature when trailers come, is
 // verified; without it (STREAMING-UNSIGNED-PAYLOAD-TRAILER) none is expected. A trailing
 // x-amz-checksum-crc32, -crc32c, -crc64nvme, -sha1 or -sha256 is verified against the payload.
-// `declared_trailer` is the request's x-amz-trailer header. When it is given, only that checksum
-// is computed and the trailer must carry it. Otherwise every supported checksum is computed, in
-// case the trailer carries one.
+// `declared_trailer` is the request's x-amz-trailer header, empty when the request has none.
+// Only that checksum is computed, and the trailer must carry it; a checksum trailer the header
+// did not declare is rejected. A caller that leaves `declared_trailer` out gets every supported
+// checksum computed, in case the trailer carries one, which costs about four times the CPU.
 //
 // Payload bytes are returned as they arrive, before their chunk's signature can be checked, and
 // read() returns 0 only once every signature, checksum and length has been verified: a caller
@@ -86,7 +87,8 @@ class Checksum {
 class AwsChunkedReader final : public BodyReader {
  public:
   AwsChunkedReader(BodyReader& inner, std::optional<ChunkSigning> signing,
-                   std::uint64_t decoded_length, std::string_view declared_trailer = {});
+                   std::uint64_t decoded_length,
+                   std::optional<std::string_view> declared_trailer = std::nullopt);
   ~AwsChunkedReader() override;
 
   Task<Result<std::size_t>> read(std::span<char> buffer) override;

@@ -180,8 +180,8 @@ Drained drain(AwsChunkedReader& reader, std::size_t piece) {
 }
 
 Drained decode(std::string body, std::optional<ChunkSigning> signing, std::uint64_t length,
-               std::string_view declared_trailer = {}, std::size_t piece = 65536,
-               std::size_t inner_piece = 1 << 20) {
+               std::optional<std::string_view> declared_trailer = std::nullopt,
+               std::size_t piece = 65536, std::size_t inner_piece = 1 << 20) {
   PieceReader inner(std::move(body), inner_piece);
   AwsChunkedReader reader(inner, std::move(signing), length, declared_trailer);
   auto out = drain(reader, piece);
@@ -231,7 +231,8 @@ TEST(AwsChunked, OneByteReadsGiveTheSamePayload) {
   const std::string expected(kExamplePayload, 'a');
   for (auto [piece, inner_piece] :
        {std::pair<std::size_t, std::size_t>{1, 1 << 20}, {1 << 20, 1}, {1, 1}, {7, 13}}) {
-    auto out = decode(example_body(), example_signing(), kExamplePayload, {}, piece, inner_piece);
+    auto out = decode(example_body(), example_signing(), kExamplePayload, std::string_view(), piece,
+                      inner_piece);
     ASSERT_FALSE(out.error.has_value())
         << piece << "/" << inner_piece << ": " << out.error->message;
     EXPECT_EQ(out.payload, expected) << piece << "/" << inner_piece;
@@ -356,7 +357,8 @@ TEST(AwsChunked, UnsignedTrailerChecksumsRightAndWrong) {
       {"x-amz-checksum-sha256", "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU="},
   };
   for (const auto& [name, value] : cases) {
-    for (std::string_view declared : {std::string_view(name), std::string_view()}) {
+    for (std::optional<std::string_view> declared :
+         {std::optional<std::string_view>(name), std::optional<std::string_view>()}) {
       auto right = decode(unsigned_body("123456789", name + ":" + value + "\r\n"), std::nullopt, 9,
                           declared, 3, 5);
       ASSERT_FALSE(right.error.has_value()) << name << ": " << right.error->message;
@@ -391,6 +393,19 @@ TEST(AwsChunked, DeclaredTrailerMustArriveAndBeSupported) {
   auto unsupported = decode(unsigned_body("abc", ""), std::nullopt, 3, "x-amz-meta-color");
   expect_failure(unsupported, Errc::invalid_content, "InvalidRequest");
   EXPECT_TRUE(unsupported.payload.empty());
+}
+
+TEST(AwsChunked, UndeclaredChecksumTrailerFails) {
+  // An empty declared_trailer is a request without x-amz-trailer: no checksum may follow.
+  auto undeclared = decode(unsigned_body("123456789", "x-amz-checksum-crc32:y/Q5Jg==\r\n"),
+                           std::nullopt, 9, std::string_view());
+  expect_failure(undeclared, Errc::invalid_content, "InvalidRequest");
+  EXPECT_EQ(undeclared.error->message,
+            "The trailer carries x-amz-checksum-crc32, but the request has no x-amz-trailer "
+            "header declaring it.");
+  auto plain = decode(unsigned_body("123456789", ""), std::nullopt, 9, std::string_view());
+  ASSERT_FALSE(plain.error.has_value()) << plain.error->message;
+  EXPECT_EQ(plain.payload, "123456789");
 }
 
 TEST(AwsChunked, MalformedFramingFails) {

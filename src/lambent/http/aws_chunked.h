@@ -19,9 +19,9 @@
 namespace lambent::http {
 
 // CRC32 (the zlib and Ethernet CRC), CRC32C and CRC-64/NVME are computed here, slicing by
-// eight bytes over tables built at compile time; CRC32C uses the SSE4.2 instruction where the
-// CPU has it. The http layer links no zlib, and OpenSSL has no CRC. SHA-1 and SHA-256 come from
-// OpenSSL.
+// eight bytes over tables built at compile time. Where the CPU has them, CRC32 uses PCLMULQDQ
+// folding and CRC32C the SSE4.2 crc32 instruction. The http layer links no zlib, and OpenSSL has
+// no CRC. SHA-1 and SHA-256 come from OpenSSL.
 enum class ChecksumAlgorithm { crc32, crc32c, crc64nvme, sha1, sha256 };
 
 // Returns the algorithm of a lowercase header or trailer name, "x-amz-checksum-crc32c" for

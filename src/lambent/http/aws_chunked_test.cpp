@@ -455,7 +455,8 @@ TEST(Crc, SlicedAndSplitMatchTheBitwiseForm) {
   std::mt19937_64 random(42);
   std::string data(5000, '\0');
   for (auto& c : data) c = static_cast<char>(random());
-  for (std::size_t length : {1, 7, 8, 9, 63, 64, 65, 1000, 4999}) {
+  for (std::size_t length :
+       {1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 79, 80, 127, 128, 129, 191, 1000, 4096, 4999}) {
     for (std::size_t offset : {0, 1, 3}) {
       std::string_view slice = std::string_view(data).substr(offset, length);
       const std::size_t split = length / 3;

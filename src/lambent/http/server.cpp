@@ -26,9 +26,8 @@ bool encode_head(const Response& response, unsigned version, bool keep_alive,
                  const std::string& request_id, bhttp::response<Body>& out) {
   if (response.status < 200 || response.status > 599) {
     LOG_WARN("http", "response_rejected",
-             "request_id={} status={} reason=\"not a final HTTP "
-             "status\"",
-             request_id, response.status);
+             "request_id={} status={} reason=\"not a final HTTP status\"", request_id,
+             response.status);
     return false;
   }
   out = {};
@@ -92,10 +91,10 @@ class ActiveRequest {
   Server::Activity& activity_;
 };
 
-// A streamed request body read straight from the connection. The parser holds the request
-// head; body bytes go from the connection's read buffer into the caller's buffer, so memory stays
-// at that one buffer whatever the body size. Lives on the connection's coroutine frame while the
-// handler runs.
+// A streamed request body read straight from the connection. The parser contains the request
+// head, and body bytes go from the connection's read buffer into the caller's buffer, so memory
+// stays at that one buffer whatever the body size. Lives on the connection's coroutine frame
+// while the handler runs.
 class ConnectionBodyReader final : public BodyReader {
  public:
   ConnectionBodyReader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -122,8 +121,8 @@ class ConnectionBodyReader final : public BodyReader {
       body.data = out.data();
       body.size = out.size();
       body.more = true;
-      // Each read gets its own idle deadline: an upload that keeps sending lives on, one that
-      // stalls for idle_timeout ends.
+      // Each read gets its own idle deadline, so an upload that keeps sending lives on and one
+      // that stalls for idle_timeout ends.
       stream_.expires_after(idle_timeout_);
       boost::system::error_code ec;
       co_await bhttp::async_read_some(stream_, buffer_, parser_,

@@ -1,5 +1,7 @@
 #include "lambent/http/server.h"
 
+#include "lambent/http/aws_chunked.h"
+
 #include "lambent/base/crypto.h"
 
 #include <gtest/gtest.h>
@@ -747,11 +749,12 @@ std::uint64_t query_number(const Request& request, std::string_view key, std::ui
 }
 
 // Streams every request body except /buffered ones through Request::body_reader.
-//   /upload, /limited    read the body in pieces (?piece=N, default 64 KiB) and answer
-//                        "<bytes> <sha256>", or the read error's status and type
-//   /early               answers without reading the body
-//   /download?size=N     answers N pattern bytes from a BodySource (&chunked=1: no length;
-//                        &fail_after=M: the source fails after M bytes)
+//   /upload, /limited    read the body in pieces (?piece=N, default 64 KiB), decoding it when
+//                        Content-Encoding is aws-chunked, and return "<bytes> <sha256>", or the
+//                        read error's status and type
+//   /early               returns a response without reading the body
+//   /download?size=N     returns N pattern bytes from a BodySource (&chunked=1: no length;
+//                        &fail_after=M: the source fails after M bytes; &status=S: status S)
 class StreamHandler : public Handler {
  public:
   HeadDecision check_head(const Request& head, std::optional<std::uint64_t>) override {
@@ -777,6 +780,7 @@ class StreamHandler : public Handler {
       }
       response.body_source = std::make_shared<PatternSource>(size, next_calls, fail_after);
       if (!query_param(request.query(), "chunked").found) response.content_length = size;
+      response.status = static_cast<unsigned>(query_number(request, "status", 200));
       response.header("Content-Type", "application/octet-stream");
       co_return response;
     }
@@ -793,11 +797,19 @@ class StreamHandler : public Handler {
       response.body = "no body reader";
       co_return response;
     }
+    BodyReader* reader = request.body_reader;
+    std::optional<AwsChunkedReader> decoded;
+    if (request.header("content-encoding") == "aws-chunked") {
+      decoded.emplace(*reader, std::nullopt,
+                      std::stoull(std::string(request.header("x-amz-decoded-content-length"))),
+                      request.header("x-amz-trailer"));
+      reader = &*decoded;
+    }
     UploadSeen seen;
     Sha256 hash;
     std::vector<char> piece(query_number(request, "piece", kPieceBytes));
     for (;;) {
-      auto count = co_await request.body_reader->read(piece);
+      auto count = co_await reader->read(piece);
       if (!count) {
         seen.error = count.error();
         break;
@@ -807,7 +819,7 @@ class StreamHandler : public Handler {
       seen.bytes += *count;
       hash.update(std::string_view(piece.data(), *count));
     }
-    EXPECT_EQ(request.body_reader->consumed(), seen.bytes);
+    EXPECT_EQ(reader->consumed(), seen.bytes);
     seen.sha256 = to_hex(hash.finish());
     if (seen.error) {
       response.status = seen.error->code == Errc::too_large ? 413 : 400;
@@ -1126,6 +1138,70 @@ TEST_F(StreamServerTest, KeepAliveAfterStreamedRequestAndResponse) {
   ASSERT_TRUE(buffered.has_value());
   EXPECT_EQ(buffered->body, "ok");
   EXPECT_NE(buffered->headers["connection"], "close");
+}
+
+TEST_F(StreamServerTest, AwsChunkedUploadKeepsTheConnection) {
+  // The aws-chunked framing botocore sends with a CRC32 trailer, inside a Content-Length body.
+  const std::string body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Encoding: aws-chunked\r\n"
+                  "x-amz-decoded-content-length: 11\r\n"
+                  "x-amz-trailer: x-amz-checksum-crc32\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto upload = client.read_response();
+  ASSERT_TRUE(upload.has_value());
+  EXPECT_EQ(upload->status, 200);
+  EXPECT_EQ(upload->body, "11 " + to_hex(sha256("hello world")));
+  EXPECT_NE(upload->headers["connection"], "close");
+  // Reading the aws-chunked body to its end consumed the HTTP body, so the connection serves on.
+  ASSERT_TRUE(client.send("GET /early HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto next = client.read_response();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "early");
+}
+
+TEST_F(StreamServerTest, AwsChunkedBadChecksumFailsTheUpload) {
+  const std::string body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Encoding: aws-chunked\r\n"
+                  "x-amz-decoded-content-length: 11\r\n"
+                  "x-amz-trailer: x-amz-checksum-crc32\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto upload = client.read_response();
+  ASSERT_TRUE(upload.has_value());
+  EXPECT_EQ(upload->status, 400);
+  EXPECT_EQ(upload->body.substr(0, 10), "BadDigest:");
+}
+
+TEST_F(StreamServerTest, Http10StreamedResponseEndsWithTheClose) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /download?size=70000&chunked=1 HTTP/1.0\r\n\r\n"));
+  auto head = client.read_until("\r\n\r\n");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->find("Transfer-Encoding"), std::string::npos) << *head;
+  EXPECT_EQ(head->find("Content-Length"), std::string::npos) << *head;
+  Sha256 hash;
+  ASSERT_TRUE(client.read_body(70000, [&](std::string_view piece) { hash.update(piece); }));
+  EXPECT_EQ(to_hex(hash.finish()), pattern_sha256(70000));
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(StreamServerTest, NoContentStatusSkipsTheSource) {
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("GET /download?size=1000&status=204 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /early HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto empty = client.read_response_headers();
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->status, 204);
+  EXPECT_EQ(empty->headers.count("content-length"), 0u);
+  EXPECT_EQ(empty->headers.count("transfer-encoding"), 0u);
+  auto next = client.read_response();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "early");
+  EXPECT_EQ(handler_->next_calls->load(), 0);
 }
 
 TEST_F(StreamServerTest, HeadWithBodySourceSendsHeaderOnly) {

@@ -95,7 +95,12 @@ __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::uint32_t crc,
   return narrow;
 }
 
-const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+// Each check runs the CPU detection first, because a CRC may be computed from a static
+// initializer that runs before the detection's own initializer.
+bool have_sse42() {
+  static const bool supported = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.2"));
+  return supported;
+}
 
 // CRC32 by carry-less multiplication: four 128-bit lanes are folded forward 512 bits at a time,
 // then into one lane. The folded lane is congruent to the data it replaced, so the table loop
@@ -144,19 +149,22 @@ __attribute__((target("pclmul,sse2"))) std::uint32_t crc32_pclmul(std::uint32_t 
   return crc_update(kCrc32Tables, reduced, std::string_view(p, n));
 }
 
-const bool kHavePclmul = __builtin_cpu_supports("pclmul");
+bool have_pclmul() {
+  static const bool supported = (__builtin_cpu_init(), __builtin_cpu_supports("pclmul"));
+  return supported;
+}
 #endif
 
 std::uint32_t crc32_update(std::uint32_t crc, std::string_view data) {
 #if defined(__x86_64__)
-  if (kHavePclmul) return crc32_pclmul(crc, data);
+  if (have_pclmul()) return crc32_pclmul(crc, data);
 #endif
   return crc_update(kCrc32Tables, crc, data);
 }
 
 std::uint32_t crc32c_update(std::uint32_t crc, std::string_view data) {
 #if defined(__x86_64__)
-  if (kHaveSse42) return crc32c_sse42(crc, data);
+  if (have_sse42()) return crc32c_sse42(crc, data);
 #endif
   return crc_update(kCrc32cTables, crc, data);
 }

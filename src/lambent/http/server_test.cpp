@@ -784,6 +784,7 @@ class StreamHandler : public Handler {
       response.header("Content-Type", "application/octet-stream");
       co_return response;
     }
+
     if (request.path() == "/early") {
       response.body = "early";
       co_return response;
@@ -792,11 +793,13 @@ class StreamHandler : public Handler {
       response.body = request.body;
       co_return response;
     }
+
     if (request.body_reader == nullptr) {
       response.status = 500;
       response.body = "no body reader";
       co_return response;
     }
+
     BodyReader* reader = request.body_reader;
     std::optional<AwsChunkedReader> decoded;
     if (request.header("content-encoding") == "aws-chunked") {
@@ -805,6 +808,7 @@ class StreamHandler : public Handler {
                       request.header("x-amz-trailer"));
       reader = &*decoded;
     }
+
     UploadSeen seen;
     Sha256 hash;
     std::vector<char> piece(query_number(request, "piece", kPieceBytes));
@@ -819,6 +823,7 @@ class StreamHandler : public Handler {
       seen.bytes += *count;
       hash.update(std::string_view(piece.data(), *count));
     }
+
     EXPECT_EQ(reader->consumed(), seen.bytes);
     seen.sha256 = to_hex(hash.finish());
     if (seen.error) {
@@ -981,7 +986,7 @@ TEST_F(StreamServerTest, ChunkedBodyOverLimitFailsMidStream) {
   Client client(port_);
   ASSERT_TRUE(
       client.send("PUT /limited HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
-  // The server answers after the limit; the rest of the body is discarded while it lingers.
+  // The server responds after the limit and discards the rest of the body while it lingers.
   ASSERT_TRUE(send_pattern(client, 2 * kLimitedBytes, {65536}));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value());
@@ -1217,7 +1222,7 @@ TEST_F(StreamServerTest, HeadWithBodySourceSendsHeaderOnly) {
   auto get = client.read_response();
   ASSERT_TRUE(get.has_value());
   EXPECT_EQ(get->body.size(), 10u);
-  // The connection serves requests in turn, so once this answer arrives the GET is complete.
+  // The connection serves requests in turn, so once this response arrives the GET is complete.
   ASSERT_TRUE(client.send("GET /early HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(client.read_response().has_value());
   // Only the GET read its source: one piece and the empty end.

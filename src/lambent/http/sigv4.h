@@ -40,8 +40,8 @@ struct SignedRequestView {
   std::string_view payload_sha256_hex;
 };
 
-// What verifying aws-chunked chunk signatures needs, taken from the request's verified seed
-// signature (see AwsChunkedReader).
+// The signing context for verifying aws-chunked chunk signatures, taken from the request's
+// verified seed signature (see AwsChunkedReader).
 struct ChunkSigning {
   Sha256Digest signing_key;
   std::string amz_date;        // X-Amz-Date of the request, "20130524T000000Z"
@@ -93,14 +93,14 @@ struct ScopeRequirements {
 //                                        form, or query-string (presigned) authentication
 //   InvalidSignatureException            wrong signature, expired or future time, scope mismatch
 //   UnrecognizedClientException          unknown access key id
-// except for two s3 cases: an x-amz-content-sha256 that differs from the body digest gets
-// Errc::invalid_content with type XAmzContentSHA256Mismatch, and one that is neither a hex
-// SHA-256 nor UNSIGNED-PAYLOAD or one of the three STREAMING forms above gets
-// Errc::invalid_parameter with type InvalidArgument (both HTTP 400 in S3).
+// except for two s3 cases, both HTTP 400 in S3. An x-amz-content-sha256 that differs from the
+// body digest gets Errc::invalid_content with type XAmzContentSHA256Mismatch. One that is neither
+// a hex SHA-256 nor UNSIGNED-PAYLOAD or one of the three STREAMING forms above gets
+// Errc::invalid_parameter with type InvalidArgument.
 //
 // For the two signed STREAMING forms, verify() checks the seed signature in the Authorization
-// header and returns Identity::chunk_signing; the caller verifies the chunks by reading the body
-// through an AwsChunkedReader.
+// header and returns Identity::chunk_signing. The caller then verifies the chunks by reading the
+// body through an AwsChunkedReader.
 class SigV4Verifier {
  public:
   // `lookup` must be set. It is called on the verifying thread.

@@ -22,6 +22,8 @@
 #include "lambent/services/lambda/function_urls.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
+#include "lambent/server/message_router.h"
+#include "lambent/services/sqs/sqs_service.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
@@ -320,6 +322,23 @@ int serve(Config config) {
       services::cloudwatch::CloudWatchOptions{.region = config.region,
                                               .account_id = config.account_id});
   edge->set_cloudwatch(&cloudwatch);
+  // SQS queues: the API on the edge port, and the target of sends to arn:aws:sqs:... ARNs.
+  auto queue_store = store::QueueStore::open((*repository)->db());
+  if (!queue_store) {
+    LOG_ERROR("server", "start_failed", "error=\"queue store: {}\"", queue_store.error().message);
+    return 1;
+  }
+  services::sqs::Queues queues(**queue_store, io.get_executor(),
+                               services::sqs::QueuesOptions{.region = config.region,
+                                                            .account_id = config.account_id});
+  if (auto loaded = queues.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"queues: {}\"", loaded.error().message);
+    return 1;
+  }
+  services::sqs::SqsService sqs_service(queues);
+  edge->add_service(&sqs_service);
+  server::MessageRouter message_router;
+  message_router.set_queues(&queues);
   edge->set_cost_ledger(&cost);
   const auto started_at = std::chrono::steady_clock::now();
   auto* repository_ptr = repository->get();

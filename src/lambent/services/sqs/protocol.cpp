@@ -81,7 +81,7 @@ void normalize(json::object& object) {
   static constexpr MapRename kMaps[] = {
       {"Attribute", "Attributes", "Name", "Value"},
       {"Attributes", "Attributes", "Name", "Value"},
-      {"Tag", "tags", "Key", "Value"},
+      {"Tag", "Tags", "Key", "Value"},
       {"Tags", "Tags", "Key", "Value"},
       {"MessageAttribute", "MessageAttributes", "Name", "Value"},
       {"MessageAttributes", "MessageAttributes", "Name", "Value"},
@@ -282,6 +282,15 @@ void append_element(std::string& out, std::string_view name, const json::value& 
   out += fmt::format("</{}>", name);
 }
 
+// Operations whose model has no output: their query response has no <OpResult> element.
+bool has_result(std::string_view operation) {
+  static constexpr std::string_view kWithoutOutput[] = {
+      "DeleteQueue",   "SetQueueAttributes",     "TagQueue", "UntagQueue", "PurgeQueue",
+      "DeleteMessage", "ChangeMessageVisibility"};
+  return std::find(std::begin(kWithoutOutput), std::end(kWithoutOutput), operation) ==
+         std::end(kWithoutOutput);
+}
+
 }  // namespace
 
 bool form_decode(std::string_view in, std::string& out) {
@@ -339,7 +348,7 @@ http::Response encode_output(const Call& call, const json::object& output,
   std::string& out = response.body;
   out += fmt::format("<?xml version=\"1.0\"?><{}Response xmlns=\"{}\">", call.operation,
                      kXmlNamespace);
-  if (!output.empty()) {
+  if (has_result(call.operation)) {
     out += fmt::format("<{}Result>", call.operation);
     append_members(out, output, fmt::format("{}ResultEntry", call.operation));
     out += fmt::format("</{}Result>", call.operation);

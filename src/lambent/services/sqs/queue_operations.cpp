@@ -130,7 +130,9 @@ Task<Output> create_queue(const OperationContext& context) {
   if (!name) co_return std::move(name).error();
   auto attributes = string_map(context.call.input, "Attributes");
   if (!attributes) co_return std::move(attributes).error();
-  auto tags = string_map(context.call.input, "tags");
+  // The JSON member is "tags"; the query protocol's "Tag.N.Key" decodes to Tags.
+  auto tags =
+      string_map(context.call.input, context.call.protocol == Protocol::json ? "tags" : "Tags");
   if (!tags) co_return std::move(tags).error();
   auto created =
       co_await context.queues.create_queue(*name, std::move(*attributes), std::move(*tags));

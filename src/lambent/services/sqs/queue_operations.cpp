@@ -62,7 +62,7 @@ Result<std::optional<std::int64_t>> max_results(const json::object& input) {
   return max;
 }
 
-// One page of `names`, after the name NextToken holds (base64), with the next token.
+// One page of `names`, after the name that NextToken encodes (base64), with the next token.
 Result<json::object> page(const OperationContext& context, std::vector<std::string> names,
                           std::string_view member) {
   auto max = max_results(context.call.input);

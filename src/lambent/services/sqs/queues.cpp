@@ -212,7 +212,7 @@ struct Queues::Prepared {
   bool duplicate = false;
 };
 
-struct Queues::Taken {
+struct Queues::ReceivePlan {
   std::vector<ReceivedMessage> messages;
   std::vector<store::MessageVisibility> updates;
   std::vector<std::int64_t> removed;
@@ -757,9 +757,9 @@ Task<Result<std::vector<Result<SendResult>>>> Queues::send_messages(
   co_return results;
 }
 
-Queues::Taken Queues::take(Queue& queue, const ReceiveRequest& request, int visibility,
-                           std::int64_t now) {
-  Taken taken;
+Queues::ReceivePlan Queues::take(Queue& queue, const ReceiveRequest& request, int visibility,
+                                 std::int64_t now) {
+  ReceivePlan taken;
   const QueueConfig& config = queue.config;
   std::int64_t retention_ms = config.message_retention_period * 1000;
   std::shared_ptr<Queue> dead_letter;
@@ -830,7 +830,7 @@ Queues::Taken Queues::take(Queue& queue, const ReceiveRequest& request, int visi
   return taken;
 }
 
-Task<Status> Queues::commit_taken(std::shared_ptr<Queue> queue, Taken& taken) {
+Task<Status> Queues::commit_taken(std::shared_ptr<Queue> queue, ReceivePlan& taken) {
   if (!taken.updates.empty() || !taken.removed.empty()) {
     auto updated = co_await store_.update_messages(queue->record.name, std::move(taken.updates),
                                                    std::move(taken.removed));
@@ -872,7 +872,7 @@ Task<Result<std::vector<ReceivedMessage>>> Queues::receive_messages(std::string 
   while (true) {
     std::int64_t now = epoch_ms();
     int visibility = request.visibility_timeout.value_or(queue->config.visibility_timeout);
-    Taken taken = take(*queue, request, visibility, now);
+    ReceivePlan taken = take(*queue, request, visibility, now);
     auto committed = co_await commit_taken(queue, taken);
     if (!committed) co_return committed.error();
     if (!taken.messages.empty() || queue->deleted || stopped_) co_return std::move(taken.messages);
@@ -921,8 +921,8 @@ Task<Result<std::vector<Status>>> Queues::commit_deletes(std::shared_ptr<Queue> 
       results.emplace_back(receipt_handle_invalid(handle, "The receipt handle has expired."));
       continue;
     }
-    // Standard queues: a stale handle of a message that another receive holds is accepted
-    // without deleting the message.
+    // Standard queues: a stale handle of a message that another receive has in flight is
+    // accepted without deleting the message.
     if (!current && r.visible_at_ms > now) {
       results.emplace_back(ok_status());
       continue;

@@ -17,10 +17,11 @@
 
 // SQS-compatible queues: the state and rules behind the SQS API, callable in process.
 //
-// The SQS service (sqs_service.h) decodes requests and calls this class, and so does the Lambda
-// event source mapping poller, which needs no HTTP: it calls receive_messages() with a long
-// poll, invokes the function, then delete_messages() or change_visibility() on the receipt
-// handles, and reads depth() to scale and describe() for VisibilityTimeout and RedrivePolicy.
+// The SQS service (sqs_service.h) decodes requests and calls this class. The Lambda event
+// source mapping poller calls it directly, without HTTP. It calls receive_messages() with a
+// long poll, invokes the function, then calls delete_messages() or change_visibility() with
+// the receipt handles. It reads depth() to scale and describe() for VisibilityTimeout and
+// RedrivePolicy.
 //
 // Every queue and message lives in memory and in the QueueStore. Each change (send, receive,
 // delete, visibility change, dead-letter move) is committed to SQLite before the call resumes,
@@ -160,14 +161,15 @@ class Queues final : public store::MessageTargets {
   // wake at once. On a FIFO queue, a deduplication id seen in the last 5 minutes returns the
   // first message's id and sequence number and stores nothing.
   Task<Result<SendResult>> send_message(std::string queue, NewMessage message);
-  // Sends up to 10 messages in one transaction. The outer Result fails only for the queue; each
-  // entry has its own result, so a bad entry does not stop the others.
+  // Sends several messages in one transaction; the API allows 10 per batch, this method sets no
+  // limit. The outer Result fails for the queue or the commit. Each entry has its own result,
+  // so an invalid entry does not stop the others.
   Task<Result<std::vector<Result<SendResult>>>> send_messages(std::string queue,
                                                               std::vector<NewMessage> messages);
 
   // Receives up to max_messages visible messages, hides each for the visibility timeout and
-  // counts the receive, durably. When none is visible it waits up to wait_seconds and returns
-  // as soon as a send (or an expired visibility timeout, or an ended delay) makes one visible;
+  // counts the receive, durably. When none is visible it waits up to wait_seconds. It returns
+  // as soon as a send, an expired visibility timeout or an ended delay makes one visible, and
   // the wait uses timers, not polling. Expired messages (MessageRetentionPeriod) are deleted on
   // the way. A message already received maxReceiveCount times moves to the RedrivePolicy's
   // dead-letter queue with its id, body, attributes and sent time instead of being returned.
@@ -179,7 +181,7 @@ class Queues final : public store::MessageTargets {
 
   // Deletes the message of a receipt handle. A handle of a message already deleted succeeds; a
   // malformed one fails with ReceiptHandleIsInvalid. On a standard queue, an old handle of a
-  // message received again since is accepted without deleting it, as AWS does; on a FIFO queue
+  // message received again since is accepted without deleting it, as AWS does. On a FIFO queue
   // it fails with ReceiptHandleIsInvalid.
   Task<Status> delete_message(std::string queue, std::string receipt_handle);
   // Deletes several messages in one transaction; one Status per handle, in order.
@@ -212,15 +214,16 @@ class Queues final : public store::MessageTargets {
     bool deleted = false;
   };
   struct Prepared;
-  struct Taken;
+  struct ReceivePlan;
 
   std::shared_ptr<Queue> find(std::string_view name) const;
   Result<QueueConfig> check_attributes(const std::map<std::string, std::string>& attributes,
                                        bool fifo, bool creating,
                                        std::map<std::string, std::string>* normalized) const;
   Result<Prepared> prepare(Queue& queue, NewMessage message, std::int64_t now_ms);
-  Taken take(Queue& queue, const ReceiveRequest& request, int visibility, std::int64_t now_ms);
-  Task<Status> commit_taken(std::shared_ptr<Queue> queue, Taken& taken);
+  ReceivePlan take(Queue& queue, const ReceiveRequest& request, int visibility,
+                   std::int64_t now_ms);
+  Task<Status> commit_taken(std::shared_ptr<Queue> queue, ReceivePlan& taken);
   Task<Result<std::vector<Status>>> commit_deletes(std::shared_ptr<Queue> queue,
                                                    std::vector<std::string> handles);
   static void wake(Queue& queue);
@@ -232,10 +235,10 @@ class Queues final : public store::MessageTargets {
   bool stopped_ = false;
 };
 
-// MD5 of the message attributes as AWS computes MD5OfMessageAttributes: for each attribute in
-// name order, the 4-byte big-endian length and bytes of the name and of the data type, one
-// transport byte (1 for String and Number, 2 for Binary), then the length and bytes of the
-// value. Returns lowercase hex, or empty for no attributes.
+// Computes MD5OfMessageAttributes as AWS documents it. For each attribute in name order, the
+// digest covers the 4-byte big-endian length and bytes of the name and of the data type. Then
+// come one transport byte (1 for String and Number, 2 for Binary) and the length and bytes of
+// the value. Returns lowercase hex, or empty for no attributes.
 std::string md5_of_attributes(const std::vector<store::MessageAttribute>& attributes);
 std::string md5_hex(std::string_view data);
 

@@ -10,7 +10,7 @@ namespace {
 
 // Query codes from the SQS model of botocore 1.29 (protocol query) and the shape names of
 // botocore 1.43 (protocol json, awsQueryCompatible).
-constexpr std::array<ErrorShape, 24> kShapes{{
+constexpr std::array<ErrorShape, 25> kShapes{{
     {400, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"},
     {400, "QueueAlreadyExists", "QueueNameExists"},
     {400, "AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"},
@@ -29,6 +29,7 @@ constexpr std::array<ErrorShape, 24> kShapes{{
     {403, "AWS.SimpleQueueService.PurgeQueueInProgress", "PurgeQueueInProgress"},
     {400, "AWS.SimpleQueueService.UnsupportedOperation", "UnsupportedOperation"},
     {400, "InvalidAction", "InvalidAction"},
+    {400, "MissingAction", "MissingAction"},
     {400, "InvalidQueryParameter", "InvalidQueryParameter"},
     {400, "MalformedQueryString", "MalformedQueryString"},
     {400, "InvalidAddress", "InvalidAddress"},

@@ -226,6 +226,8 @@ Queues::Queues(store::QueueStore& store, asio::any_io_executor executor, QueuesO
 
 Queues::~Queues() { stop(); }
 
+std::int64_t Queues::now_ms() const { return options_.clock ? options_.clock() : epoch_ms(); }
+
 std::string Queues::arn_of(std::string_view name) const {
   return fmt::format("arn:aws:sqs:{}:{}:{}", options_.region, options_.account_id, name);
 }
@@ -242,7 +244,7 @@ std::shared_ptr<Queues::Queue> Queues::find(std::string_view name) const {
 }
 
 Status Queues::load() {
-  auto loaded = store_.load(epoch_ms());
+  auto loaded = store_.load(now_ms());
   if (!loaded) return std::move(loaded).error();
   std::size_t messages = 0;
   for (auto& stored : *loaded) {
@@ -422,7 +424,7 @@ Task<Result<QueueInfo>> Queues::create_queue(std::string name,
   if (!effective) co_return effective.error();
   queue->config = *effective;
   queue->record.tags = std::move(tags);
-  queue->record.created_s = epoch_ms() / 1000;
+  queue->record.created_s = now_ms() / 1000;
   queue->record.modified_s = queue->record.created_s;
   queues_.emplace(name, queue);
   auto stored = co_await store_.put_queue(queue->record);
@@ -452,7 +454,7 @@ Result<QueueDepth> Queues::depth(std::string_view name) const {
   auto queue = find(name);
   if (!queue) return queue_not_found();
   QueueDepth depth;
-  std::int64_t now = epoch_ms();
+  std::int64_t now = now_ms();
   std::int64_t retention_ms = queue->config.message_retention_period * 1000;
   for (const auto& [seq, message] : queue->messages) {
     const auto& r = message.record;
@@ -521,7 +523,7 @@ Task<Status> Queues::set_attributes(std::string name,
   if (!config) co_return config.error();
   queue->record.attributes = std::move(merged);
   queue->config = *config;
-  queue->record.modified_s = epoch_ms() / 1000;
+  queue->record.modified_s = now_ms() / 1000;
   // A shorter wait or visibility may make messages visible sooner: let long polls recheck.
   wake(*queue);
   co_return co_await store_.put_queue(queue->record);
@@ -548,7 +550,7 @@ Task<Status> Queues::untag_queue(std::string name, std::vector<std::string> keys
 Task<Status> Queues::purge(std::string name) {
   auto queue = find(name);
   if (!queue) co_return queue_not_found();
-  std::int64_t now = epoch_ms();
+  std::int64_t now = now_ms();
   if (queue->last_purge_ms != 0 && now - queue->last_purge_ms < kPurgeIntervalMs) {
     co_return sqs_error("AWS.SimpleQueueService.PurgeQueueInProgress",
                         fmt::format("Only one PurgeQueue operation on {} is allowed every 60 "
@@ -717,7 +719,7 @@ Task<Result<std::vector<Result<SendResult>>>> Queues::send_messages(
     std::string queue_name, std::vector<NewMessage> messages) {
   auto queue = find(queue_name);
   if (!queue) co_return queue_not_found();
-  std::int64_t now = epoch_ms();
+  std::int64_t now = now_ms();
   std::vector<Result<SendResult>> results;
   std::vector<store::MessageRecord> records;
   std::vector<store::DedupRecord> dedup;
@@ -870,7 +872,7 @@ Task<Result<std::vector<ReceivedMessage>>> Queues::receive_messages(std::string 
   int wait = request.wait_seconds.value_or(queue->config.receive_message_wait_time_seconds);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   while (true) {
-    std::int64_t now = epoch_ms();
+    std::int64_t now = now_ms();
     int visibility = request.visibility_timeout.value_or(queue->config.visibility_timeout);
     ReceivePlan taken = take(*queue, request, visibility, now);
     auto committed = co_await commit_taken(queue, taken);
@@ -882,7 +884,7 @@ Task<Result<std::vector<ReceivedMessage>>> Queues::receive_messages(std::string 
     // Sleep until the deadline, a wake() from a send or a change, or the earliest time a
     // hidden message becomes visible, whichever comes first.
     auto wake_at = deadline;
-    std::int64_t now_after = epoch_ms();
+    std::int64_t now_after = now_ms();
     for (const auto& [seq, message] : queue->messages) {
       if (message.record.visible_at_ms > now_after) {
         auto at = steady_now + std::chrono::milliseconds(message.record.visible_at_ms - now_after);
@@ -903,7 +905,7 @@ Task<Result<std::vector<Status>>> Queues::commit_deletes(std::shared_ptr<Queue> 
                                                          std::vector<std::string> handles) {
   std::vector<Status> results;
   std::vector<std::int64_t> seqs;
-  std::int64_t now = epoch_ms();
+  std::int64_t now = now_ms();
   for (const auto& handle : handles) {
     auto parsed = parse_receipt_handle(handle);
     if (!parsed) {
@@ -967,7 +969,7 @@ Task<Result<std::vector<Status>>> Queues::change_visibilities(
     std::string queue_name, std::vector<std::pair<std::string, int>> handles_and_seconds) {
   auto queue = find(queue_name);
   if (!queue) co_return queue_not_found();
-  std::int64_t now = epoch_ms();
+  std::int64_t now = now_ms();
   std::vector<Status> results;
   std::vector<store::MessageVisibility> updates;
   for (const auto& [handle, seconds] : handles_and_seconds) {

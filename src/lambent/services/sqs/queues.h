@@ -6,6 +6,7 @@
 #include "lambent/store/queue_store.h"
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -116,6 +117,9 @@ struct ReceivedMessage {
 struct QueuesOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+  // Milliseconds since the Unix epoch for sent times, visibility and retention; the system
+  // clock when unset. Long-poll deadlines use the steady clock regardless.
+  std::function<std::int64_t()> clock = {};
 };
 
 class Queues final : public store::MessageTargets {
@@ -216,6 +220,7 @@ class Queues final : public store::MessageTargets {
   struct Prepared;
   struct ReceivePlan;
 
+  std::int64_t now_ms() const;
   std::shared_ptr<Queue> find(std::string_view name) const;
   Result<QueueConfig> check_attributes(const std::map<std::string, std::string>& attributes,
                                        bool fifo, bool creating,

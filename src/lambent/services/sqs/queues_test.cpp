@@ -45,7 +45,9 @@ class QueuesTest : public ::testing::Test {
     auto store = store::QueueStore::open(*db_);
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
-    queues_ = std::make_unique<Queues>(*store_, io_.get_executor(), QueuesOptions{});
+    QueuesOptions options;
+    options.clock = [this] { return clock_ms_; };
+    queues_ = std::make_unique<Queues>(*store_, io_.get_executor(), options);
     ASSERT_TRUE(queues_->load().ok());
   }
 
@@ -89,6 +91,7 @@ class QueuesTest : public ::testing::Test {
   }
 
   asio::io_context io_;
+  std::int64_t clock_ms_ = 1'700'000'000'000;
   fs::path dir_;
   std::unique_ptr<store::Sqlite> db_;
   std::unique_ptr<store::QueueStore> store_;
@@ -203,6 +206,41 @@ TEST_F(QueuesTest, FifoGroupInFlightBlocksLaterMessages) {
   auto missing_group = send("f.fifo", "x");
   ASSERT_FALSE(missing_group.ok());
   EXPECT_EQ(missing_group.error().type, "MissingParameter");
+}
+
+TEST_F(QueuesTest, RetentionPeriodDropsOldMessages) {
+  create("short", {{"MessageRetentionPeriod", "60"}});
+  ASSERT_TRUE(send("short", "old").ok());
+  clock_ms_ += 30'000;
+  ASSERT_TRUE(send("short", "new").ok());
+  EXPECT_EQ(queues_->depth("short")->visible, 2);
+  clock_ms_ += 31'000;
+  EXPECT_EQ(queues_->depth("short")->visible, 1);
+  auto received = receive("short");
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(*received[0].body, "new");
+  open();
+  EXPECT_EQ(queues_->depth("short")->in_flight, 1);
+  EXPECT_EQ(queues_->depth("short")->visible, 0);
+}
+
+TEST_F(QueuesTest, DelayAndVisibilityUseTheClock) {
+  create("later", {{"DelaySeconds", "5"}, {"VisibilityTimeout", "10"}});
+  ASSERT_TRUE(send("later", "m").ok());
+  EXPECT_EQ(queues_->depth("later")->delayed, 1);
+  EXPECT_TRUE(receive("later").empty());
+  clock_ms_ += 5'000;
+  auto first = receive("later");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].sent_ms, clock_ms_ - 5'000);
+  EXPECT_EQ(first[0].first_receive_ms, clock_ms_);
+  clock_ms_ += 9'999;
+  EXPECT_TRUE(receive("later").empty());
+  clock_ms_ += 1;
+  auto again = receive("later");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].receive_count, 2);
+  EXPECT_EQ(again[0].first_receive_ms, first[0].first_receive_ms);
 }
 
 TEST_F(QueuesTest, StateSurvivesReload) {

@@ -774,6 +774,8 @@ Queues::ReceivePlan Queues::take(Queue& queue, const ReceiveRequest& request, in
   auto blocked = [&](std::string_view group) {
     return std::find(blocked_groups.begin(), blocked_groups.end(), group) != blocked_groups.end();
   };
+  // NOTE: the scan starts at the oldest message on every receive, so its cost grows with the
+  // number of in-flight and delayed messages ahead of the first visible one.
   for (auto& [seq, message] : queue.messages) {
     auto& r = message.record;
     if (r.sent_ms + retention_ms <= now) {

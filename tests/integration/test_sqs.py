@@ -86,11 +86,11 @@ def test_queue_lifecycle(sqs):
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"env": "test"}
 
     sqs.delete_queue(QueueUrl=url)
-    gone = error_of(sqs.get_queue_url, QueueName=name)
-    assert gone["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
-    assert gone["ResponseMetadata"]["HTTPStatusCode"] == 400
-    gone = error_of(sqs.send_message, QueueUrl=url, MessageBody="x")
-    assert gone["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    missing_queue = error_of(sqs.get_queue_url, QueueName=name)
+    assert missing_queue["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert missing_queue["ResponseMetadata"]["HTTPStatusCode"] == 400
+    missing_queue = error_of(sqs.send_message, QueueUrl=url, MessageBody="x")
+    assert missing_queue["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
 
 
 def test_create_queue_validation(sqs):
@@ -324,9 +324,10 @@ def test_visibility_timeout_redelivers(sqs):
     third = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"][0]
     not_in_flight_url = sqs.create_queue(QueueName=unique_name("vis2"))["QueueUrl"]
     sqs.send_message(QueueUrl=not_in_flight_url, MessageBody="x")
-    held = sqs.receive_message(QueueUrl=not_in_flight_url, VisibilityTimeout=0)["Messages"][0]
+    released = sqs.receive_message(QueueUrl=not_in_flight_url,
+                                   VisibilityTimeout=0)["Messages"][0]
     stale = error_of(sqs.change_message_visibility, QueueUrl=not_in_flight_url,
-                     ReceiptHandle=held["ReceiptHandle"], VisibilityTimeout=10)
+                     ReceiptHandle=released["ReceiptHandle"], VisibilityTimeout=10)
     assert stale["Error"]["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
     invalid = error_of(sqs.change_message_visibility, QueueUrl=url, ReceiptHandle="nonsense",
                        VisibilityTimeout=10)
@@ -342,7 +343,7 @@ def test_visibility_timeout_redelivers(sqs):
         "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     assert counts["ApproximateNumberOfMessagesNotVisible"] == "1"
     sqs.delete_message(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"])
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"])  # already gone: fine
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"])  # already deleted: fine
     counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert counts["ApproximateNumberOfMessagesNotVisible"] == "0"
     assert counts["ApproximateNumberOfMessages"] == "0"
@@ -511,7 +512,7 @@ def test_acknowledged_sends_survive_sigkill(fresh_server):
                                     MessageGroupId="g")["MessageId"] for i in range(5)]
     time.sleep(0.5)
     # A received message keeps its receive count across the restart.
-    held = client.receive_message(QueueUrl=fifo_url, AttributeNames=["All"])["Messages"][0]
+    in_flight = client.receive_message(QueueUrl=fifo_url)["Messages"][0]
     srv.process.send_signal(signal.SIGKILL)
     srv.process.wait(timeout=10)
     stop.set()
@@ -540,4 +541,4 @@ def test_acknowledged_sends_survive_sigkill(fresh_server):
     assert counts["ApproximateNumberOfMessages"] == "4"
     # The dedup window survives too: resending f0 returns the first id.
     again = client.send_message(QueueUrl=fifo_url, MessageBody="f0", MessageGroupId="g")
-    assert again["MessageId"] == fifo_ids[0] == held["MessageId"]
+    assert again["MessageId"] == fifo_ids[0] == in_flight["MessageId"]

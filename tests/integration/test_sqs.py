@@ -542,3 +542,25 @@ def test_acknowledged_sends_survive_sigkill(fresh_server):
     # The dedup window survives too: resending f0 returns the first id.
     again = client.send_message(QueueUrl=fifo_url, MessageBody="f0", MessageGroupId="g")
     assert again["MessageId"] == fifo_ids[0] == in_flight["MessageId"]
+
+
+def test_sigterm_ends_long_polls(fresh_server):
+    import signal
+    srv = fresh_server()
+    client = srv.client("sqs")
+    url = client.create_queue(QueueName="parked")["QueueUrl"]
+    result = {}
+
+    def receive():
+        result["response"] = client.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+
+    thread = threading.Thread(target=receive)
+    thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    srv.process.send_signal(signal.SIGTERM)
+    srv.process.wait(timeout=15)
+    thread.join(timeout=15)
+    assert time.monotonic() - started < 5
+    assert srv.process.returncode == 0
+    assert "Messages" not in result["response"]

@@ -894,9 +894,14 @@ Task<Result<std::vector<ReceivedMessage>>> Queues::receive_messages(std::string 
       }
     }
     Event event(executor_);
-    auto position = queue->waiters.insert(queue->waiters.end(), &event);
+    // Unregisters the event even when the coroutine frame is destroyed while suspended.
+    struct Registration {
+      std::list<Event*>& waiters;
+      std::list<Event*>::iterator position;
+      ~Registration() { waiters.erase(position); }
+    };
+    Registration registration{queue->waiters, queue->waiters.insert(queue->waiters.end(), &event)};
     co_await event.wait_until(wake_at);
-    queue->waiters.erase(position);
     if (!event.is_set() && std::chrono::steady_clock::now() < wake_at) {
       co_return std::vector<ReceivedMessage>{};  // cancelled: the connection went away
     }

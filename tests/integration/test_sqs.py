@@ -511,7 +511,7 @@ def test_acknowledged_sends_survive_sigkill(fresh_server):
     fifo_ids = [client.send_message(QueueUrl=fifo_url, MessageBody=f"f{i}",
                                     MessageGroupId="g")["MessageId"] for i in range(5)]
     time.sleep(0.5)
-    # A received message keeps its receive count across the restart.
+    # A received message stays in flight across the restart.
     in_flight = client.receive_message(QueueUrl=fifo_url)["Messages"][0]
     srv.process.send_signal(signal.SIGKILL)
     srv.process.wait(timeout=10)

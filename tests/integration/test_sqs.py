@@ -510,7 +510,10 @@ def test_acknowledged_sends_survive_sigkill(fresh_server):
         thread.start()
     fifo_ids = [client.send_message(QueueUrl=fifo_url, MessageBody=f"f{i}",
                                     MessageGroupId="g")["MessageId"] for i in range(5)]
-    time.sleep(0.5)
+    # Kill while the senders are still sending, once some sends are acknowledged.
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
     # A received message stays in flight across the restart.
     in_flight = client.receive_message(QueueUrl=fifo_url)["Messages"][0]
     srv.process.send_signal(signal.SIGKILL)

@@ -1,5 +1,7 @@
 #include "lambent/services/sqs/queues.h"
 
+#include "lambent/services/sqs/event_source_queues.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -241,6 +243,42 @@ TEST_F(QueuesTest, DelayAndVisibilityUseTheClock) {
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].receive_count, 2);
   EXPECT_EQ(again[0].first_receive_ms, first[0].first_receive_ms);
+}
+
+TEST_F(QueuesTest, EventSourceViewByArn) {
+  create("src.fifo", {{"FifoQueue", "true"}, {"VisibilityTimeout", "90"}});
+  NewMessage message;
+  message.body = "m";
+  message.group_id = "g";
+  message.deduplication_id = "d";
+  message.attributes = {{"k", "String", "v", {}}};
+  ASSERT_TRUE(run(queues_->send_message("src.fifo", message)).ok());
+  EventSourceQueues source(*queues_);
+  std::string arn = "arn:aws:sqs:us-east-1:000000000000:src.fifo";
+  auto facts = source.describe(arn);
+  ASSERT_TRUE(facts.has_value());
+  EXPECT_EQ(facts->visibility_timeout_seconds, 90);
+  EXPECT_TRUE(facts->fifo);
+  EXPECT_EQ(facts->visible_messages, 1);
+  EXPECT_FALSE(source.describe("arn:aws:sqs:us-east-1:000000000000:none").has_value());
+
+  auto received = run(source.receive(arn, 10, 0s));
+  ASSERT_TRUE(received.ok());
+  ASSERT_EQ(received->size(), 1u);
+  const auto& got = (*received)[0];
+  EXPECT_EQ(got.body, "m");
+  EXPECT_EQ(got.md5_of_message_attributes, md5_of_attributes(message.attributes));
+  std::vector<std::string> names;
+  for (const auto& [name, value] : got.system_attributes) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"ApproximateReceiveCount", "SentTimestamp", "SenderId",
+                                             "ApproximateFirstReceiveTimestamp", "SequenceNumber",
+                                             "MessageGroupId", "MessageDeduplicationId"}));
+  auto removed = run(source.remove(arn, {got.receipt_handle, "stale"}));
+  EXPECT_TRUE(removed.ok());
+  EXPECT_EQ(queues_->depth("src.fifo")->in_flight, 0);
+  auto missing = run(source.receive("arn:aws:sqs:us-east-1:000000000000:none", 1, 0s));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
 }
 
 TEST_F(QueuesTest, StateSurvivesReload) {

@@ -567,3 +567,25 @@ def test_sigterm_ends_long_polls(fresh_server):
     assert time.monotonic() - started < 5
     assert srv.process.returncode == 0
     assert "Messages" not in result["response"]
+
+
+def test_async_failure_destination_queue(server, sqs):
+    import json
+    from conftest import create_function
+    lam = server.client()
+    url = sqs.create_queue(QueueName=unique_name("onfailure"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    function = create_function(lam, {"app.py": "def handler(event, context):\n"
+                                               "    raise RuntimeError('broken')\n"})
+    lam.put_function_event_invoke_config(FunctionName=function, MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnFailure": {"Destination": arn}})
+    lam.invoke(FunctionName=function, InvocationType="Event", Payload=b'{"n": 7}')
+    deadline = time.monotonic() + 60
+    messages = []
+    while not messages and time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+    assert messages, "no destination record reached the queue"
+    record = json.loads(messages[0]["Body"])
+    assert record["requestPayload"] == {"n": 7}
+    assert record["requestContext"]["condition"] == "RetriesExhausted"

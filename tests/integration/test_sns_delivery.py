@@ -438,3 +438,50 @@ def test_lambda_dead_letter_topic_fans_out(server, lam):
     body = got[0]["Records"][0]["Sns"]
     assert json.loads(body["Message"]) == {"n": 7}
     assert body["TopicArn"] == topic
+
+
+def test_undeliverable_messages_go_to_the_redrive_queue(server):
+    sqs, dlq_url = sqs_or_skip(server)
+    sns = server.client("sns")
+    topic = sns.create_topic(Name=unique_name("redrive"))["TopicArn"]
+    missing_queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{unique_name('missing')}"
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=missing_queue, Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": queue_arn(sqs, dlq_url)})})[
+        "SubscriptionArn"]
+    message_id = sns.publish(TopicArn=topic, Message="nowhere to go")["MessageId"]
+    dead = receive_all(sqs, dlq_url, 1)
+    assert len(dead) == 1
+    body = json.loads(dead[0]["Body"])
+    assert body["MessageId"] == message_id
+    assert body["Message"] == "nowhere to go"
+    assert body["UnsubscribeURL"].endswith(sub.replace(":", "%3A"))
+
+
+def test_fifo_topic_to_fifo_queue_keeps_order(server):
+    sqs, _ = sqs_or_skip(server)
+    url = sqs.create_queue(QueueName=unique_name("ordered") + ".fifo",
+                           Attributes={"FifoQueue": "true"})["QueueUrl"]
+    sns = server.client("sns")
+    topic = sns.create_topic(Name=unique_name("ordered") + ".fifo",
+                             Attributes={"FifoTopic": "true"})["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn(sqs, url),
+                  Attributes={"RawMessageDelivery": "true"})
+    sent = [f"m{i}" for i in range(5)]
+    for i, message in enumerate(sent):
+        sns.publish(TopicArn=topic, Message=message, MessageGroupId="g",
+                    MessageDeduplicationId=f"d{i}")
+    # A duplicate within the deduplication window is acknowledged and not delivered.
+    sns.publish(TopicArn=topic, Message="m0 again", MessageGroupId="g",
+                MessageDeduplicationId="d0")
+    got = []
+    deadline = time.monotonic() + 20
+    while len(got) < len(sent) and time.monotonic() < deadline:
+        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       AttributeNames=["MessageGroupId"])
+        for message in response.get("Messages", []):
+            got.append(message)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert [m["Body"] for m in got] == sent
+    assert all(m["Attributes"]["MessageGroupId"] == "g" for m in got)
+    time.sleep(1)
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []

@@ -200,6 +200,10 @@ Task<void> SnsService::deliver(store::DeliveryRecord record, std::string group_k
     tasks_.spawn(deliver(std::move(next), std::move(group_key)), "deliver");
     co_return;
   }
+  if (!retry_due) {
+    group_waiting_.erase(waiting);
+    co_return;
+  }
   std::deque<store::DeliveryRecord> behind = std::move(waiting->second);
   group_queued_ -= static_cast<int>(behind.size());
   group_waiting_.erase(waiting);

@@ -1,5 +1,7 @@
 #include "lambent/http/message.h"
 
+#include "lambent/base/utf8.h"
+
 namespace lambent::http {
 
 namespace {
@@ -27,6 +29,57 @@ bool percent_decode(std::string_view in, std::string& out) {
     i += 2;
   }
   return true;
+}
+
+bool form_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int high = hex_value(in[i + 1]);
+      int low = hex_value(in[i + 2]);
+      if (high < 0 || low < 0) return false;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
+
+void append_xml_escaped(std::string& out, std::string_view text) {
+  std::string valid;
+  append_valid_utf8(valid, text, /*xml=*/true);
+  out.reserve(out.size() + valid.size());
+  for (char c : valid) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#xD;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
 }
 
 std::string percent_encode(std::string_view in) {

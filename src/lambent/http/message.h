@@ -115,6 +115,14 @@ struct Response {
 bool percent_decode(std::string_view in, std::string& out);
 // Encodes everything outside the RFC 3986 unreserved set.
 std::string percent_encode(std::string_view in);
+// Decodes an application/x-www-form-urlencoded name or value: '+' is a space and %XX a byte.
+// Returns false on a malformed escape.
+bool form_decode(std::string_view in, std::string& out);
+
+// Appends `text` escaped for XML content and attribute values. Invalid UTF-8 and the code
+// points XML 1.0 forbids become U+FFFD first, and a carriage return becomes &#xD; so that
+// parsers keep it.
+void append_xml_escaped(std::string& out, std::string_view text);
 
 // Returns the value of `key` in a raw query string, percent-decoded, or nullopt-like empty
 // with found=false.

@@ -177,5 +177,24 @@ TEST(StringBodyReader, ReadsInPiecesThenZero) {
   EXPECT_EQ(reader.consumed(), body.size());
 }
 
+TEST(FormDecode, TurnsPlusIntoSpace) {
+  std::string out;
+  ASSERT_TRUE(form_decode("a+b%2Bc%2f", out));
+  EXPECT_EQ(out, "a b+c/");
+  ASSERT_TRUE(form_decode("%41", out));
+  EXPECT_EQ(out, "A");
+  EXPECT_FALSE(form_decode("bad%2", out));
+  EXPECT_FALSE(form_decode("bad%zz", out));
+}
+
+TEST(XmlEscape, EscapesMarkupAndReplacesForbiddenCharacters) {
+  std::string out = "<a>";
+  append_xml_escaped(out, "x & <y> \"q\" 'r'\r\n");
+  EXPECT_EQ(out, "<a>x &amp; &lt;y&gt; &quot;q&quot; &apos;r&apos;&#xD;\n");
+  out.clear();
+  append_xml_escaped(out, std::string_view("\x01\xff", 2));
+  EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 }  // namespace
 }  // namespace lambent::http

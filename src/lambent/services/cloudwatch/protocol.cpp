@@ -79,12 +79,6 @@ bool is_form(std::string_view content_type) {
   return content_type.empty() || content_type.starts_with("application/x-www-form-urlencoded");
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Splits a form or query string into decoded name/value pairs; an empty name is skipped.
 Result<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view text) {
@@ -96,8 +90,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_
     if (part.empty()) continue;
     auto eq = part.find('=');
     std::string name, value;
-    if (!form_decode(part.substr(0, eq), name) ||
-        (eq != std::string_view::npos && !form_decode(part.substr(eq + 1), value))) {
+    if (!http::form_decode(part.substr(0, eq), name) ||
+        (eq != std::string_view::npos && !http::form_decode(part.substr(eq + 1), value))) {
       return malformed_input(fmt::format("The form field {} has a malformed percent-encoding.",
                                          part.substr(0, std::min<std::size_t>(part.size(), 100))));
     }
@@ -285,35 +279,6 @@ json::value to_json(const Value& in) {
 
 // ---- XML ----
 
-void append_escaped(std::string& out, std::string_view raw) {
-  // Invalid UTF-8 and the code points XML 1.0 forbids become U+FFFD first.
-  std::string text;
-  append_valid_utf8(text, raw, /*xml=*/true);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\r':
-        out += "&#xD;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
 
 std::string format_number(double value) { return fmt::format("{}", value); }
 
@@ -335,7 +300,7 @@ void append_xml(std::string& out, std::string_view name, const Value& value) {
       out += format_number(value.as_number());
       break;
     case Value::Kind::string:
-      append_escaped(out, value.as_string());
+      http::append_xml_escaped(out, value.as_string());
       break;
     case Value::Kind::timestamp:
       out += format_iso8601_ms(value.as_timestamp_ms());
@@ -349,7 +314,7 @@ void append_xml(std::string& out, std::string_view name, const Value& value) {
     case Value::Kind::map:
       for (const auto& [key, member] : value.members()) {
         out += "<entry><key>";
-        append_escaped(out, key);
+        http::append_xml_escaped(out, key);
         out += "</key>";
         append_xml(out, "value", member);
         out += "</entry>";
@@ -366,7 +331,7 @@ std::string xml_output(std::string_view operation, const Value* output,
   std::string out = fmt::format("<{}Response xmlns=\"{}\">", operation, kXmlNamespace);
   if (output != nullptr) append_xml(out, fmt::format("{}Result", operation), *output);
   out += "<ResponseMetadata><RequestId>";
-  append_escaped(out, request_id);
+  http::append_xml_escaped(out, request_id);
   out += fmt::format("</RequestId></ResponseMetadata></{}Response>", operation);
   return out;
 }
@@ -422,26 +387,6 @@ bool is_cloudwatch_operation(std::string_view operation) {
   return std::binary_search(kOperations.begin(), kOperations.end(), operation);
 }
 
-bool form_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int high = hex_value(in[i + 1]);
-      int low = hex_value(in[i + 2]);
-      if (high < 0 || low < 0) return false;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
 
 Value query_fields_to_value(const std::vector<std::pair<std::string, std::string>>& fields) {
   FieldNode root;
@@ -506,7 +451,7 @@ bool is_cloudwatch_request(const http::Request& request) {
       auto amp = text.find('&');
       std::string_view part = text.substr(0, amp);
       text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
-      if (part.starts_with("Action=") && form_decode(part.substr(7), action)) {
+      if (part.starts_with("Action=") && http::form_decode(part.substr(7), action)) {
         return is_cloudwatch_operation(action);
       }
     }
@@ -601,9 +546,9 @@ http::Response encode_error(Protocol protocol, const Error& error, std::string_v
     std::string body =
         fmt::format("<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>",
                     kXmlNamespace, fault, shape.code);
-    append_escaped(body, error.message);
+    http::append_xml_escaped(body, error.message);
     body += "</Message></Error><RequestId>";
-    append_escaped(body, request_id);
+    http::append_xml_escaped(body, request_id);
     body += "</RequestId></ErrorResponse>";
     response.body = std::move(body);
     return response;

@@ -61,9 +61,6 @@ http::Response encode_output(const Call& call, const Value* output, std::string_
 // An error response in the protocol's shape; the status comes from error_shape().
 http::Response encode_error(Protocol protocol, const Error& error, std::string_view request_id);
 
-// Decodes an application/x-www-form-urlencoded string ('+' is a space). Returns false on a
-// malformed escape.
-bool form_decode(std::string_view in, std::string& out);
 
 // Builds the input structure of query-protocol fields ("A.member.1.B" = "x" becomes
 // {A: [{B: "x"}]}, "M.entry.1.key"/".value" becomes a map).

@@ -74,14 +74,6 @@ TEST(QueryFields, BuildListsStructuresAndMaps) {
   EXPECT_EQ(input.find("Empty")->as_string(), "");
 }
 
-TEST(QueryFields, FormDecodingTurnsPlusIntoSpace) {
-  std::string out;
-  ASSERT_TRUE(form_decode("a+b%2Bc%2f", out));
-  EXPECT_EQ(out, "a b+c/");
-  EXPECT_FALSE(form_decode("bad%2", out));
-  EXPECT_FALSE(form_decode("bad%zz", out));
-}
-
 TEST(Routing, RecognisesEachProtocol) {
   EXPECT_TRUE(is_cloudwatch_request(query_request("Action=ListMetrics&Version=2010-08-01")));
   // Another query service's scope keeps the request away, whatever its Action.

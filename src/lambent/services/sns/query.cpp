@@ -11,33 +11,7 @@ namespace lambent::services::sns {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
-bool form_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -56,8 +30,8 @@ Status Params::merge(std::string_view form) {
     auto eq = pair.find('=');
     std::string name;
     std::string value;
-    if (!form_decode(pair.substr(0, eq), name) ||
-        (eq != std::string_view::npos && !form_decode(pair.substr(eq + 1), value))) {
+    if (!http::form_decode(pair.substr(0, eq), name) ||
+        (eq != std::string_view::npos && !http::form_decode(pair.substr(eq + 1), value))) {
       return invalid_parameter(fmt::format("Invalid parameter: malformed form field '{}'", pair));
     }
     // Every stored attribute and message is JSON text, so bytes that are not UTF-8 are
@@ -111,38 +85,6 @@ std::vector<std::pair<std::string, std::string>> Params::map(std::string_view na
   return out;
 }
 
-std::string xml_escape(std::string_view text) {
-  // Characters XML 1.0 forbids (C0 controls other than tab and line ends) become U+FFFD.
-  std::string valid;
-  append_valid_utf8(valid, text, true);
-  std::string out;
-  out.reserve(valid.size());
-  for (char c : valid) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\r':
-        out += "&#xD;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 Xml& Xml::open(std::string_view name) {
   out_ += '<';
@@ -160,7 +102,7 @@ Xml& Xml::close(std::string_view name) {
 
 Xml& Xml::leaf(std::string_view name, std::string_view text) {
   open(name);
-  out_ += xml_escape(text);
+  http::append_xml_escaped(out_, text);
   return close(name);
 }
 

@@ -52,8 +52,6 @@ class Xml {
   std::string out_;
 };
 
-std::string xml_escape(std::string_view text);
-
 // An error with the SNS error code in Error::type ("NotFound", "InvalidParameter").
 Error sns_error(Errc code, std::string type, std::string message);
 Error not_found(std::string message);

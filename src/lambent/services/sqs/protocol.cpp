@@ -16,12 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_index(std::string_view segment) {
   return !segment.empty() && segment.size() < 9 &&
@@ -129,8 +123,8 @@ Result<Call> decode_query(const http::Request& request) {
       auto eq = part.find('=');
       std::string name;
       std::string value;
-      if (!form_decode(part.substr(0, eq), name) ||
-          (eq != std::string_view::npos && !form_decode(part.substr(eq + 1), value))) {
+      if (!http::form_decode(part.substr(0, eq), name) ||
+          (eq != std::string_view::npos && !http::form_decode(part.substr(eq + 1), value))) {
         return sqs_error("MalformedQueryString",
                          fmt::format("The form field {} has a malformed percent-encoding.",
                                      to_valid_utf8(utf8_prefix(part, 100))));
@@ -186,38 +180,12 @@ Result<Call> decode_query(const http::Request& request) {
   return call;
 }
 
-void append_escaped(std::string& out, std::string_view raw) {
-  for (char c : raw) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\r':
-        out += "&#xD;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
 
 void append_element(std::string& out, std::string_view name, const json::value& value);
 
 void append_scalar(std::string& out, const json::value& value) {
   if (value.is_string()) {
-    append_escaped(out, value.as_string());
+    http::append_xml_escaped(out, value.as_string());
   } else if (value.is_bool()) {
     out += value.as_bool() ? "true" : "false";
   } else if (value.is_int64()) {
@@ -261,7 +229,7 @@ void append_members(std::string& out, const json::object& object, std::string_vi
     } else if (value.is_object() && flattened != nullptr && !flattened->key.empty()) {
       for (const auto& [map_key, map_value] : value.as_object()) {
         out += fmt::format("<{}><{}>", item, flattened->key);
-        append_escaped(out, map_key);
+        http::append_xml_escaped(out, map_key);
         out += fmt::format("</{}>", flattened->key);
         append_element(out, flattened->value, map_value);
         out += fmt::format("</{}>", item);
@@ -293,26 +261,6 @@ bool has_result(std::string_view operation) {
 
 }  // namespace
 
-bool form_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int high = hex_value(in[i + 1]);
-      int low = hex_value(in[i + 2]);
-      if (high < 0 || low < 0) return false;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
 
 Protocol detect_protocol(const http::Request& request) {
   return request.header("x-amz-target").starts_with(kTargetPrefix) ? Protocol::json
@@ -354,7 +302,7 @@ http::Response encode_output(const Call& call, const json::object& output,
     out += fmt::format("</{}Result>", call.operation);
   }
   out += "<ResponseMetadata><RequestId>";
-  append_escaped(out, request_id);
+  http::append_xml_escaped(out, request_id);
   out += fmt::format("</RequestId></ResponseMetadata></{}Response>", call.operation);
   return response;
 }
@@ -378,9 +326,9 @@ http::Response encode_error(Protocol protocol, const Error& error, std::string_v
       "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type>"
       "<Code>{}</Code><Message>",
       kXmlNamespace, shape.sender ? "Sender" : "Receiver", shape.code);
-  append_escaped(out, error.message);
+  http::append_xml_escaped(out, error.message);
   out += "</Message><Detail/></Error><RequestId>";
-  append_escaped(out, request_id);
+  http::append_xml_escaped(out, request_id);
   out += "</RequestId></ErrorResponse>";
   return response;
 }

@@ -44,7 +44,5 @@ http::Response encode_output(const Call& call, const boost::json::object& output
                              std::string_view request_id);
 http::Response encode_error(Protocol protocol, const Error& error, std::string_view request_id);
 
-// Decodes application/x-www-form-urlencoded text ('+' is a space). False on a bad escape.
-bool form_decode(std::string_view in, std::string& out);
 
 }  // namespace lambent::services::sqs

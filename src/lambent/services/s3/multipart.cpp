@@ -124,23 +124,26 @@ Task<http::Response> S3Service::complete_upload(Call& call) {
   auto stored = co_await store_.list_parts(upload_id, 0, 0);
   if (!stored) co_return error_response(call, stored.error());
   std::vector<store::PartRecord> parts;
-  std::string digests;
-  std::uint64_t total = 0;
   std::size_t next = 0;
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    while (next < stored->size() && (*stored)[next].number < listed[i].number) ++next;
-    if (next == stored->size() || (*stored)[next].number != listed[i].number ||
-        (*stored)[next].etag != listed[i].etag) {
+  for (const auto& wanted : listed) {
+    while (next < stored->size() && (*stored)[next].number < wanted.number) ++next;
+    if (next == stored->size() || (*stored)[next].number != wanted.number ||
+        (*stored)[next].etag != wanted.etag) {
       co_return error_response(call, "InvalidPart",
                                "One or more of the specified parts could not be found.  The part "
                                "may not have been uploaded, or the specified entity tag may not "
                                "match the part's entity tag.",
                                {{"UploadId", upload_id},
-                                {"PartNumber", std::to_string(listed[i].number)},
-                                {"ETag", listed[i].etag}});
+                                {"PartNumber", std::to_string(wanted.number)},
+                                {"ETag", wanted.etag}});
     }
-    const auto& part = (*stored)[next];
-    if (i + 1 < listed.size() && part.size < kMinPartBytes) {
+    parts.push_back((*stored)[next]);
+  }
+  std::string digests;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& part = parts[i];
+    if (i + 1 < parts.size() && part.size < kMinPartBytes) {
       co_return error_response(call, "EntityTooSmall",
                                "Your proposed upload is smaller than the minimum allowed object "
                                "size.",
@@ -149,16 +152,10 @@ Task<http::Response> S3Service::complete_upload(Call& call) {
                                 {"PartNumber", std::to_string(part.number)},
                                 {"ETag", part.etag}});
     }
-    auto raw = [&part] {
-      std::string out;
-      for (std::size_t j = 0; j + 1 < part.etag.size(); j += 2) {
-        out.push_back(static_cast<char>(std::stoi(part.etag.substr(j, 2), nullptr, 16)));
-      }
-      return out;
-    }();
-    digests += raw;
+    for (std::size_t j = 0; j + 1 < part.etag.size(); j += 2) {
+      digests.push_back(static_cast<char>(std::stoi(part.etag.substr(j, 2), nullptr, 16)));
+    }
     total += part.size;
-    parts.push_back(part);
   }
   if (total > kMaxObjectBytes) {
     co_return error_response(call, "EntityTooLarge",

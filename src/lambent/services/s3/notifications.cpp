@@ -203,7 +203,7 @@ std::string event_key(std::string_view key) {
   out.reserve(key.size());
   for (unsigned char c : key) {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '*') {
+        c == '_' || c == '.' || c == '*' || c == '/') {
       out.push_back(static_cast<char>(c));
     } else if (c == ' ') {
       out.push_back('+');

@@ -39,7 +39,8 @@ std::string render_notification(const NotificationConfig& config);
 // Whether `target` wants `event` ("s3:ObjectCreated:Put") for `key`.
 bool wants(const NotificationTarget& target, std::string_view event, std::string_view key);
 
-// The object key as S3 writes it in event records: form-encoded UTF-8, a space as '+'.
+// The object key as S3 writes it in event records: form-encoded UTF-8, a space as '+', '/'
+// kept.
 std::string event_key(std::string_view key);
 
 struct EventFacts {

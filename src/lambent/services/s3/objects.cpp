@@ -49,20 +49,9 @@ class ObjectBodySource final : public http::BodySource {
   std::string buffer_;
 };
 
-// Form encoding for listings with encoding-type=url: '/' stays, a space becomes '+'.
+// Form encoding for listings with encoding-type=url, the encoding of event records.
 std::string list_encode(std::string_view value, bool encode) {
-  if (!encode) return std::string(value);
-  std::string out = event_key(value);
-  std::string result;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out.compare(i, 3, "%2F") == 0) {
-      result.push_back('/');
-      i += 2;
-    } else {
-      result.push_back(out[i]);
-    }
-  }
-  return result;
+  return encode ? event_key(value) : std::string(value);
 }
 
 // Whether an If-Match / If-None-Match list names this ETag ("*" names any).

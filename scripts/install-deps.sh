@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libcli11-dev libzip-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-boto3 python3-pytest awscli nodejs curl zip unzip
+  python3 python3-boto3 python3-pytest python3-pil awscli nodejs curl zip unzip
 )
 
 missing=()

@@ -20,6 +20,7 @@
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
+#include "lambent/sources/mapping.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
 #include "lambent/services/s3/s3_service.h"
@@ -291,6 +292,12 @@ int serve(Config config) {
     return 1;
   }
   lambda_service->set_policies(&policies);
+  sources::MappingCatalog event_source_mappings(documents);
+  if (auto loaded = event_source_mappings.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  lambda_service->set_event_source_mappings(&event_source_mappings, nullptr);
   auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
   auto check_signature = [edge = edge.get()](const http::Request& request) {
     return edge->verify_signature(request);

@@ -5,6 +5,7 @@
 #include "lambent/services/lambda/errors.h"
 #include "lambent/services/lambda/event_invoke_config.h"
 #include "lambent/services/lambda/function_config.h"
+#include "lambent/services/lambda/event_source_mapping_api.h"
 #include "lambent/services/lambda/function_url_api.h"
 #include "lambent/services/lambda/provisioned_api.h"
 #include "lambent/services/lambda/service_common.h"
@@ -178,6 +179,9 @@ Task<http::Response> LambdaService::handle(http::Request& request, std::string r
     co_return co_await handle_policy(invoker_, *policies_, mutations_, request, request_id);
   } else if (is_concurrency_route(path, method)) {
     co_return co_await function_concurrency(request, request_id);
+  } else if (mappings_ && is_event_source_mapping_route(path)) {
+    MappingContext context{invoker_, *mappings_, queues_, mutations_};
+    co_return co_await handle_event_source_mapping(context, request, std::move(request_id));
   } else if (path.starts_with(kFunctionsPrefix)) {
     std::string_view rest = path.substr(kFunctionsPrefix.size());
     if (rest.empty() || rest == "/") {

@@ -6,6 +6,8 @@
 #include "lambent/invoke/invoker.h"
 #include "lambent/services/lambda/function_urls.h"
 #include "lambent/services/lambda/permissions.h"
+#include "lambent/sources/mapping.h"
+#include "lambent/sources/queue_source.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/log_store.h"
 
@@ -33,6 +35,13 @@ class LambdaService {
   void set_function_urls(FunctionUrlCatalog* urls) { function_urls_ = urls; }
   // Enables AddPermission, RemovePermission and GetPolicy; DeleteFunction removes the policies.
   void set_policies(PolicyCatalog* policies) { policies_ = policies; }
+  // Enables the event source mapping operations over `mappings`; `queues` answers what they
+  // need to know of a queue (null: no queue exists).
+  void set_event_source_mappings(sources::MappingCatalog* mappings,
+                                 const sources::QueueSource* queues) {
+    mappings_ = mappings;
+    queues_ = queues;
+  }
 
   // True when the path belongs to this service.
   static bool owns(std::string_view path);
@@ -96,6 +105,8 @@ class LambdaService {
   LambdaServiceOptions options_;
   FunctionUrlCatalog* function_urls_ = nullptr;
   PolicyCatalog* policies_ = nullptr;
+  sources::MappingCatalog* mappings_ = nullptr;
+  const sources::QueueSource* queues_ = nullptr;
   // Create, update and delete run one at a time, so no other change can come between the
   // check and the write of one (existence, RevisionId, shared code packages).
   AsyncMutex mutations_;

@@ -119,4 +119,44 @@ Result<std::string> parse_marker(const http::Request& request) {
   return *decoded;
 }
 
+std::string constraint(std::string_view value, std::string_view field, std::string_view rule) {
+  return fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", value, field, rule);
+}
+
+Error serialization_error(std::string_view field, const boost::json::value& value) {
+  return Error{Errc::validation,
+               fmt::format("Value '{}' for {} has the wrong type", boost::json::serialize(value), field),
+               "SerializationException"};
+}
+
+Result<std::optional<int>> bounded_int(const boost::json::object& body, std::string_view key,
+                                       std::string_view field, std::int64_t min, std::int64_t max,
+                                       std::vector<std::string>& violations) {
+  auto it = body.find(key);
+  if (it == body.end() || it->value().is_null()) return std::optional<int>();
+  const auto& v = it->value();
+  std::int64_t number = 0;
+  if (v.is_int64()) {
+    number = v.as_int64();
+  } else if (v.is_uint64()) {
+    number = INT64_MAX;
+  } else {
+    return serialization_error(key, v);
+  }
+  if (number < min) {
+    violations.push_back(constraint(std::to_string(number), field,
+                                    fmt::format("Member must have value greater than or equal "
+                                                "to {}",
+                                                min)));
+    return std::optional<int>();
+  }
+  if (number > max) {
+    violations.push_back(
+        constraint(v.is_uint64() ? std::to_string(v.as_uint64()) : std::to_string(number), field,
+                   fmt::format("Member must have value less than or equal to {}", max)));
+    return std::optional<int>();
+  }
+  return std::optional<int>(static_cast<int>(number));
+}
+
 }  // namespace lambent::services::lambda

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Request and response helpers shared by the Lambda API operations.
 namespace lambent::services::lambda {
@@ -41,5 +42,17 @@ Result<std::string> parse_marker(const http::Request& request);
 
 // An X-Ray style trace header for a new invocation.
 std::string make_trace_id();
+
+// "Value 'V' at 'field' failed to satisfy constraint: rule", AWS's validation wording.
+std::string constraint(std::string_view value, std::string_view field, std::string_view rule);
+
+// SerializationException for a field of the wrong JSON type.
+Error serialization_error(std::string_view field, const boost::json::value& value);
+
+// Reads an integer field and checks it against [min, max]. An absent or null field gives
+// nullopt; a value out of range adds AWS's message to `violations` and gives nullopt.
+Result<std::optional<int>> bounded_int(const boost::json::object& body, std::string_view key,
+                                       std::string_view field, std::int64_t min, std::int64_t max,
+                                       std::vector<std::string>& violations);
 
 }  // namespace lambent::services::lambda

@@ -451,3 +451,31 @@ def test_error_document_shape(server, s3):
     assert "<Code>NoSuchKey</Code>" in text
     assert "<Key>missing key</Key>" in text
     assert f"<RequestId>{headers['x-amz-request-id']}</RequestId>" in text
+
+
+def test_upload_part_copy(s3):
+    bucket = new_bucket(s3)
+    source = bytes(range(256)) * (6 * 4096)  # 6 MiB
+    s3.put_object(Bucket=bucket, Key="source object", Body=source)
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="assembled")["UploadId"]
+    whole = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=upload_id, PartNumber=1,
+                                CopySource={"Bucket": bucket, "Key": "source object"})
+    assert whole["CopyPartResult"]["ETag"] == '"' + hashlib.md5(source).hexdigest() + '"'
+    ranged = s3.upload_part_copy(Bucket=bucket, Key="assembled", UploadId=upload_id, PartNumber=2,
+                                 CopySource={"Bucket": bucket, "Key": "source object"},
+                                 CopySourceRange="bytes=100-199")
+    assert ranged["CopyPartResult"]["ETag"] == '"' + hashlib.md5(source[100:200]).hexdigest() + '"'
+    code, status, _ = error_of(s3.upload_part_copy, Bucket=bucket, Key="assembled",
+                               UploadId=upload_id, PartNumber=3,
+                               CopySource={"Bucket": bucket, "Key": "source object"},
+                               CopySourceRange=f"bytes=0-{len(source)}")
+    assert (code, status) == ("InvalidArgument", 400)
+    code, status, _ = error_of(s3.upload_part_copy, Bucket=bucket, Key="assembled",
+                               UploadId=upload_id, PartNumber=3,
+                               CopySource={"Bucket": bucket, "Key": "missing"})
+    assert (code, status) == ("NoSuchKey", 404)
+    s3.complete_multipart_upload(Bucket=bucket, Key="assembled", UploadId=upload_id,
+                                 MultipartUpload={"Parts": [
+                                     {"PartNumber": 1, "ETag": whole["CopyPartResult"]["ETag"]},
+                                     {"PartNumber": 2, "ETag": ranged["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=bucket, Key="assembled")["Body"].read() == source + source[100:200]

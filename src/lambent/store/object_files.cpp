@@ -123,16 +123,16 @@ Result<std::unique_ptr<ObjectWriter>> ObjectStore::writer(bool sha256) {
 }
 
 Task<Result<WrittenBody>> ObjectStore::copy_body(std::shared_ptr<ObjectFile> source,
-                                                 std::uint64_t size) {
+                                                 std::uint64_t start, std::uint64_t size) {
   auto made = writer(false);
   if (!made) co_return made.error();
   ObjectWriter::State* state = (*made)->state_.get();
-  auto job = [state, source, size]() -> Status {
+  auto job = [state, source, start, size]() -> Status {
     std::string buffer(kCopyChunk, '\0');
     std::uint64_t offset = 0;
     while (offset < size) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kCopyChunk, size - offset));
-      ssize_t n = ::pread(source->fd(), buffer.data(), want, static_cast<off_t>(offset));
+      ssize_t n = ::pread(source->fd(), buffer.data(), want, static_cast<off_t>(start + offset));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return io_error("cannot read the source of", state->path, errno);
       if (n == 0) return make_error(Errc::io, "the copy source ended early");

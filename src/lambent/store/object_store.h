@@ -171,8 +171,9 @@ class ObjectStore {
 
   // A writer for a new body. `sha256`: also compute the body's SHA-256.
   Result<std::unique_ptr<ObjectWriter>> writer(bool sha256);
-  // Copies an open object's bytes into a new temporary body.
-  Task<Result<WrittenBody>> copy_body(std::shared_ptr<ObjectFile> source, std::uint64_t size);
+  // Copies `size` bytes of an open object, from `offset`, into a new temporary body.
+  Task<Result<WrittenBody>> copy_body(std::shared_ptr<ObjectFile> source, std::uint64_t offset,
+                                      std::uint64_t size);
   // Concatenates parts into a new temporary body.
   Task<Result<WrittenBody>> concatenate(std::vector<PartRecord> parts);
   // Discards a body that will not be committed.

@@ -217,6 +217,24 @@ store::ObjectHeaders object_headers(const http::Request& request) {
   return h;
 }
 
+Result<CopySource> parse_copy_source(std::string_view header) {
+  std::string_view source = header;
+  if (auto q = source.find('?'); q != std::string_view::npos) source = source.substr(0, q);
+  std::string decoded;
+  if (!http::percent_decode(source, decoded)) {
+    return Error{Errc::invalid_parameter, "Invalid copy source encoding", "InvalidArgument"};
+  }
+  if (decoded.starts_with("/")) decoded.erase(0, 1);
+  auto slash = decoded.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == decoded.size()) {
+    return Error{Errc::invalid_parameter,
+                 "Invalid copy source object key: '" + std::string(header) +
+                     "'. Expected the form bucket/key.",
+                 "InvalidArgument"};
+  }
+  return CopySource{decoded.substr(0, slash), decoded.substr(slash + 1)};
+}
+
 void add_object_headers(http::Response& response, const store::ObjectRecord& record) {
   const auto& h = record.headers;
   response.header("Content-Type", h.content_type.empty() ? "binary/octet-stream" : h.content_type);

@@ -55,13 +55,6 @@ Task<http::Response> S3Service::upload_part(Call& call) {
                              {{"ArgumentName", "partNumber"},
                               {"ArgumentValue", call.query("partNumber").value}});
   }
-  if (call.request.has_header("x-amz-copy-source")) {
-    // TODO: UploadPartCopy.
-    co_return error_response(call, "NotImplemented",
-                             "A header you provided implies functionality that is not "
-                             "implemented: x-amz-copy-source on UploadPart",
-                             {{"Header", "x-amz-copy-source"}});
-  }
   std::string upload_id = call.query("uploadId").value;
   auto upload = co_await store_.find_upload(upload_id);
   if (!upload || upload->bucket != call.bucket || upload->key != call.key) {
@@ -71,7 +64,13 @@ Task<http::Response> S3Service::upload_part(Call& call) {
                                                   "NoSuchUpload"}
                                           : upload.error());
   }
-  auto body = co_await receive_body(call);
+  bool copy = call.request.has_header("x-amz-copy-source");
+  Result<store::WrittenBody> body = Error{Errc::internal, "no body"};
+  if (copy) {
+    body = co_await copy_part_body(call);
+  } else {
+    body = co_await receive_body(call);
+  }
   if (!body) co_return error_response(call, body.error());
   store::PartRecord part;
   part.number = *number;
@@ -79,11 +78,63 @@ Task<http::Response> S3Service::upload_part(Call& call) {
   part.etag = hex(body->md5);
   part.last_modified_ms = epoch_ms();
   std::string etag = part.etag;
+  std::int64_t modified = part.last_modified_ms;
   auto stored = co_await store_.put_part(upload_id, std::move(part), std::move(*body));
   if (!stored) co_return error_response(call, stored.error());
+  if (copy) {
+    XmlWriter xml("CopyPartResult");
+    xml.leaf("LastModified", iso8601_ms(modified)).leaf("ETag", quote_etag(etag));
+    co_return xml_response(call, xml.finish());
+  }
   auto response = empty_response(call);
   response.header("ETag", quote_etag(etag));
   co_return response;
+}
+
+// UploadPartCopy: the part's bytes are x-amz-copy-source's, all of them or the inclusive
+// x-amz-copy-source-range "bytes=first-last".
+Task<Result<store::WrittenBody>> S3Service::copy_part_body(Call& call) {
+  auto source = parse_copy_source(call.header("x-amz-copy-source"));
+  if (!source) co_return source.error();
+  auto opened = co_await store_.open_object(source->bucket, source->key);
+  if (!opened) co_return opened.error();
+  std::uint64_t size = opened->record.size;
+  std::uint64_t first = 0;
+  std::uint64_t length = size;
+  if (std::string_view range = call.header("x-amz-copy-source-range"); !range.empty()) {
+    auto dash = range.find('-');
+    std::uint64_t last = 0;
+    bool parsed = range.starts_with("bytes=") && dash != std::string_view::npos;
+    if (parsed) {
+      std::string_view a = range.substr(6, dash - 6);
+      std::string_view b = range.substr(dash + 1);
+      auto [a_end, a_ec] = std::from_chars(a.data(), a.data() + a.size(), first);
+      auto [b_end, b_ec] = std::from_chars(b.data(), b.data() + b.size(), last);
+      parsed = !a.empty() && !b.empty() && a_ec == std::errc() && b_ec == std::errc() &&
+               a_end == a.data() + a.size() && b_end == b.data() + b.size() && first <= last;
+    }
+    if (!parsed) {
+      co_return Error{Errc::invalid_parameter,
+                      "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                      "where first and last are the zero-based offsets of the first and last "
+                      "bytes to copy",
+                      "InvalidArgument"};
+    }
+    if (last >= size) {
+      co_return Error{Errc::invalid_parameter,
+                      fmt::format("Range specified is not valid for source object of size: {}", size),
+                      "InvalidArgument"};
+    }
+    length = last - first + 1;
+  }
+  if (length > kMaxPutBytes) {
+    co_return Error{Errc::invalid_parameter,
+                    fmt::format("The specified copy source is larger than the maximum allowable "
+                                "size for a copy source: {}",
+                                kMaxPutBytes),
+                    "InvalidRequest"};
+  }
+  co_return co_await store_.copy_body(opened->file, first, length);
 }
 
 Task<http::Response> S3Service::complete_upload(Call& call) {

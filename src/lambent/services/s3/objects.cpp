@@ -122,10 +122,6 @@ std::optional<std::int64_t> header_time(std::string_view value) {
   return parsed->time_since_epoch().count();
 }
 
-Error copy_source_error(std::string message) {
-  return Error{Errc::invalid_parameter, std::move(message), "InvalidArgument"};
-}
-
 }  // namespace
 
 Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
@@ -214,20 +210,10 @@ Task<http::Response> S3Service::copy_object(Call& call) {
     co_return error_response(call, "NoSuchBucket", "The specified bucket does not exist",
                              {{"BucketName", call.bucket}});
   }
-  std::string_view source = call.header("x-amz-copy-source");
-  if (auto q = source.find('?'); q != std::string_view::npos) source = source.substr(0, q);
-  std::string decoded;
-  if (!http::percent_decode(source, decoded)) {
-    co_return error_response(call, copy_source_error("Invalid copy source encoding"));
-  }
-  if (decoded.starts_with("/")) decoded.erase(0, 1);
-  auto slash = decoded.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == decoded.size()) {
-    co_return error_response(call, copy_source_error(
-                                       "Invalid copy source object key: " + std::string(source)));
-  }
-  std::string source_bucket = decoded.substr(0, slash);
-  std::string source_key = decoded.substr(slash + 1);
+  auto source = parse_copy_source(call.header("x-amz-copy-source"));
+  if (!source) co_return error_response(call, source.error());
+  std::string source_bucket = std::move(source->bucket);
+  std::string source_key = std::move(source->key);
   std::string directive(call.header("x-amz-metadata-directive"));
   if (directive.empty()) directive = "COPY";
   if (directive != "COPY" && directive != "REPLACE") {
@@ -267,7 +253,7 @@ Task<http::Response> S3Service::copy_object(Call& call) {
                                          "allowable size for a copy source: {}",
                                          kMaxPutBytes));
   }
-  auto body = co_await store_.copy_body(opened->file, source_record.size);
+  auto body = co_await store_.copy_body(opened->file, 0, source_record.size);
   if (!body) co_return error_response(call, body.error());
   store::ObjectRecord record;
   record.bucket = call.bucket;

@@ -72,6 +72,13 @@ std::string_view control_body(const S3Service::Call& call);
 Status check_control_body(const S3Service::Call& call);
 // The object headers of a PutObject, CopyObject (REPLACE) or CreateMultipartUpload.
 store::ObjectHeaders object_headers(const http::Request& request);
+struct CopySource {
+  std::string bucket;
+  std::string key;
+};
+// Parses x-amz-copy-source: "bucket/key" or "/bucket/key", URL-encoded, with an optional
+// "?versionId=" suffix that is ignored. Errors carry S3's InvalidArgument.
+Result<CopySource> parse_copy_source(std::string_view header);
 // Adds an object's stored headers and metadata to a response.
 void add_object_headers(http::Response& response, const store::ObjectRecord& record);
 

@@ -81,6 +81,7 @@ class S3Service final : public EdgeService {
   // Reads the request body into a temporary file, checking Content-MD5 and a hex
   // x-amz-content-sha256. Errors carry the S3 code in Error::type.
   Task<Result<store::WrittenBody>> receive_body(Call& call);
+  Task<Result<store::WrittenBody>> copy_part_body(Call& call);
   // Notification rows for an event on bucket/key, one per matching configuration.
   std::vector<store::OutboxEntry> events_for(Call& call, std::string_view event_name,
                                              std::string_view key, std::uint64_t size,

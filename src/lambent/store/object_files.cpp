@@ -104,27 +104,28 @@ Task<Result<WrittenBody>> ObjectWriter::finish() {
   co_return co_await run_blocking(pool_, std::move(job));
 }
 
-Result<std::unique_ptr<ObjectWriter>> ObjectStore::writer(bool sha256) {
+Task<Result<std::unique_ptr<ObjectWriter>>> ObjectStore::writer(bool sha256) {
   auto state = std::make_unique<ObjectWriter::State>();
   state->temp_name = random_hex(16);
-  state->path = dir_ / "tmp" / state->temp_name;
-  // O_CREAT|O_EXCL on a fresh random name only allocates a directory entry; the writes and the
-  // fsync, which wait on the disk, run on the pool.
-  state->fd = ::open(state->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (state->fd < 0) {
-    int err = errno;
-    state->path.clear();
-    return io_error("cannot create", dir_ / "tmp" / state->temp_name, err);
-  }
+  fs::path path = dir_ / "tmp" / state->temp_name;
+  // Returns the descriptor, or -errno.
+  auto create = [path]() -> int {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    return fd >= 0 ? fd : -errno;
+  };
+  int fd = co_await run_blocking(blocking_, std::move(create));
+  if (fd < 0) co_return io_error("cannot create", path, -fd);
+  state->fd = fd;
+  state->path = path;
   state->md5 = EVP_MD_CTX_new();
   EVP_DigestInit_ex(state->md5, EVP_md5(), nullptr);
   if (sha256) state->sha256 = std::make_unique<Sha256>();
-  return std::unique_ptr<ObjectWriter>(new ObjectWriter(blocking_, std::move(state)));
+  co_return std::unique_ptr<ObjectWriter>(new ObjectWriter(blocking_, std::move(state)));
 }
 
 Task<Result<WrittenBody>> ObjectStore::copy_body(std::shared_ptr<ObjectFile> source,
                                                  std::uint64_t start, std::uint64_t size) {
-  auto made = writer(false);
+  auto made = co_await writer(false);
   if (!made) co_return made.error();
   ObjectWriter::State* state = (*made)->state_.get();
   auto job = [state, source, start, size]() -> Status {
@@ -150,7 +151,7 @@ Task<Result<WrittenBody>> ObjectStore::copy_body(std::shared_ptr<ObjectFile> sou
 }
 
 Task<Result<WrittenBody>> ObjectStore::concatenate(std::vector<PartRecord> parts) {
-  auto made = writer(false);
+  auto made = co_await writer(false);
   if (!made) co_return made.error();
   ObjectWriter::State* state = (*made)->state_.get();
   fs::path dir = dir_;

@@ -358,10 +358,14 @@ Task<Result<OpenObject>> ObjectStore::open_object(std::string bucket, std::strin
     auto record = co_await find_object(bucket, key);
     if (!record) co_return record.error();
     fs::path path = dir_ / record->file;
-    auto open_file = [path]() -> int { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); };
+    // Returns the descriptor, or -errno.
+    auto open_file = [path]() -> int {
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      return fd >= 0 ? fd : -errno;
+    };
     int fd = co_await run_blocking(blocking_, std::move(open_file));
     if (fd >= 0) co_return OpenObject{std::move(*record), std::make_shared<ObjectFile>(fd)};
-    if (errno != ENOENT) break;
+    if (fd != -ENOENT) break;
   }
   co_return make_error(Errc::io, "cannot open the body of " + key);
 }

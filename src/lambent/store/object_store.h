@@ -170,7 +170,7 @@ class ObjectStore {
                                 std::vector<OutboxEntry> events);
 
   // A writer for a new body. `sha256`: also compute the body's SHA-256.
-  Result<std::unique_ptr<ObjectWriter>> writer(bool sha256);
+  Task<Result<std::unique_ptr<ObjectWriter>>> writer(bool sha256);
   // Copies `size` bytes of an open object, from `offset`, into a new temporary body.
   Task<Result<WrittenBody>> copy_body(std::shared_ptr<ObjectFile> source, std::uint64_t offset,
                                       std::uint64_t size);

@@ -49,7 +49,7 @@ class ObjectStoreTest : public ::testing::Test {
   }
 
   static Task<Result<WrittenBody>> write_body(ObjectStore* store, std::string data) {
-    auto writer = store->writer(true);
+    auto writer = co_await store->writer(true);
     if (!writer) co_return writer.error();
     auto written = co_await (*writer)->write(data);
     if (!written) co_return written.error();
@@ -142,7 +142,7 @@ TEST_F(ObjectStoreTest, OpenRemovesFilesNoRowNames) {
 
 TEST_F(ObjectStoreTest, UnfinishedWriterRemovesItsFile) {
   {
-    auto writer = store_->writer(false);
+    auto writer = run_task(store_->writer(false));
     ASSERT_TRUE(writer.ok());
     ASSERT_TRUE(run_task((*writer)->write("partial")).ok());
   }

@@ -135,7 +135,7 @@ Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
                       "InvalidDigest"};
     }
   }
-  auto writer = store_.writer(check_sha);
+  auto writer = co_await store_.writer(check_sha);
   if (!writer) co_return writer.error();
   http::BodyReader& reader = call.body();
   std::string buffer(kWritePiece, '\0');

@@ -39,7 +39,7 @@ def test_bucket_lifecycle(s3):
     head = s3.head_bucket(Bucket=name)
     assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "us-east-1"
     assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] is None
-    # us-east-1 answers 200 to the owner re-creating a bucket.
+    # In us-east-1, the owner re-creating a bucket gets 200.
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="k", Body=b"x")
     code, status, response = error_of(s3.delete_bucket, Bucket=name)
@@ -192,7 +192,7 @@ def test_conditional_requests(s3):
     code, status, _ = error_of(s3.get_object, Bucket=bucket, Key="c", IfUnmodifiedSince=past)
     assert (code, status) == ("PreconditionFailed", 412)
     assert s3.get_object(Bucket=bucket, Key="c", IfUnmodifiedSince=future)["ContentLength"] == 11
-    # If-Match that holds wins over a failing If-Unmodified-Since (RFC 7232 section 6).
+    # A matching If-Match wins over a failing If-Unmodified-Since (RFC 7232 section 6).
     assert s3.get_object(Bucket=bucket, Key="c", IfMatch=etag,
                          IfUnmodifiedSince=past)["ContentLength"] == 11
     assert error_of(s3.head_object, Bucket=bucket, Key="c", IfNoneMatch=etag)[1] == 304
@@ -308,7 +308,8 @@ def test_multipart_upload(s3):
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ContentType="video/mp4",
                                         Metadata={"k": "v"})
     upload_id = upload["UploadId"]
-    assert upload["Key"] == "mp" and upload["Bucket"] == bucket
+    assert upload["Key"] == "mp"
+    assert upload["Bucket"] == bucket
     part1 = b"a" * (5 * 1024 * 1024)
     part2 = b"b" * 100
     e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=part1)["ETag"]

@@ -175,13 +175,16 @@ def test_events_reach_the_function(server, s3, lam):
         if key != "a/b/c":  # put twice; the two events may run in either order
             assert record["s3"]["object"]["size"] == len(key.encode())
             assert record["s3"]["object"]["eTag"] == etags[key]
-    assert "with+space.txt" in puts and "plus%2Bsign" in puts and "per%25cent" in puts
+    assert "with+space.txt" in puts
+    assert "plus%2Bsign" in puts
+    assert "per%25cent" in puts
 
     record = puts["with+space.txt"]
     assert record["eventVersion"] == "2.1"
     assert record["eventSource"] == "aws:s3"
     assert record["awsRegion"] == REGION
-    assert record["eventTime"].endswith("Z") and len(record["eventTime"]) == 24
+    assert record["eventTime"].endswith("Z")
+    assert len(record["eventTime"]) == 24
     assert record["userIdentity"]["principalId"].startswith("AWS:")
     assert record["requestParameters"]["sourceIPAddress"] == "127.0.0.1"
     assert set(record["responseElements"]) == {"x-amz-request-id", "x-amz-id-2"}

@@ -132,7 +132,8 @@ Task<Result<WrittenBody>> ObjectStore::copy_body(std::shared_ptr<ObjectFile> sou
     std::string buffer(kCopyChunk, '\0');
     std::uint64_t offset = 0;
     while (offset < size) {
-      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kCopyChunk, size - offset));
+      std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kCopyChunk, size - offset));
       ssize_t n = ::pread(source->fd(), buffer.data(), want, static_cast<off_t>(start + offset));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return io_error("cannot read the source of", state->path, errno);
@@ -163,8 +164,9 @@ Task<Result<WrittenBody>> ObjectStore::concatenate(std::vector<PartRecord> parts
       std::uint64_t left = part.size;
       loff_t offset = 0;
       while (left > 0) {
-        ssize_t n = ::copy_file_range(in, &offset, state->fd, nullptr,
-                                      static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)), 0);
+        ssize_t n =
+            ::copy_file_range(in, &offset, state->fd, nullptr,
+                              static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)), 0);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
           int err = n < 0 ? errno : EIO;

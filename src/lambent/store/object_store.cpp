@@ -2,10 +2,10 @@
 
 #include "lambent/base/log.h"
 
-#include <boost/json.hpp>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <unordered_set>
 
@@ -124,8 +124,7 @@ Status insert_events(sqlite3* db, const std::vector<OutboxEntry>& events) {
   return ok_status();
 }
 
-constexpr const char* kObjectColumns =
-    "bucket, key, size, etag, last_modified_ms, headers, file";
+constexpr const char* kObjectColumns = "bucket, key, size, etag, last_modified_ms, headers, file";
 
 ObjectRecord read_object(Statement& st) {
   ObjectRecord r;
@@ -140,8 +139,8 @@ ObjectRecord read_object(Statement& st) {
 }
 
 Result<ObjectRecord> select_object(sqlite3* db, const std::string& bucket, const std::string& key) {
-  std::string sql = std::string("SELECT ") + kObjectColumns +
-                    " FROM s3_objects WHERE bucket = ?1 AND key = ?2";
+  std::string sql =
+      std::string("SELECT ") + kObjectColumns + " FROM s3_objects WHERE bucket = ?1 AND key = ?2";
   Statement st(db, sql.c_str());
   st.bind(1, bucket).bind(2, key);
   if (st.step()) return read_object(st);
@@ -168,7 +167,8 @@ ObjectStore::ObjectStore(Sqlite& db, asio::thread_pool& blocking, fs::path dir)
 Status ObjectStore::open() {
   std::error_code ec;
   fs::create_directories(dir_ / "tmp", ec);
-  if (ec) return make_error(Errc::io, "cannot create " + (dir_ / "tmp").string() + ": " + ec.message());
+  if (ec)
+    return make_error(Errc::io, "cannot create " + (dir_ / "tmp").string() + ": " + ec.message());
   auto created = db_.call_blocking(create_schema);
   if (!created) return created;
   // Names committed rows use; anything else in objects/ is left from an interrupted write.
@@ -213,8 +213,10 @@ Result<std::vector<BucketRecord>> ObjectStore::load_buckets() {
 Task<Status> ObjectStore::create_bucket(BucketRecord bucket) {
   auto job = [bucket = std::move(bucket)](sqlite3* db) -> Status {
     if (bucket_exists(db, bucket.name)) {
-      return Error{Errc::conflict, "Your previous request to create the named bucket succeeded "
-                                   "and you already own it.", "BucketAlreadyOwnedByYou"};
+      return Error{Errc::conflict,
+                   "Your previous request to create the named bucket succeeded "
+                   "and you already own it.",
+                   "BucketAlreadyOwnedByYou"};
     }
     Statement st(db, "INSERT INTO s3_buckets (name, region, created_ms) VALUES (?1, ?2, ?3)");
     st.bind(1, bucket.name).bind(2, bucket.region).bind(3, bucket.created_ms);
@@ -379,11 +381,15 @@ Task<Result<ListPage>> ObjectStore::list(ListQuery query) {
     bool inclusive = cursor == q.prefix && q.after < q.prefix;
     int count = 0;
     constexpr int kBatch = 1000;
-    std::string sql = std::string("SELECT ") + kObjectColumns + " FROM s3_objects WHERE bucket = ?1 AND " +
+    std::string sql = std::string("SELECT ") + kObjectColumns +
+                      " FROM s3_objects WHERE bucket = ?1 AND " +
                       "(key > ?2 OR (?3 AND key = ?2)) ORDER BY key LIMIT ?4";
     while (true) {
       Statement st(db, sql.c_str());
-      st.bind(1, q.bucket).bind(2, cursor).bind(3, std::int64_t{inclusive}).bind(4, std::int64_t{kBatch});
+      st.bind(1, q.bucket)
+          .bind(2, cursor)
+          .bind(3, std::int64_t{inclusive})
+          .bind(4, std::int64_t{kBatch});
       inclusive = false;
       int rows = 0;
       bool jumped = false;
@@ -391,8 +397,8 @@ Task<Result<ListPage>> ObjectStore::list(ListQuery query) {
         ++rows;
         ObjectRecord record = read_object(st);
         if (!record.key.starts_with(q.prefix)) return page;
-        std::size_t pos = q.delimiter.empty() ? std::string::npos
-                                              : record.key.find(q.delimiter, q.prefix.size());
+        std::size_t pos =
+            q.delimiter.empty() ? std::string::npos : record.key.find(q.delimiter, q.prefix.size());
         if (count >= q.max_keys) {
           page.truncated = true;
           return page;
@@ -423,7 +429,10 @@ Task<Status> ObjectStore::create_upload(UploadRecord upload) {
     Statement st(db,
                  "INSERT INTO s3_uploads (upload_id, bucket, key, initiated_ms, headers) VALUES "
                  "(?1, ?2, ?3, ?4, ?5)");
-    st.bind(1, u.upload_id).bind(2, u.bucket).bind(3, u.key).bind(4, u.initiated_ms)
+    st.bind(1, u.upload_id)
+        .bind(2, u.bucket)
+        .bind(3, u.key)
+        .bind(4, u.initiated_ms)
         .bind(5, encode_headers(u.headers));
     st.step();
     if (st.failed()) return st.error();
@@ -450,7 +459,8 @@ Task<Status> ObjectStore::put_part(std::string upload_id, PartRecord part, Writt
   auto placed = co_await place(std::move(body), "p-");
   if (!placed) co_return placed.error();
   part.file = *placed;
-  auto job = [id = std::move(upload_id), part = std::move(part)](sqlite3* db) -> Result<std::string> {
+  auto job = [id = std::move(upload_id),
+              part = std::move(part)](sqlite3* db) -> Result<std::string> {
     Statement upload(db, "SELECT 1 FROM s3_uploads WHERE upload_id = ?1");
     upload.bind(1, id);
     if (!upload.step()) return no_such_upload();
@@ -461,8 +471,12 @@ Task<Status> ObjectStore::put_part(std::string upload_id, PartRecord part, Writt
     Statement st(db,
                  "INSERT OR REPLACE INTO s3_parts (upload_id, number, size, etag, "
                  "last_modified_ms, file) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    st.bind(1, id).bind(2, std::int64_t{part.number}).bind(3, static_cast<std::int64_t>(part.size))
-        .bind(4, part.etag).bind(5, part.last_modified_ms).bind(6, part.file);
+    st.bind(1, id)
+        .bind(2, std::int64_t{part.number})
+        .bind(3, static_cast<std::int64_t>(part.size))
+        .bind(4, part.etag)
+        .bind(5, part.last_modified_ms)
+        .bind(6, part.file);
     st.step();
     if (st.failed()) return st.error();
     return old_file;
@@ -480,7 +494,8 @@ Task<Status> ObjectStore::put_part(std::string upload_id, PartRecord part, Writt
 
 Task<Result<std::vector<PartRecord>>> ObjectStore::list_parts(std::string upload_id, int after,
                                                               int limit) {
-  auto job = [id = std::move(upload_id), after, limit](sqlite3* db) -> Result<std::vector<PartRecord>> {
+  auto job = [id = std::move(upload_id), after,
+              limit](sqlite3* db) -> Result<std::vector<PartRecord>> {
     Statement upload(db, "SELECT 1 FROM s3_uploads WHERE upload_id = ?1");
     upload.bind(1, id);
     if (!upload.step()) return no_such_upload();
@@ -490,8 +505,9 @@ Task<Result<std::vector<PartRecord>>> ObjectStore::list_parts(std::string upload
     st.bind(1, id).bind(2, std::int64_t{after}).bind(3, std::int64_t{limit > 0 ? limit : -1});
     std::vector<PartRecord> out;
     while (st.step()) {
-      out.push_back({static_cast<int>(st.column_int(0)), static_cast<std::uint64_t>(st.column_int(1)),
-                     std::string(st.column_text(2)), st.column_int(3), std::string(st.column_text(4))});
+      out.push_back({static_cast<int>(st.column_int(0)),
+                     static_cast<std::uint64_t>(st.column_int(1)), std::string(st.column_text(2)),
+                     st.column_int(3), std::string(st.column_text(4))});
     }
     if (st.failed()) return st.error();
     return out;
@@ -508,8 +524,8 @@ Task<Status> ObjectStore::abort_upload(std::string upload_id) {
     Statement parts(db, "SELECT file FROM s3_parts WHERE upload_id = ?1");
     parts.bind(1, id);
     while (parts.step()) files.emplace_back(parts.column_text(0));
-    for (const char* sql :
-         {"DELETE FROM s3_parts WHERE upload_id = ?1", "DELETE FROM s3_uploads WHERE upload_id = ?1"}) {
+    for (const char* sql : {"DELETE FROM s3_parts WHERE upload_id = ?1",
+                            "DELETE FROM s3_uploads WHERE upload_id = ?1"}) {
       Statement st(db, sql);
       st.bind(1, id);
       st.step();
@@ -529,7 +545,10 @@ Task<Result<std::vector<UploadRecord>>> ObjectStore::list_uploads(UploadListQuer
                  "SELECT upload_id, bucket, key, initiated_ms, headers FROM s3_uploads WHERE "
                  "bucket = ?1 AND substr(key, 1, length(?2)) = ?2 AND (key > ?3 OR (key = ?3 AND "
                  "?4 != '' AND upload_id > ?4)) ORDER BY key, initiated_ms, upload_id LIMIT ?5");
-    st.bind(1, q.bucket).bind(2, q.prefix).bind(3, q.key_marker).bind(4, q.upload_id_marker)
+    st.bind(1, q.bucket)
+        .bind(2, q.prefix)
+        .bind(3, q.key_marker)
+        .bind(4, q.upload_id_marker)
         .bind(5, std::int64_t{q.max_uploads + 1});
     std::vector<UploadRecord> out;
     while (st.step()) {
@@ -549,7 +568,8 @@ Task<Result<std::vector<OutboxEntry>>> ObjectStore::outbox(int limit) {
     st.bind(1, std::int64_t{limit});
     std::vector<OutboxEntry> out;
     while (st.step()) {
-      out.push_back({st.column_int(0), std::string(st.column_text(1)), std::string(st.column_text(2))});
+      out.push_back(
+          {st.column_int(0), std::string(st.column_text(1)), std::string(st.column_text(2))});
     }
     if (st.failed()) return st.error();
     return out;

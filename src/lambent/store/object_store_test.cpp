@@ -56,7 +56,8 @@ class ObjectStoreTest : public ::testing::Test {
     co_return co_await (*writer)->finish();
   }
 
-  Status put(const std::string& key, const std::string& data, std::vector<OutboxEntry> events = {}) {
+  Status put(const std::string& key, const std::string& data,
+             std::vector<OutboxEntry> events = {}) {
     auto body = run_task(write_body(store_.get(), data));
     if (!body) return body.error();
     ObjectRecord record;
@@ -78,7 +79,8 @@ class ObjectStoreTest : public ::testing::Test {
 
   std::size_t file_count() {
     std::size_t count = 0;
-    for (const auto& entry : fs::directory_iterator(dir_ / "objects")) count += entry.is_regular_file();
+    for (const auto& entry : fs::directory_iterator(dir_ / "objects"))
+      count += entry.is_regular_file();
     return count;
   }
 
@@ -206,7 +208,8 @@ TEST_F(ObjectStoreTest, EventsCommitWithTheChange) {
 TEST_F(ObjectStoreTest, CompletedUploadReplacesItsParts) {
   ASSERT_TRUE(run_task(store_->create_upload({"u1", "bucket", "big", 1, {}})).ok());
   for (int number : {1, 2}) {
-    auto body = run_task(write_body(store_.get(), std::string(10, static_cast<char>('a' + number))));
+    auto body =
+        run_task(write_body(store_.get(), std::string(10, static_cast<char>('a' + number))));
     ASSERT_TRUE(body.ok());
     PartRecord part{number, body->size, "e", 1, ""};
     ASSERT_TRUE(run_task(store_->put_part("u1", part, std::move(*body))).ok());

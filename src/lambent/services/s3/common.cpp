@@ -15,22 +15,14 @@ unsigned status_of(std::string_view code) {
     unsigned status;
   };
   static constexpr Entry kStatuses[] = {
-      {"NoSuchBucket", 404},
-      {"NoSuchKey", 404},
-      {"NoSuchUpload", 404},
-      {"BucketAlreadyOwnedByYou", 409},
-      {"BucketAlreadyExists", 409},
-      {"BucketNotEmpty", 409},
-      {"OperationAborted", 409},
-      {"InvalidRange", 416},
-      {"PreconditionFailed", 412},
-      {"NotImplemented", 501},
-      {"AccessDenied", 403},
-      {"SignatureDoesNotMatch", 403},
-      {"InvalidAccessKeyId", 403},
-      {"RequestTimeTooSkewed", 403},
-      {"MethodNotAllowed", 405},
-      {"InternalError", 500},
+      {"NoSuchBucket", 404},         {"NoSuchKey", 404},
+      {"NoSuchUpload", 404},         {"BucketAlreadyOwnedByYou", 409},
+      {"BucketAlreadyExists", 409},  {"BucketNotEmpty", 409},
+      {"OperationAborted", 409},     {"InvalidRange", 416},
+      {"PreconditionFailed", 412},   {"NotImplemented", 501},
+      {"AccessDenied", 403},         {"SignatureDoesNotMatch", 403},
+      {"InvalidAccessKeyId", 403},   {"RequestTimeTooSkewed", 403},
+      {"MethodNotAllowed", 405},     {"InternalError", 500},
       {"MissingContentLength", 411},
   };
   for (const auto& entry : kStatuses) {
@@ -75,15 +67,30 @@ http::Response error_response(const S3Service::Call& call, const Error& error) {
   std::string code = error.type;
   if (code.empty()) {
     switch (error.code) {
-      case Errc::not_found: code = "NoSuchKey"; break;
-      case Errc::too_large: code = "EntityTooLarge"; break;
-      case Errc::precondition_failed: code = "PreconditionFailed"; break;
-      case Errc::not_implemented: code = "NotImplemented"; break;
-      case Errc::unauthorized: code = "AccessDenied"; break;
-      case Errc::conflict: code = "OperationAborted"; break;
+      case Errc::not_found:
+        code = "NoSuchKey";
+        break;
+      case Errc::too_large:
+        code = "EntityTooLarge";
+        break;
+      case Errc::precondition_failed:
+        code = "PreconditionFailed";
+        break;
+      case Errc::not_implemented:
+        code = "NotImplemented";
+        break;
+      case Errc::unauthorized:
+        code = "AccessDenied";
+        break;
+      case Errc::conflict:
+        code = "OperationAborted";
+        break;
       case Errc::io:
-      case Errc::internal: code = "InternalError"; break;
-      default: code = "InvalidArgument";
+      case Errc::internal:
+        code = "InternalError";
+        break;
+      default:
+        code = "InvalidArgument";
     }
   }
   std::vector<std::pair<std::string, std::string>> fields;
@@ -145,13 +152,14 @@ Status check_bucket_name(std::string_view name) {
   };
   if (name.size() < 3 || name.size() > 63) return invalid("must be 3 to 63 characters long");
   for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '.' || c == '-')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-')) {
       return invalid("may contain only lowercase letters, digits, dots and hyphens");
     }
   }
   auto alnum = [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
   };
   if (!alnum(name.front()) || !alnum(name.back())) {
     return invalid("must begin and end with a letter or digit");
@@ -163,8 +171,10 @@ Status check_bucket_name(std::string_view name) {
   int dots = 0;
   bool numeric = true;
   for (char c : name) {
-    if (c == '.') ++dots;
-    else if (!std::isdigit(static_cast<unsigned char>(c))) numeric = false;
+    if (c == '.')
+      ++dots;
+    else if (!std::isdigit(static_cast<unsigned char>(c)))
+      numeric = false;
   }
   if (numeric && dots == 3) return invalid("must not be formatted as an IP address");
   if (name.starts_with("xn--") || name.starts_with("sthree-")) {

@@ -26,7 +26,8 @@ std::optional<int> parse_int(std::string_view text) {
 }
 
 std::string_view unquote(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') return etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    return etag.substr(1, etag.size() - 2);
   return etag;
 }
 
@@ -50,15 +51,15 @@ Task<http::Response> S3Service::create_upload(Call& call) {
 Task<http::Response> S3Service::upload_part(Call& call) {
   auto number = parse_int(call.query("partNumber").value);
   if (!number || *number < 1 || *number > kMaxPartNumber) {
-    co_return error_response(call, "InvalidArgument",
-                             "Part number must be an integer between 1 and 10000, inclusive",
-                             {{"ArgumentName", "partNumber"},
-                              {"ArgumentValue", call.query("partNumber").value}});
+    co_return error_response(
+        call, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+        {{"ArgumentName", "partNumber"}, {"ArgumentValue", call.query("partNumber").value}});
   }
   std::string upload_id = call.query("uploadId").value;
   auto upload = co_await store_.find_upload(upload_id);
   if (!upload || upload->bucket != call.bucket || upload->key != call.key) {
-    co_return error_response(call, upload ? Error{Errc::not_found, "The specified upload does not "
+    co_return error_response(call, upload ? Error{Errc::not_found,
+                                                  "The specified upload does not "
                                                   "exist. The upload ID may be invalid, or the "
                                                   "upload may have been aborted or completed.",
                                                   "NoSuchUpload"}
@@ -121,9 +122,10 @@ Task<Result<store::WrittenBody>> S3Service::copy_part_body(Call& call) {
                       "InvalidArgument"};
     }
     if (last >= size) {
-      co_return Error{Errc::invalid_parameter,
-                      fmt::format("Range specified is not valid for source object of size: {}", size),
-                      "InvalidArgument"};
+      co_return Error{
+          Errc::invalid_parameter,
+          fmt::format("Range specified is not valid for source object of size: {}", size),
+          "InvalidArgument"};
     }
     length = last - first + 1;
   }
@@ -142,12 +144,14 @@ Task<http::Response> S3Service::complete_upload(Call& call) {
   auto upload = co_await store_.find_upload(upload_id);
   if (!upload) co_return error_response(call, upload.error());
   if (upload->bucket != call.bucket || upload->key != call.key) {
-    co_return error_response(call, Error{Errc::not_found, "The specified upload does not exist.",
-                                         "NoSuchUpload"});
+    co_return error_response(
+        call, Error{Errc::not_found, "The specified upload does not exist.", "NoSuchUpload"});
   }
-  if (auto checked = check_control_body(call); !checked) co_return error_response(call, checked.error());
+  if (auto checked = check_control_body(call); !checked)
+    co_return error_response(call, checked.error());
   auto root = parse_xml(control_body(call));
-  if (!root || root->name != "CompleteMultipartUpload") co_return error_response(call, malformed_xml());
+  if (!root || root->name != "CompleteMultipartUpload")
+    co_return error_response(call, malformed_xml());
   struct Listed {
     int number;
     std::string etag;
@@ -227,13 +231,14 @@ Task<http::Response> S3Service::complete_upload(Call& call) {
   auto events = events_for(call, "s3:ObjectCreated:CompleteMultipartUpload", call.key, record.size,
                            record.etag);
   bool notify = !events.empty();
-  auto committed =
-      co_await store_.commit_object(std::move(record), std::move(*body), std::move(events), upload_id);
+  auto committed = co_await store_.commit_object(std::move(record), std::move(*body),
+                                                 std::move(events), upload_id);
   if (!committed) co_return error_response(call, committed.error());
   if (notify) outbox_ready_.set();
   std::string host(call.header("host"));
   XmlWriter xml("CompleteMultipartUploadResult");
-  xml.leaf("Location", fmt::format("http://{}/{}/{}", host, call.bucket, http::percent_encode(call.key)));
+  xml.leaf("Location",
+           fmt::format("http://{}/{}/{}", host, call.bucket, http::percent_encode(call.key)));
   xml.leaf("Bucket", call.bucket).leaf("Key", call.key).leaf("ETag", quote_etag(etag));
   co_return xml_response(call, xml.finish());
 }
@@ -265,9 +270,10 @@ Task<http::Response> S3Service::list_parts(Call& call) {
   if (auto given = call.query("part-number-marker"); given.found) {
     auto value = parse_int(given.value);
     if (!value || *value < 0) {
-      co_return error_response(call, "InvalidArgument",
-                               "Provided part-number-marker not an integer or within integer range",
-                               {{"ArgumentName", "part-number-marker"}, {"ArgumentValue", given.value}});
+      co_return error_response(
+          call, "InvalidArgument",
+          "Provided part-number-marker not an integer or within integer range",
+          {{"ArgumentName", "part-number-marker"}, {"ArgumentValue", given.value}});
     }
     marker = *value;
   }
@@ -316,7 +322,8 @@ Task<http::Response> S3Service::list_uploads(Call& call) {
   xml.leaf("Bucket", call.bucket).leaf("KeyMarker", query.key_marker);
   xml.leaf("UploadIdMarker", query.upload_id_marker);
   if (truncated && !uploads->empty()) {
-    xml.leaf("NextKeyMarker", uploads->back().key).leaf("NextUploadIdMarker", uploads->back().upload_id);
+    xml.leaf("NextKeyMarker", uploads->back().key)
+        .leaf("NextUploadIdMarker", uploads->back().upload_id);
   }
   if (!query.prefix.empty()) xml.leaf("Prefix", query.prefix);
   xml.leaf("MaxUploads", std::to_string(query.max_uploads));

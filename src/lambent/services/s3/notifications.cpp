@@ -3,8 +3,8 @@
 #include "lambent/base/crypto.h"
 #include "lambent/services/s3/xml.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -105,11 +105,13 @@ Status parse_target(const XmlNode& node, TargetKind kind, std::string_view arn_e
     std::string name = lowercase(rule.child_text("Name"));
     std::string value = rule.child_text("Value");
     if (name == "prefix") {
-      if (target.has_prefix) return invalid_argument("Cannot specify more than one prefix rule in a filter.");
+      if (target.has_prefix)
+        return invalid_argument("Cannot specify more than one prefix rule in a filter.");
       target.has_prefix = true;
       target.prefix = value;
     } else if (name == "suffix") {
-      if (target.has_suffix) return invalid_argument("Cannot specify more than one suffix rule in a filter.");
+      if (target.has_suffix)
+        return invalid_argument("Cannot specify more than one suffix rule in a filter.");
       target.has_suffix = true;
       target.suffix = value;
     } else {
@@ -181,8 +183,10 @@ std::string render_notification(const NotificationConfig& config) {
       for (const auto& event : t.events) xml.leaf("Event", event);
       if (t.has_prefix || t.has_suffix) {
         xml.open("Filter").open("S3Key");
-        if (t.has_prefix) xml.open("FilterRule").leaf("Name", "Prefix").leaf("Value", t.prefix).close("FilterRule");
-        if (t.has_suffix) xml.open("FilterRule").leaf("Name", "Suffix").leaf("Value", t.suffix).close("FilterRule");
+        if (t.has_prefix)
+          xml.open("FilterRule").leaf("Name", "Prefix").leaf("Value", t.prefix).close("FilterRule");
+        if (t.has_suffix)
+          xml.open("FilterRule").leaf("Name", "Suffix").leaf("Value", t.suffix).close("FilterRule");
         xml.close("S3Key").close("Filter");
       }
       xml.close(element);

@@ -28,7 +28,11 @@ class ObjectBodySource final : public http::BodySource {
  public:
   ObjectBodySource(store::ObjectStore& store, std::shared_ptr<store::ObjectFile> file,
                    std::uint64_t offset, std::uint64_t length)
-      : store_(store), file_(std::move(file)), offset_(offset), left_(length), buffer_(kReadPiece, '\0') {}
+      : store_(store),
+        file_(std::move(file)),
+        offset_(offset),
+        left_(length),
+        buffer_(kReadPiece, '\0') {}
 
   Task<Result<std::string_view>> next() override {
     if (left_ == 0) co_return std::string_view();
@@ -63,7 +67,8 @@ bool etag_listed(std::string_view list, std::string_view etag) {
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item.starts_with("W/")) item.remove_prefix(2);
-    if (item.size() >= 2 && item.front() == '"' && item.back() == '"') item = item.substr(1, item.size() - 2);
+    if (item.size() >= 2 && item.front() == '"' && item.back() == '"')
+      item = item.substr(1, item.size() - 2);
     if (item == "*" || item == etag) return true;
   }
   return false;
@@ -76,7 +81,8 @@ struct ByteRange {
 
 // Parses "bytes=a-b", "bytes=a-" and "bytes=-n". nullopt: not a single byte range, so the
 // whole object is sent, as S3 does. `unsatisfiable` is set when the range starts past the end.
-std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size, bool& unsatisfiable) {
+std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size,
+                                     bool& unsatisfiable) {
   unsatisfiable = false;
   if (!header.starts_with("bytes=")) return std::nullopt;
   std::string_view spec = header.substr(6);
@@ -126,7 +132,8 @@ std::optional<std::int64_t> header_time(std::string_view value) {
 
 Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
   std::string_view sha = call.header("x-amz-content-sha256");
-  bool check_sha = sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  bool check_sha =
+      sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == std::string_view::npos;
   std::optional<std::string> md5;
   if (std::string_view header = call.header("content-md5"); !header.empty()) {
     md5 = base64_decode(header);
@@ -143,7 +150,8 @@ Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
   while (!done) {
     std::size_t filled = 0;
     while (filled < buffer.size()) {
-      auto read = co_await reader.read(std::span<char>(buffer.data() + filled, buffer.size() - filled));
+      auto read =
+          co_await reader.read(std::span<char>(buffer.data() + filled, buffer.size() - filled));
       if (!read) {
         if (read.error().code == Errc::too_large) {
           co_return Error{Errc::too_large, "Your proposed upload exceeds the maximum allowed size",
@@ -197,7 +205,8 @@ Task<http::Response> S3Service::put_object(Call& call) {
   auto events = events_for(call, "s3:ObjectCreated:Put", call.key, record.size, record.etag);
   bool notify = !events.empty();
   std::string etag = record.etag;
-  auto committed = co_await store_.commit_object(std::move(record), std::move(*body), std::move(events));
+  auto committed =
+      co_await store_.commit_object(std::move(record), std::move(*body), std::move(events));
   if (!committed) co_return error_response(call, committed.error());
   if (notify) outbox_ready_.set();
   auto response = empty_response(call);
@@ -217,8 +226,9 @@ Task<http::Response> S3Service::copy_object(Call& call) {
   std::string directive(call.header("x-amz-metadata-directive"));
   if (directive.empty()) directive = "COPY";
   if (directive != "COPY" && directive != "REPLACE") {
-    co_return error_response(call, "InvalidArgument", "Unknown metadata directive.",
-                             {{"ArgumentName", "x-amz-metadata-directive"}, {"ArgumentValue", directive}});
+    co_return error_response(
+        call, "InvalidArgument", "Unknown metadata directive.",
+        {{"ArgumentName", "x-amz-metadata-directive"}, {"ArgumentValue", directive}});
   }
   if (source_bucket == call.bucket && source_key == call.key && directive == "COPY") {
     co_return error_response(call, "InvalidRequest",
@@ -266,7 +276,8 @@ Task<http::Response> S3Service::copy_object(Call& call) {
   bool notify = !events.empty();
   std::string etag = record.etag;
   std::int64_t modified = record.last_modified_ms;
-  auto committed = co_await store_.commit_object(std::move(record), std::move(*body), std::move(events));
+  auto committed =
+      co_await store_.commit_object(std::move(record), std::move(*body), std::move(events));
   if (!committed) co_return error_response(call, committed.error());
   if (notify) outbox_ready_.set();
   XmlWriter xml("CopyObjectResult");
@@ -308,12 +319,14 @@ Task<http::Response> S3Service::get_object(Call& call) {
   };
   if (!if_match.empty()) {
     if (!etag_listed(if_match, record.etag)) co_return failed("If-Match");
-  } else if (auto since = header_time(call.header("if-unmodified-since")); since && modified_s > *since) {
+  } else if (auto since = header_time(call.header("if-unmodified-since"));
+             since && modified_s > *since) {
     co_return failed("If-Unmodified-Since");
   }
   if (!if_none_match.empty()) {
     if (etag_listed(if_none_match, record.etag)) co_return not_modified();
-  } else if (auto since = header_time(call.header("if-modified-since")); since && modified_s <= *since) {
+  } else if (auto since = header_time(call.header("if-modified-since"));
+             since && modified_s <= *since) {
     co_return not_modified();
   }
 
@@ -349,12 +362,14 @@ Task<http::Response> S3Service::get_object(Call& call) {
   std::uint64_t first = range ? range->first : 0;
   std::uint64_t length = range ? range->last - range->first + 1 : record.size;
   if (range) {
-    response.header("Content-Range", fmt::format("bytes {}-{}/{}", range->first, range->last, record.size));
+    response.header("Content-Range",
+                    fmt::format("bytes {}-{}/{}", range->first, range->last, record.size));
   }
   if (kServerStreamsResponses) {
     response.content_length = length;
     if (!call.head) {
-      response.body_source = std::make_shared<ObjectBodySource>(store_, std::move(file), first, length);
+      response.body_source =
+          std::make_shared<ObjectBodySource>(store_, std::move(file), first, length);
     } else {
       response.body_source = std::make_shared<ObjectBodySource>(store_, nullptr, 0, 0);
     }
@@ -399,7 +414,8 @@ Task<http::Response> S3Service::delete_objects(Call& call) {
     co_return error_response(call, "InvalidRequest",
                              "Missing required header for this request: Content-MD5");
   }
-  if (auto checked = check_control_body(call); !checked) co_return error_response(call, checked.error());
+  if (auto checked = check_control_body(call); !checked)
+    co_return error_response(call, checked.error());
   auto root = parse_xml(control_body(call));
   if (!root) co_return error_response(call, root.error());
   if (root->name != "Delete") {
@@ -423,8 +439,11 @@ Task<http::Response> S3Service::delete_objects(Call& call) {
   bool notify = false;
   for (const auto& key : keys) {
     if (key.empty() || key.size() > kMaxKeyBytes) {
-      xml.open("Error").leaf("Key", key).leaf("Code", key.empty() ? "UserKeyMustBeSpecified" : "KeyTooLongError");
-      xml.leaf("Message", key.empty() ? "The key must be specified" : "Your key is too long").close("Error");
+      xml.open("Error")
+          .leaf("Key", key)
+          .leaf("Code", key.empty() ? "UserKeyMustBeSpecified" : "KeyTooLongError");
+      xml.leaf("Message", key.empty() ? "The key must be specified" : "Your key is too long")
+          .close("Error");
       continue;
     }
     auto events = events_for(call, "s3:ObjectRemoved:Delete", key, 0, {});
@@ -449,8 +468,9 @@ Task<http::Response> S3Service::list_objects(Call& call, int version) {
   query.delimiter = call.query("delimiter").value;
   auto encoding = call.query("encoding-type");
   if (encoding.found && encoding.value != "url") {
-    co_return error_response(call, "InvalidArgument", "Invalid Encoding Method specified in Request",
-                             {{"ArgumentName", "encoding-type"}, {"ArgumentValue", encoding.value}});
+    co_return error_response(
+        call, "InvalidArgument", "Invalid Encoding Method specified in Request",
+        {{"ArgumentName", "encoding-type"}, {"ArgumentValue", encoding.value}});
   }
   bool encode = encoding.found;
   if (auto max = call.query("max-keys"); max.found) {
@@ -494,7 +514,8 @@ Task<http::Response> S3Service::list_objects(Call& call, int version) {
   xml.leaf("Name", call.bucket).leaf("Prefix", list_encode(query.prefix, encode));
   if (version == 1) {
     xml.leaf("Marker", list_encode(marker, encode));
-    if (page->truncated && !query.delimiter.empty()) xml.leaf("NextMarker", list_encode(page->last, encode));
+    if (page->truncated && !query.delimiter.empty())
+      xml.leaf("NextMarker", list_encode(page->last, encode));
   }
   if (!query.delimiter.empty()) xml.leaf("Delimiter", list_encode(query.delimiter, encode));
   xml.leaf("MaxKeys", std::to_string(query.max_keys));
@@ -510,7 +531,8 @@ Task<http::Response> S3Service::list_objects(Call& call, int version) {
   std::string id = owner_id(options_.account_id);
   for (const auto& object : page->objects) {
     xml.open("Contents").leaf("Key", list_encode(object.key, encode));
-    xml.leaf("LastModified", iso8601_ms(object.last_modified_ms)).leaf("ETag", quote_etag(object.etag));
+    xml.leaf("LastModified", iso8601_ms(object.last_modified_ms))
+        .leaf("ETag", quote_etag(object.etag));
     xml.leaf("Size", std::to_string(object.size));
     if (owner) xml.open("Owner").leaf("ID", id).leaf("DisplayName", "lambent").close("Owner");
     xml.leaf("StorageClass", "STANDARD").close("Contents");

@@ -26,7 +26,8 @@ struct Address {
 // the forms AWS serves; empty for path-style requests.
 std::string_view virtual_bucket(const http::Request& head) {
   std::string_view host = head.header("host");
-  if (auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']') == std::string_view::npos) {
+  if (auto colon = host.rfind(':');
+      colon != std::string_view::npos && host.find(']') == std::string_view::npos) {
     host = host.substr(0, colon);
   }
   for (std::string_view marker : {".s3.", ".s3-"}) {
@@ -56,13 +57,27 @@ Address parse_address(const http::Request& head) {
 }
 
 // Query parameters that select an operation's options rather than another operation.
-constexpr std::array<std::string_view, 21> kPlainParameters = {
-    "prefix",       "delimiter",          "max-keys",         "marker",
-    "encoding-type", "list-type",         "continuation-token", "start-after",
-    "fetch-owner",  "key-marker",         "upload-id-marker", "max-uploads",
-    "max-parts",    "part-number-marker", "partNumber",       "uploadId",
-    "x-id",         "uploads",            "delete",           "location",
-    "notification"};
+constexpr std::array<std::string_view, 21> kPlainParameters = {"prefix",
+                                                               "delimiter",
+                                                               "max-keys",
+                                                               "marker",
+                                                               "encoding-type",
+                                                               "list-type",
+                                                               "continuation-token",
+                                                               "start-after",
+                                                               "fetch-owner",
+                                                               "key-marker",
+                                                               "upload-id-marker",
+                                                               "max-uploads",
+                                                               "max-parts",
+                                                               "part-number-marker",
+                                                               "partNumber",
+                                                               "uploadId",
+                                                               "x-id",
+                                                               "uploads",
+                                                               "delete",
+                                                               "location",
+                                                               "notification"};
 
 // The first query parameter this service does not serve (an unsupported subresource such as
 // ?versioning or ?acl), or empty.
@@ -145,11 +160,12 @@ http::Handler::HeadDecision S3Service::check_head(const http::Request& head,
     // TODO: decode aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD).
     Call call(const_cast<http::Request&>(head), nullptr);
     call.host_id = base64_encode(random_hex(24));
-    decision.reject = error_response(
-        call, "NotImplemented",
-        "A header you provided implies functionality that is not implemented: "
-        "x-amz-content-sha256 " + std::string(head.header("x-amz-content-sha256")),
-        {{"Header", "x-amz-content-sha256"}});
+    decision.reject =
+        error_response(call, "NotImplemented",
+                       "A header you provided implies functionality that is not implemented: "
+                       "x-amz-content-sha256 " +
+                           std::string(head.header("x-amz-content-sha256")),
+                       {{"Header", "x-amz-content-sha256"}});
     return decision;
   }
   if (carries_object_data(head)) {
@@ -266,9 +282,9 @@ Task<http::Response> S3Service::dispatch(Call& call) {
       if (upload) co_return co_await complete_upload(call);
     }
   }
-  co_return error_response(call, "MethodNotAllowed",
-                           "The specified method is not allowed against this resource.",
-                           {{"Method", method}, {"ResourceType", call.key.empty() ? "BUCKET" : "OBJECT"}});
+  co_return error_response(
+      call, "MethodNotAllowed", "The specified method is not allowed against this resource.",
+      {{"Method", method}, {"ResourceType", call.key.empty() ? "BUCKET" : "OBJECT"}});
 }
 
 const S3Service::Bucket* S3Service::find_bucket(std::string_view name) const {
@@ -281,7 +297,9 @@ Task<http::Response> S3Service::list_buckets(Call& call) {
   xml.open("Owner").leaf("ID", owner_id(options_.account_id)).leaf("DisplayName", "lambent");
   xml.close("Owner").open("Buckets");
   for (const auto& [name, bucket] : buckets_) {
-    xml.open("Bucket").leaf("Name", name).leaf("CreationDate", iso8601_ms(bucket.record.created_ms));
+    xml.open("Bucket")
+        .leaf("Name", name)
+        .leaf("CreationDate", iso8601_ms(bucket.record.created_ms));
     xml.close("Bucket");
   }
   xml.close("Buckets");
@@ -289,8 +307,10 @@ Task<http::Response> S3Service::list_buckets(Call& call) {
 }
 
 Task<http::Response> S3Service::create_bucket(Call& call) {
-  if (auto valid = check_bucket_name(call.bucket); !valid) co_return error_response(call, valid.error());
-  if (auto checked = check_control_body(call); !checked) co_return error_response(call, checked.error());
+  if (auto valid = check_bucket_name(call.bucket); !valid)
+    co_return error_response(call, valid.error());
+  if (auto checked = check_control_body(call); !checked)
+    co_return error_response(call, checked.error());
   std::string constraint;
   std::string_view body = control_body(call);
   if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
@@ -314,7 +334,7 @@ Task<http::Response> S3Service::create_bucket(Call& call) {
   store::BucketRecord record{call.bucket, options_.region, epoch_ms(), {}};
   auto created = co_await store_.create_bucket(record);
   if (!created) {
-    // In us-east-1 S3 answers 200 to a repeated CreateBucket by the owner, for legacy clients.
+    // In us-east-1, S3 returns 200 to a repeated CreateBucket by the owner, for legacy clients.
     if (created.error().type != "BucketAlreadyOwnedByYou" || options_.region != "us-east-1") {
       co_return error_response(call, created.error());
     }
@@ -352,9 +372,10 @@ http::Response S3Service::get_bucket_location(Call& call) {
   }
   // us-east-1 is reported as an empty constraint.
   std::string region = bucket->record.region == "us-east-1" ? "" : bucket->record.region;
-  return xml_response(call, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
-                            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
-                                xml_escape(region) + "</LocationConstraint>");
+  return xml_response(call,
+                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
+                          xml_escape(region) + "</LocationConstraint>");
 }
 
 Task<http::Response> S3Service::put_notification(Call& call) {
@@ -362,7 +383,8 @@ Task<http::Response> S3Service::put_notification(Call& call) {
     co_return error_response(call, "NoSuchBucket", "The specified bucket does not exist",
                              {{"BucketName", call.bucket}});
   }
-  if (auto checked = check_control_body(call); !checked) co_return error_response(call, checked.error());
+  if (auto checked = check_control_body(call); !checked)
+    co_return error_response(call, checked.error());
   auto config = parse_notification(control_body(call));
   if (!config) co_return error_response(call, config.error());
   std::vector<store::OutboxEntry> tests;
@@ -410,10 +432,10 @@ std::vector<store::OutboxEntry> S3Service::events_for(Call& call, std::string_vi
     if (!wants(target, event_name, key)) continue;
     if (sequencer.empty()) {
       // Increasing for every event of this server, so for every event of a key.
-      auto now_ns = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count());
+      auto now_ns =
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
       last_sequencer_ = std::max(last_sequencer_ + 1, now_ns);
       sequencer = fmt::format("{:016X}", last_sequencer_);
     }
@@ -471,8 +493,9 @@ Task<bool> S3Service::deliver(store::OutboxEntry entry) {
   Status sent = ok_status();
   if (invoke::target_service(entry.target) == invoke::TargetService::lambda) {
     auto lambda = invoke::parse_lambda_arn(entry.target);
-    auto resolved = lambda ? invoker_.resolve(lambda->name, std::string_view(lambda->qualifier))
-                           : Result<invoke::Resolved>(make_error(Errc::not_found, "not a function ARN"));
+    auto resolved =
+        lambda ? invoker_.resolve(lambda->name, std::string_view(lambda->qualifier))
+               : Result<invoke::Resolved>(make_error(Errc::not_found, "not a function ARN"));
     if (!resolved) {
       sent = resolved.error();
     } else {
@@ -488,8 +511,8 @@ Task<bool> S3Service::deliver(store::OutboxEntry entry) {
   if (sent) co_return true;
   // A target that does not exist, or refuses the message, never will: the event is dropped
   // as S3 drops it.
-  bool permanent = sent.error().code == Errc::not_found ||
-                   sent.error().code == Errc::invalid_parameter;
+  bool permanent =
+      sent.error().code == Errc::not_found || sent.error().code == Errc::invalid_parameter;
   LOG_WARN("s3", permanent ? "notification_dropped" : "notification_retry",
            "target={} error=\"{}\"", entry.target, sent.error().message);
   co_return permanent;

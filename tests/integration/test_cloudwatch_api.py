@@ -641,7 +641,9 @@ ALARM_ERRORS = [
     (dict(TreatMissingData="sometimes"), "ValidationError",
      "Option sometimes is not supported. Supported options for parameter TreatMissingData are "
      "missing, ignore, breaching and notBreaching."),
-    (dict(AlarmActions=["arn:aws:sns:us-east-1:000000000000:topic"]), "InvalidParameterValue", None),
+    (dict(AlarmActions=["arn:aws:automate:us-east-1:ec2:stop"]), "InvalidParameterValue", None),
+    (dict(AlarmActions=["arn:aws:sns:us-east-1:000000000000:bad/topic"]), "InvalidParameterValue",
+     None),
     (dict(AlarmActions=["arn:aws:lambda:us-east-1:000000000000:function:a"] * 6),
      "InvalidParameterValue", "The collection AlarmActions must not have a size greater than 5."),
     (dict(Metrics=[{"Id": "e", "Expression": "m1 * 2"}], Namespace=None, MetricName=None,

@@ -110,7 +110,13 @@ def test_create_validates_ranges_and_enums(server, lam):
         raw.create_event_source_mapping, FunctionName=name, EventSourceArn=QUEUE_ARN,
         FilterCriteria={"Filters": [{"Pattern": "not json"}]})
     assert (status, code) == (400, "InvalidParameterValueException")
-    assert "not json" in message
+    assert message.startswith("Invalid filter pattern definition.")
+
+    status, code, message = error_of(
+        raw.create_event_source_mapping, FunctionName=name, EventSourceArn=QUEUE_ARN,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"n": [{"nope": 1}]}})}]})
+    assert (status, code) == (400, "InvalidParameterValueException")
+    assert "nope" in message
 
     six = {"Filters": [{"Pattern": json.dumps({"body": {"n": [i]}})} for i in range(6)]}
     status, code, message = error_of(raw.create_event_source_mapping, FunctionName=name,

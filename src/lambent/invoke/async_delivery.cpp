@@ -3,6 +3,7 @@
 // that steer them.
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
+#include "lambent/base/utf8.h"
 #include "lambent/invoke/async_policy.h"
 #include "lambent/invoke/invoker.h"
 
@@ -171,6 +172,28 @@ Task<void> Invoker::retry_event(store::AsyncEvent event, std::int64_t delay_ms,
   }
 }
 
+// Sends a failed event to the function's dead-letter queue or topic: the event as the body,
+// with the RequestID, ErrorCode and ErrorMessage attributes AWS adds.
+Task<Result<std::string>> Invoker::send_dead_letter(const store::AsyncEvent& event,
+                                                    const std::string& target,
+                                                    const runtime::InvokeResult* result) {
+  if (message_targets_ == nullptr) {
+    co_return make_error(Errc::not_found, "no queue or topic service runs");
+  }
+  store::OutboundMessage message;
+  message.body = event.payload;
+  message.attributes.push_back({"RequestID", "String", event.request_id, ""});
+  // NOTE: 200 when the function ran and failed; 429 when no attempt ran (throttled until the
+  // event expired).
+  message.attributes.push_back({"ErrorCode", "Number", result ? "200" : "429", ""});
+  std::string error_message = result ? result->payload : "The event expired before it ran.";
+  if (error_message.size() > 1024) error_message = std::string(utf8_prefix(error_message, 1024));
+  if (!error_message.empty()) {
+    message.attributes.push_back({"ErrorMessage", "String", std::move(error_message), ""});
+  }
+  co_return co_await message_targets_->send(target, std::move(message));
+}
+
 Task<void> Invoker::finish_event(store::AsyncEvent event, std::string condition,
                                  std::shared_ptr<const runtime::FunctionSpec> spec,
                                  const runtime::InvokeResult* result) {
@@ -197,41 +220,37 @@ Task<void> Invoker::finish_event(store::AsyncEvent event, std::string condition,
   }
 
   if (!success && !spec->config.dead_letter_target_arn.empty()) {
-    // TODO: send to the queue or topic once Lambent serves SQS and SNS.
-    ++async_stats_.dead_letter_errors;
-    if (metric_target != nullptr) metrics_->dead_letter_error(metric_target, epoch_ms());
-    LOG_WARN("invoke", "dead_letter_failed",
-             "request_id={} function={} target={} reason=unsupported_target "
-             "dead_letter_errors_total={}",
-             event.request_id, event.function_name, spec->config.dead_letter_target_arn,
-             async_stats_.dead_letter_errors);
+    const std::string& target = spec->config.dead_letter_target_arn;
+    auto sent = co_await send_dead_letter(event, target, result);
+    if (sent) {
+      LOG_INFO("invoke", "dead_letter_sent", "request_id={} function={} target={} message_id={}",
+               event.request_id, event.function_name, target, *sent);
+    } else {
+      ++async_stats_.dead_letter_errors;
+      if (metric_target != nullptr) metrics_->dead_letter_error(metric_target, epoch_ms());
+      LOG_WARN("invoke", "dead_letter_failed",
+               "request_id={} function={} target={} error=\"{}\" dead_letter_errors_total={}",
+               event.request_id, event.function_name, target, sent.error().message,
+               async_stats_.dead_letter_errors);
+    }
   }
 
   std::optional<store::AsyncEvent> record_event;
   if (!destination.empty()) {
+    DestinationRecord record;
+    record.timestamp_ms = epoch_ms();
+    record.request_id = event.request_id;
+    record.function_arn = spec->function_arn + ":" + spec->version;
+    record.condition = condition;
+    record.approximate_invoke_count = event.attempts;
+    record.request_payload = event.payload;
+    if (result) {
+      record.response_payload = result->payload;
+      record.executed_version = spec->version;
+      record.function_error = result->outcome != runtime::Outcome::success;
+    }
     auto target = parse_lambda_arn(destination);
-    if (!target) {
-      // TODO: deliver to SQS, SNS and EventBridge once Lambent serves them.
-      ++async_stats_.destination_failures;
-      if (metric_target != nullptr) metrics_->destination_failure(metric_target, epoch_ms());
-      LOG_WARN("invoke", "destination_delivery_failed",
-               "request_id={} function={} destination={} condition={} reason=unsupported_target "
-               "destination_failures_total={}",
-               event.request_id, event.function_name, destination, condition,
-               async_stats_.destination_failures);
-    } else {
-      DestinationRecord record;
-      record.timestamp_ms = epoch_ms();
-      record.request_id = event.request_id;
-      record.function_arn = spec->function_arn + ":" + spec->version;
-      record.condition = condition;
-      record.approximate_invoke_count = event.attempts;
-      record.request_payload = event.payload;
-      if (result) {
-        record.response_payload = result->payload;
-        record.executed_version = spec->version;
-        record.function_error = result->outcome != runtime::Outcome::success;
-      }
+    if (target) {
       store::AsyncEvent next;
       next.function_name = target->name;
       next.qualifier = target->qualifier;
@@ -239,6 +258,30 @@ Task<void> Invoker::finish_event(store::AsyncEvent event, std::string condition,
       next.payload = render_destination_record(record);
       next.enqueued_ms = record.timestamp_ms;
       record_event = std::move(next);
+    } else {
+      Result<std::string> sent = make_error(
+          Errc::invalid_parameter, "Lambent delivers destination records to Lambda functions, "
+                                   "SQS queues and SNS topics only");
+      if (message_targets_ != nullptr && (destination.starts_with("arn:aws:sqs:") ||
+                                          destination.starts_with("arn:aws:sns:"))) {
+        store::OutboundMessage message;
+        message.body = render_destination_record(record);
+        sent = co_await message_targets_->send(destination, std::move(message));
+      }
+      if (sent) {
+        ++async_stats_.destination_records;
+        LOG_INFO("invoke", "destination_record_sent",
+                 "request_id={} function={} destination={} condition={} message_id={}",
+                 event.request_id, event.function_name, destination, condition, *sent);
+      } else {
+        ++async_stats_.destination_failures;
+        if (metric_target != nullptr) metrics_->destination_failure(metric_target, epoch_ms());
+        LOG_WARN("invoke", "destination_delivery_failed",
+                 "request_id={} function={} destination={} condition={} error=\"{}\" "
+                 "destination_failures_total={}",
+                 event.request_id, event.function_name, destination, condition,
+                 sent.error().message, async_stats_.destination_failures);
+      }
     }
   }
 

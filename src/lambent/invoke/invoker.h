@@ -6,6 +6,7 @@
 #include "lambent/metrics/lambda_metrics.h"
 #include "lambent/runtime/manager.h"
 #include "lambent/store/code_store.h"
+#include "lambent/store/message_targets.h"
 #include "lambent/store/provisioned_store.h"
 #include "lambent/store/repository.h"
 #include "lambent/store/versions.h"
@@ -43,9 +44,9 @@ struct AsyncStats {
   std::uint64_t retries_scheduled = 0;     // attempts scheduled after a failure or throttle
   std::uint64_t events_expired = 0;        // dropped past MaximumEventAgeInSeconds
   std::uint64_t retries_exhausted = 0;     // dropped after MaximumRetryAttempts
-  std::uint64_t destination_records = 0;   // records enqueued for a Lambda destination
-  std::uint64_t destination_failures = 0;  // records for targets Lambent cannot deliver to yet
-  std::uint64_t dead_letter_errors = 0;    // events for a dead-letter target, never delivered
+  std::uint64_t destination_records = 0;   // records enqueued or sent to a destination
+  std::uint64_t destination_failures = 0;  // records that could not be delivered
+  std::uint64_t dead_letter_errors = 0;    // events that could not be sent to the dead-letter target
 };
 
 // A function, version or alias resolved for one call.
@@ -148,6 +149,9 @@ class Invoker {
   // Counts every invocation that ran in an environment in `ledger`, which must outlive the
   // invoker; nullptr counts nothing.
   void set_cost_ledger(metrics::CostLedger* ledger) { cost_ledger_ = ledger; }
+  // Sends dead-letter messages and SQS or SNS destination records through `targets`, which
+  // must outlive the invoker; nullptr counts every such send as failed.
+  void set_message_targets(store::MessageTargets* targets) { message_targets_ = targets; }
   const InvokerOptions& options() const { return options_; }
 
   // Reserved concurrency (PutFunctionConcurrency). put validates against the minimum
@@ -187,6 +191,9 @@ class Invoker {
                           std::shared_ptr<const runtime::FunctionSpec> spec,
                           const runtime::InvokeResult* result);
   Task<void> retry_event(store::AsyncEvent event, std::int64_t delay_ms, std::string reason);
+  Task<Result<std::string>> send_dead_letter(const store::AsyncEvent& event,
+                                             const std::string& target,
+                                             const runtime::InvokeResult* result);
 
   runtime::Manager& manager_;
   store::Repository& repository_;
@@ -211,6 +218,7 @@ class Invoker {
       provisioned_pools_;
   std::unique_ptr<Event> work_;
   metrics::CostLedger* cost_ledger_ = nullptr;
+  store::MessageTargets* message_targets_ = nullptr;
   TaskGroup tasks_;
 };
 

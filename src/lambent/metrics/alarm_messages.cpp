@@ -1,10 +1,13 @@
 #include "lambent/metrics/alarm_messages.h"
 
 #include "lambent/base/crypto.h"
+#include "lambent/base/utf8.h"
 #include "lambent/metrics/alarm_evaluation.h"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
+
+#include <cctype>
 
 namespace lambent::metrics {
 
@@ -169,6 +172,92 @@ std::string lambda_alarm_event(const MetricAlarm& alarm, const AlarmStateSnapsho
       {"accountId", options.account_id}, {"time", format_timestamp(alarm.state_updated_ms)},
       {"region", options.region},        {"alarmData", std::move(alarm_data)}};
   return json::serialize(event);
+}
+
+namespace {
+
+// The names the AWS console and SNS alarm notifications give regions; other regions show
+// their code.
+std::string_view region_name(std::string_view code) {
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"us-east-1", "US East (N. Virginia)"},      {"us-east-2", "US East (Ohio)"},
+      {"us-west-1", "US West (N. California)"},    {"us-west-2", "US West (Oregon)"},
+      {"eu-west-1", "EU (Ireland)"},               {"eu-west-2", "EU (London)"},
+      {"eu-west-3", "EU (Paris)"},                 {"eu-central-1", "EU (Frankfurt)"},
+      {"eu-north-1", "EU (Stockholm)"},            {"ap-northeast-1", "Asia Pacific (Tokyo)"},
+      {"ap-southeast-1", "Asia Pacific (Singapore)"},
+      {"ap-southeast-2", "Asia Pacific (Sydney)"}, {"ap-south-1", "Asia Pacific (Mumbai)"},
+      {"sa-east-1", "South America (Sao Paulo)"},  {"ca-central-1", "Canada (Central)"},
+  };
+  for (const auto& [region, name] : kNames) {
+    if (region == code) return name;
+  }
+  return code;
+}
+
+json::array actions_json(const std::vector<std::string>& actions) {
+  json::array out;
+  for (const auto& action : actions) out.emplace_back(action);
+  return out;
+}
+
+}  // namespace
+
+TopicNotification sns_alarm_notification(const MetricAlarm& alarm,
+                                         const AlarmStateSnapshot& previous,
+                                         const AlarmOptions& options) {
+  json::array dimensions;
+  for (const auto& dimension : alarm.metric.dimensions) {
+    dimensions.push_back(json::object{{"value", dimension.value}, {"name", dimension.name}});
+  }
+  json::object trigger{{"MetricName", alarm.metric.name}, {"Namespace", alarm.metric.ns}};
+  if (alarm.extended_statistic.empty()) {
+    std::string statistic = alarm.statistic;
+    for (auto& c : statistic) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (statistic == "SAMPLECOUNT") statistic = "SAMPLE_COUNT";
+    trigger["StatisticType"] = "Statistic";
+    trigger["Statistic"] = statistic;
+  } else {
+    trigger["StatisticType"] = "ExtendedStatistic";
+    trigger["ExtendedStatistic"] = alarm.extended_statistic;
+  }
+  trigger["Unit"] = alarm.unit.empty() ? json::value(nullptr) : json::value(alarm.unit);
+  trigger["Dimensions"] = std::move(dimensions);
+  trigger["Period"] = alarm.period_s;
+  trigger["EvaluationPeriods"] = alarm.evaluation_periods;
+  trigger["DatapointsToAlarm"] =
+      alarm.datapoints_to_alarm > 0 ? alarm.datapoints_to_alarm : alarm.evaluation_periods;
+  trigger["ComparisonOperator"] = alarm.comparison_operator;
+  trigger["Threshold"] = alarm.threshold;
+  trigger["TreatMissingData"] = alarm.treat_missing_data;
+  trigger["EvaluateLowSampleCountPercentile"] = alarm.evaluate_low_sample_count_percentile;
+
+  std::string_view region = region_name(options.region);
+  json::object message{
+      {"AlarmName", alarm.name},
+      {"AlarmDescription",
+       alarm.description.empty() ? json::value(nullptr) : json::value(alarm.description)},
+      {"AWSAccountId", options.account_id},
+      {"AlarmConfigurationUpdatedTimestamp", format_timestamp(alarm.configuration_updated_ms)},
+      {"NewStateValue", to_string(alarm.state)},
+      {"NewStateReason", alarm.state_reason},
+      {"StateChangeTime", format_timestamp(alarm.state_updated_ms)},
+      {"Region", region},
+      {"AlarmArn", alarm.arn},
+      {"OldStateValue", to_string(previous.state)},
+      {"OKActions", actions_json(alarm.ok_actions)},
+      {"AlarmActions", actions_json(alarm.alarm_actions)},
+      {"InsufficientDataActions", actions_json(alarm.insufficient_data_actions)},
+      {"Trigger", std::move(trigger)},
+  };
+  TopicNotification notification;
+  notification.subject =
+      fmt::format("{}: \"{}\" in {}", to_string(alarm.state), alarm.name, region);
+  if (notification.subject.size() > 100) {
+    notification.subject = std::string(utf8_prefix(notification.subject, 100));
+  }
+  notification.message = json::serialize(message);
+  return notification;
 }
 
 std::string metric_id(const std::string& alarm_arn) {

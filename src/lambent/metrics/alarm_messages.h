@@ -42,6 +42,17 @@ std::string action_data(bool succeeded, std::int64_t state_updated_ms, const std
 std::string lambda_alarm_event(const MetricAlarm& alarm, const AlarmStateSnapshot& previous,
                                const AlarmOptions& options);
 
+// The notification an SNS alarm action publishes: Subject 'ALARM: "name" in <region name>'
+// (at most 100 characters) and the JSON Message with AlarmName, NewStateValue, OldStateValue,
+// the actions and the Trigger that describes the metric and threshold.
+struct TopicNotification {
+  std::string subject;
+  std::string message;
+};
+TopicNotification sns_alarm_notification(const MetricAlarm& alarm,
+                                         const AlarmStateSnapshot& previous,
+                                         const AlarmOptions& options);
+
 // A stable UUID-shaped id for the alarm's metric in the Lambda event, derived from its ARN.
 std::string metric_id(const std::string& alarm_arn);
 

@@ -150,6 +150,7 @@ struct AlarmEngine::Impl {
   asio::any_io_executor executor;
   AlarmOptions options;
   AlarmActionSink sink;
+  AlarmTopicSink topic_sink;
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> alarms;
   std::map<std::string, std::deque<StoredItem>, std::less<>> history;
   std::vector<std::string> stale_history_keys;  // trimmed at load, deleted once started
@@ -202,12 +203,22 @@ Task<void> AlarmEngine::Impl::run_actions(MetricAlarm alarm, AlarmStateSnapshot 
   for (const std::string& arn : actions_of(alarm, alarm.state)) {
     std::string event;
     Status outcome = ok_status();
-    if (!is_lambda_arn(arn)) {
-      // NOTE: SNS topics and other action types do not exist in Lambent yet; such an action is
-      // recorded as failed.
+    if (arn.starts_with("arn:aws:sns:")) {
+      if (!topic_sink) {
+        outcome = make_error(Errc::internal, "no topic service is connected to the alarm engine");
+      } else {
+        auto notification = sns_alarm_notification(alarm, previous, options);
+        event = notification.message;
+        Status published = co_await topic_sink(arn, std::move(notification.subject),
+                                               std::move(notification.message));
+        outcome = std::move(published);
+      }
+    } else if (!is_lambda_arn(arn)) {
+      // NOTE: Auto Scaling, EC2 and Systems Manager actions do not exist in Lambent; such an
+      // action is recorded as failed.
       outcome = make_error(Errc::not_implemented,
-                           fmt::format("action {} is not supported; only Lambda function "
-                                       "actions run",
+                           fmt::format("action {} is not supported; only Lambda function and "
+                                       "SNS topic actions run",
                                        arn));
     } else if (!sink) {
       outcome = make_error(Errc::internal, "no Lambda invoker is connected to the alarm engine");
@@ -424,6 +435,7 @@ Status AlarmEngine::load() {
 }
 
 void AlarmEngine::set_action_sink(AlarmActionSink sink) { impl_->sink = std::move(sink); }
+void AlarmEngine::set_topic_sink(AlarmTopicSink sink) { impl_->topic_sink = std::move(sink); }
 
 void AlarmEngine::start() {
   Impl* impl = impl_.get();

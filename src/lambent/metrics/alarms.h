@@ -86,6 +86,9 @@ struct AlarmOptions {
 // Invokes a function asynchronously: the ARN as the alarm names it (function, version or
 // alias) and the event JSON. Resumes once the event is queued.
 using AlarmActionSink = std::function<Task<Status>(std::string function_arn, std::string event)>;
+// Publishes an alarm notification to an SNS topic. Resumes once the message is accepted.
+using AlarmTopicSink =
+    std::function<Task<Status>(std::string topic_arn, std::string subject, std::string message)>;
 
 class AlarmEngine {
  public:
@@ -98,6 +101,7 @@ class AlarmEngine {
   // Loads stored alarms and their history. Blocks, so it runs at start-up only.
   Status load();
   void set_action_sink(AlarmActionSink sink);
+  void set_topic_sink(AlarmTopicSink sink);
   void start();
   void stop();
 

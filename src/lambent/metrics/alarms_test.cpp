@@ -411,9 +411,34 @@ TEST_F(AlarmEngineTest, SetAlarmStateRunsActionsUntilTheNextEvaluation) {
   EXPECT_NE(missing.error().message.find("nope"), std::string::npos);
 }
 
-TEST_F(AlarmEngineTest, TopicActionsAreRecordedAsFailed) {
+TEST_F(AlarmEngineTest, TopicActionsPublishTheNotification) {
+  std::vector<std::pair<std::string, std::string>> published;  // topic, subject
+  engine_->set_topic_sink([&published](std::string arn, std::string subject,
+                                       std::string message) -> Task<Status> {
+    EXPECT_NE(message.find("\"NewStateValue\":\"ALARM\""), std::string::npos);
+    published.emplace_back(std::move(arn), std::move(subject));
+    co_return ok_status();
+  });
   MetricAlarm alarm = errors_alarm();
   alarm.alarm_actions = {"arn:aws:sns:us-east-1:000000000000:ops"};
+  put(alarm);
+  add(5, kBase + 1);
+  evaluate_at(kBase + 65);
+  EXPECT_EQ(state("orders-errors"), "ALARM");
+  EXPECT_TRUE(calls_.empty());
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].first, "arn:aws:sns:us-east-1:000000000000:ops");
+  EXPECT_EQ(published[0].second, "ALARM: \"orders-errors\" in US East (N. Virginia)");
+  auto items = engine_->history("orders-errors");
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items[0].type, "Action");
+  EXPECT_EQ(items[0].summary,
+            "Successfully executed action arn:aws:sns:us-east-1:000000000000:ops");
+}
+
+TEST_F(AlarmEngineTest, OtherActionsAreRecordedAsFailed) {
+  MetricAlarm alarm = errors_alarm();
+  alarm.alarm_actions = {"arn:aws:automate:us-east-1:ec2:stop"};
   put(alarm);
   add(5, kBase + 1);
   evaluate_at(kBase + 65);
@@ -422,7 +447,7 @@ TEST_F(AlarmEngineTest, TopicActionsAreRecordedAsFailed) {
   auto items = engine_->history("orders-errors");
   ASSERT_FALSE(items.empty());
   EXPECT_EQ(items[0].type, "Action");
-  EXPECT_EQ(items[0].summary, "Failed to execute action arn:aws:sns:us-east-1:000000000000:ops");
+  EXPECT_EQ(items[0].summary, "Failed to execute action arn:aws:automate:us-east-1:ec2:stop");
   json::value data = json::parse(items[0].data);
   EXPECT_EQ(text(data.at("actionState")), "Failed");
   EXPECT_NE(text(data.at("error")).find("not supported"), std::string::npos);

@@ -20,6 +20,7 @@
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
+#include "lambent/server/message_router.h"
 #include "lambent/sources/mapping.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
@@ -271,6 +272,20 @@ int serve(Config config) {
                                        std::move(event));
   };
   alarm_engine.set_action_sink(std::move(run_alarm_action));
+  // Queues and topics are reached by ARN through the router: async destinations, dead-letter
+  // targets, alarm actions, bucket notifications and topic subscriptions all send through it.
+  MessageRouter message_router;
+  invoker.set_message_targets(&message_router);
+  auto publish_alarm = [&message_router](std::string arn, std::string subject,
+                                         std::string message) -> Task<Status> {
+    store::OutboundMessage outbound;
+    outbound.subject = std::move(subject);
+    outbound.body = std::move(message);
+    auto sent = co_await message_router.send(arn, std::move(outbound));
+    if (!sent) co_return sent.error();
+    co_return ok_status();
+  };
+  alarm_engine.set_topic_sink(std::move(publish_alarm));
 
   services::EdgeOptions edge_options;
   edge_options.auth = config.auth;

@@ -2,6 +2,7 @@
 
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
+#include "lambent/patterns/event_pattern.h"
 
 #include <boost/json.hpp>
 
@@ -36,6 +37,13 @@ json::object message_attributes(const QueueMessage& message) {
 }
 
 }  // namespace
+
+Result<patterns::FilterCriteria> compile_filters(const std::vector<std::string>& filter_patterns) {
+  json::array filters;
+  for (const auto& pattern : filter_patterns) filters.push_back(json::object{{"Pattern", pattern}});
+  return patterns::FilterCriteria::parse(json::object{{"Filters", std::move(filters)}},
+                                         patterns::FilterSource::sqs);
+}
 
 json::object sqs_record(const QueueMessage& message, std::string_view queue_arn,
                         std::string_view region) {
@@ -97,20 +105,18 @@ BatchVerdict read_batch_response(std::string_view payload, const std::vector<std
 // new configuration takes its place.
 struct QueuePoller::Run {
   std::shared_ptr<const EventSourceMapping> mapping;
-  RecordFilter filter;  // empty when the mapping has no filters
+  patterns::FilterCriteria filter;  // empty when the mapping has no filters
   bool stopped = false;
   std::size_t pollers = 0;
   std::size_t limit = 0;
 };
 
 QueuePoller::QueuePoller(asio::any_io_executor executor, MappingCatalog& catalog,
-                         QueueSource& queues, invoke::Invoker& invoker,
-                         FilterCompiler compile_filters, PollerOptions options)
+                         QueueSource& queues, invoke::Invoker& invoker, PollerOptions options)
     : executor_(executor),
       catalog_(catalog),
       queues_(queues),
       invoker_(invoker),
-      compile_filters_(std::move(compile_filters)),
       options_(options),
       tasks_(executor, "queue-pollers") {}
 
@@ -146,7 +152,7 @@ void QueuePoller::reconcile(const std::string& uuid) {
   auto run = std::make_shared<Run>();
   run->mapping = mapping;
   if (!mapping->filter_patterns.empty()) {
-    auto filter = compile_filters_(mapping->filter_patterns);
+    auto filter = compile_filters(mapping->filter_patterns);
     if (!filter) {
       LOG_ERROR("sources", "mapping_filters_invalid", "uuid={} error=\"{}\"", uuid,
                 filter.error().message);
@@ -251,13 +257,11 @@ Task<void> QueuePoller::process(std::shared_ptr<Run> run, std::vector<QueueMessa
   std::vector<std::string> filtered_out;
   for (const auto& message : messages) {
     json::object record = sqs_record(message, mapping.event_source_arn, region);
-    if (run->filter) {
-      // Filters see the body parsed when it is JSON.
-      json::object view = record;
-      boost::system::error_code ec;
-      json::value body = json::parse(message.body, ec);
-      if (!ec) view["body"] = std::move(body);
-      if (!run->filter(view)) {
+    if (!run->filter.empty()) {
+      // Filters see the body parsed when it is a JSON object or array.
+      json::value view = record;
+      view.as_object()["body"] = patterns::parse_data_payload(message.body);
+      if (!run->filter.matches(view)) {
         filtered_out.push_back(message.receipt_handle);
         continue;
       }

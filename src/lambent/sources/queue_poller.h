@@ -15,18 +15,16 @@
 #include <string_view>
 #include <vector>
 
+namespace lambent::patterns {
+class FilterCriteria;
+}
+
 // Runs the enabled event source mappings of queues: pollers receive batches, drop messages the
 // mapping's filters reject, invoke the function synchronously with Lambda's SQS event, and
 // delete what succeeded. Failed messages stay in the queue and come back after the visibility
 // timeout, so the queue's redrive policy moves them to its dead-letter queue in the end.
 // Confined to the control-plane executor.
 namespace lambent::sources {
-
-// Decides whether one record passes a mapping's filter patterns. The record is Lambda's SQS
-// event record, with "body" parsed when the body is JSON. Built once per mapping version.
-using RecordFilter = std::function<bool(const boost::json::object& record)>;
-// Compiles a mapping's filter patterns, or fails with the pattern's error.
-using FilterCompiler = std::function<Result<RecordFilter>(const std::vector<std::string>& patterns)>;
 
 struct PollerOptions {
   // Pollers of a mapping at rest, and the most it may reach without ScalingConfig.
@@ -51,6 +49,9 @@ struct BatchVerdict {
 // failure.
 BatchVerdict read_batch_response(std::string_view payload, const std::vector<std::string>& ids);
 
+// Compiles a mapping's filter patterns (FilterCriteria.Filters[].Pattern) for queue records.
+Result<patterns::FilterCriteria> compile_filters(const std::vector<std::string>& filter_patterns);
+
 // Builds Lambda's SQS event record for one message.
 boost::json::object sqs_record(const QueueMessage& message, std::string_view queue_arn,
                                std::string_view region);
@@ -58,8 +59,7 @@ boost::json::object sqs_record(const QueueMessage& message, std::string_view que
 class QueuePoller {
  public:
   QueuePoller(asio::any_io_executor executor, MappingCatalog& catalog, QueueSource& queues,
-              invoke::Invoker& invoker, FilterCompiler compile_filters,
-              PollerOptions options = {});
+              invoke::Invoker& invoker, PollerOptions options = {});
   ~QueuePoller();
   QueuePoller(const QueuePoller&) = delete;
   QueuePoller& operator=(const QueuePoller&) = delete;
@@ -83,7 +83,6 @@ class QueuePoller {
   MappingCatalog& catalog_;
   QueueSource& queues_;
   invoke::Invoker& invoker_;
-  FilterCompiler compile_filters_;
   PollerOptions options_;
   TaskGroup tasks_;
   std::map<std::string, std::shared_ptr<Run>, std::less<>> runs_;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace lambent::services::cloudwatch {
@@ -35,9 +36,19 @@ bool has_control_character(std::string_view text) {
                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-// A Lambda function ARN of this server: arn:aws:lambda:REGION:ACCOUNT:function:NAME with an
-// optional version or alias.
+// A Lambda function ARN of this server (arn:aws:lambda:REGION:ACCOUNT:function:NAME with an
+// optional version or alias) or an SNS topic ARN of this server.
 Status check_action(std::string_view arn, std::string_view path, const CloudWatchOptions& options) {
+  std::string topic_prefix = fmt::format("arn:aws:sns:{}:{}:", options.region, options.account_id);
+  if (arn.starts_with(topic_prefix)) {
+    std::string_view topic = arn.substr(topic_prefix.size());
+    bool valid_topic = !topic.empty() && topic.size() <= 256 &&
+                       std::all_of(topic.begin(), topic.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                                c == '_' || c == '.';
+                       });
+    if (valid_topic) return ok_status();
+  }
   std::string prefix =
       fmt::format("arn:aws:lambda:{}:{}:function:", options.region, options.account_id);
   std::string_view rest = arn.starts_with(prefix) ? arn.substr(prefix.size()) : std::string_view();
@@ -55,8 +66,9 @@ Status check_action(std::string_view arn, std::string_view path, const CloudWatc
   if (!name.empty() && valid(name, false) && valid(qualifier, true)) return ok_status();
   return invalid_value(fmt::format(
       "The value {} for parameter {} is not a supported alarm action. Lambent alarms invoke "
-      "Lambda functions: {}NAME, with an optional :VERSION or :ALIAS.",
-      arn.substr(0, 256), path, prefix));
+      "Lambda functions ({}NAME, with an optional :VERSION or :ALIAS) and publish to SNS topics "
+      "({}NAME).",
+      arn.substr(0, 256), path, prefix, topic_prefix));
 }
 
 std::optional<std::vector<std::string>> read_actions(Reader& reader, const Field& field,

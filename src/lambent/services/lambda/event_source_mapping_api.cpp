@@ -1,6 +1,7 @@
 #include "lambent/services/lambda/event_source_mapping_api.h"
 
 #include "lambent/base/crypto.h"
+#include "lambent/patterns/event_pattern.h"
 #include "lambent/services/lambda/errors.h"
 #include "lambent/services/lambda/function_config.h"
 #include "lambent/services/lambda/service_common.h"
@@ -18,8 +19,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kPrefix = "/2015-03-31/event-source-mappings";
-constexpr std::int64_t kMaxFilters = 5;
-constexpr std::size_t kMaxPatternBytes = 4096;
 
 // Parameters that apply to stream and Kafka sources only.
 constexpr std::string_view kStreamOnly[] = {
@@ -108,39 +107,18 @@ Result<std::optional<bool>> bool_field(const json::object& body, std::string_vie
   return std::optional<bool>(value->as_bool());
 }
 
-// FilterCriteria: {"Filters": [{"Pattern": "<JSON object>"}, ...]}.
+// FilterCriteria: {"Filters": [{"Pattern": "<JSON object>"}, ...]}, validated by the pattern
+// parser. Returns the pattern texts as the caller sent them.
 Result<std::vector<std::string>> parse_filter_criteria(const json::value& criteria) {
-  if (!criteria.is_object()) return serialization_error("FilterCriteria", criteria);
-  std::vector<std::string> patterns;
+  auto parsed = patterns::FilterCriteria::parse(criteria, patterns::FilterSource::sqs);
+  if (!parsed) return parsed.error();
+  std::vector<std::string> texts;
   const auto* filters = criteria.as_object().if_contains("Filters");
-  if (filters == nullptr || filters->is_null()) return patterns;
-  if (!filters->is_array()) return serialization_error("Filters", *filters);
-  if (static_cast<std::int64_t>(filters->as_array().size()) > kMaxFilters) {
-    return invalid_parameter(
-        fmt::format("FilterCriteria has {} filters; an event source mapping allows at most {}.",
-                    filters->as_array().size(), kMaxFilters));
-  }
+  if (filters == nullptr || !filters->is_array()) return texts;
   for (const auto& filter : filters->as_array()) {
-    if (!filter.is_object()) return serialization_error("Filters", filter);
-    const auto* pattern = filter.as_object().if_contains("Pattern");
-    if (pattern == nullptr || pattern->is_null()) {
-      return invalid_parameter("Invalid filter pattern definition: each filter needs a Pattern.");
-    }
-    if (!pattern->is_string()) return serialization_error("Pattern", *pattern);
-    std::string text(pattern->as_string());
-    if (text.size() > kMaxPatternBytes) {
-      return validation_error({constraint(text, "filterCriteria.filters.member.pattern",
-                                          "Member must have length less than or equal to 4096")});
-    }
-    boost::system::error_code ec;
-    json::value parsed = json::parse(text, ec);
-    if (ec || !parsed.is_object()) {
-      return invalid_parameter(fmt::format(
-          "Invalid filter pattern definition: '{}' is not a JSON object.", text));
-    }
-    patterns.push_back(std::move(text));
+    texts.emplace_back(filter.as_object().at("Pattern").as_string());
   }
-  return patterns;
+  return texts;
 }
 
 Result<MappingChange> parse_change(const json::object& body) {

@@ -25,7 +25,6 @@
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
 #include "lambent/services/s3/s3_service.h"
-#include "lambent/server/message_router.h"
 #include "lambent/store/object_store.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
@@ -348,7 +347,6 @@ int serve(Config config) {
   edge->set_cost_ledger(&cost);
   // S3: buckets and objects in the data directory; notifications go to functions through the
   // invoker and to queues and topics through the router.
-  MessageRouter message_router;
   store::ObjectStore objects((*repository)->db(), blocking, config.data_dir / "objects");
   services::s3::S3Service s3(objects, invoker, message_router, io.get_executor(),
                              services::s3::S3Options{.region = config.region,

@@ -480,3 +480,43 @@ def test_upload_part_copy(s3):
                                      {"PartNumber": 1, "ETag": whole["CopyPartResult"]["ETag"]},
                                      {"PartNumber": 2, "ETag": ranged["CopyPartResult"]["ETag"]}]})
     assert s3.get_object(Bucket=bucket, Key="assembled")["Body"].read() == source + source[100:200]
+
+
+def raw_head_only(server, lines):
+    """Sends a request head (no body) and returns the status line and the response text."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"</Error>" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    text = data.decode(errors="replace")
+    return text.split("\r\n", 1)[0], text
+
+
+S3_SCOPE = ("Authorization: AWS4-HMAC-SHA256 Credential=LKIAEXAMPLE/20260101/us-east-1/s3/"
+            "aws4_request, SignedHeaders=host, Signature=00")
+
+
+def test_declared_body_over_5_gib_rejected(server, s3):
+    bucket = new_bucket(s3)
+    status, text = raw_head_only(server, [
+        f"PUT /{bucket}/huge HTTP/1.1", "Host: 127.0.0.1", S3_SCOPE,
+        "x-amz-content-sha256: UNSIGNED-PAYLOAD", f"Content-Length: {5 * 1024 ** 3 + 1}"])
+    assert status == "HTTP/1.1 400 Bad Request"
+    assert "<Code>EntityTooLarge</Code>" in text
+    assert f"<MaxSizeAllowed>{5 * 1024 ** 3}</MaxSizeAllowed>" in text
+
+
+def test_aws_chunked_body_not_implemented(server, s3):
+    bucket = new_bucket(s3)
+    status, text = raw_head_only(server, [
+        f"PUT /{bucket}/chunked HTTP/1.1", "Host: 127.0.0.1", S3_SCOPE,
+        "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "Content-Encoding: aws-chunked", "x-amz-decoded-content-length: 5", "Content-Length: 100"])
+    assert status == "HTTP/1.1 501 Not Implemented"
+    assert "<Code>NotImplemented</Code>" in text

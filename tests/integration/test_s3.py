@@ -8,7 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import unique_name
+from conftest import ROOT, unique_name
+
+# aws-chunked bodies are decoded from the commit that adds http/aws_chunked.h.
+STREAMED_BODIES = (ROOT / "src" / "lambent" / "http" / "aws_chunked.h").exists()
 
 
 @pytest.fixture
@@ -512,6 +515,7 @@ def test_declared_body_over_5_gib_rejected(server, s3):
     assert f"<MaxSizeAllowed>{5 * 1024 ** 3}</MaxSizeAllowed>" in text
 
 
+@pytest.mark.skipif(STREAMED_BODIES, reason="the server decodes aws-chunked bodies")
 def test_aws_chunked_body_not_implemented(server, s3):
     bucket = new_bucket(s3)
     status, text = raw_head_only(server, [

@@ -216,7 +216,18 @@ Status check_control_body(const S3Service::Call& call) {
 store::ObjectHeaders object_headers(const http::Request& request) {
   store::ObjectHeaders h;
   h.content_type = request.header("content-type");
-  h.content_encoding = request.header("content-encoding");
+  // aws-chunked describes the transfer only, so S3 leaves it out of the stored encoding.
+  std::string_view encoding = request.header("content-encoding");
+  while (!encoding.empty()) {
+    auto comma = encoding.find(',');
+    std::string_view item = encoding.substr(0, comma);
+    encoding = comma == std::string_view::npos ? std::string_view() : encoding.substr(comma + 1);
+    while (item.starts_with(' ')) item.remove_prefix(1);
+    while (item.ends_with(' ')) item.remove_suffix(1);
+    if (item.empty() || item == "aws-chunked") continue;
+    if (!h.content_encoding.empty()) h.content_encoding += ",";
+    h.content_encoding += item;
+  }
   h.content_disposition = request.header("content-disposition");
   h.content_language = request.header("content-language");
   h.cache_control = request.header("cache-control");

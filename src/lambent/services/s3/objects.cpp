@@ -3,6 +3,9 @@
 #include "lambent/base/log.h"
 #include "lambent/http/sigv4.h"
 #include "lambent/services/s3/operations.h"
+#if LAMBENT_S3_STREAMING
+#include "lambent/http/aws_chunked.h"
+#endif
 
 #include <fmt/format.h>
 
@@ -17,11 +20,6 @@ namespace {
 constexpr std::size_t kReadPiece = 512 * 1024;
 // Request bodies are handed to the disk in pieces of up to this size.
 constexpr std::size_t kWritePiece = 1 << 20;
-
-// NOTE: until the HTTP server sends Response::body_source, GetObject reads the requested range
-// into Response::body and HeadObject sends a placeholder body of the object's size, which
-// the server leaves unsent for HEAD.
-constexpr bool kServerStreamsResponses = false;
 
 // Streams a byte range of an open object from the blocking pool.
 class ObjectBodySource final : public http::BodySource {
@@ -144,19 +142,43 @@ Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
   }
   auto writer = co_await store_.writer(check_sha);
   if (!writer) co_return writer.error();
-  http::BodyReader& reader = call.body();
+  http::BodyReader* reader = &call.body();
+#if LAMBENT_S3_STREAMING
+  // aws-chunked framing (x-amz-content-sha256 STREAMING-...): the reader verifies each chunk
+  // signature against the seed signature the edge verified, and any trailing checksum.
+  std::optional<http::AwsChunkedReader> chunked;
+  if (sha.starts_with("STREAMING-")) {
+    std::string_view declared = call.header("x-amz-decoded-content-length");
+    std::uint64_t decoded = 0;
+    auto [end, ec] = std::from_chars(declared.data(), declared.data() + declared.size(), decoded);
+    if (declared.empty() || ec != std::errc() || end != declared.data() + declared.size()) {
+      co_return Error{Errc::invalid_parameter,
+                      "You must provide the x-amz-decoded-content-length header with an "
+                      "aws-chunked body.",
+                      "MissingContentLength"};
+    }
+    std::optional<http::ChunkSigning> signing;
+    if (call.identity != nullptr && call.identity->chunk_signing) {
+      signing = call.identity->chunk_signing;
+    }
+    chunked.emplace(*reader, std::move(signing), decoded, call.header("x-amz-trailer"));
+    reader = &*chunked;
+  }
+#endif
   std::string buffer(kWritePiece, '\0');
   bool done = false;
   while (!done) {
     std::size_t filled = 0;
     while (filled < buffer.size()) {
       auto read =
-          co_await reader.read(std::span<char>(buffer.data() + filled, buffer.size() - filled));
+          co_await reader->read(std::span<char>(buffer.data() + filled, buffer.size() - filled));
       if (!read) {
         if (read.error().code == Errc::too_large) {
           co_return Error{Errc::too_large, "Your proposed upload exceeds the maximum allowed size",
                           "EntityTooLarge"};
         }
+        // The aws-chunked reader names S3's error (SignatureDoesNotMatch, BadDigest, ...).
+        if (!read.error().type.empty()) co_return std::move(read).error();
         co_return Error{Errc::invalid_parameter,
                         "You did not provide the number of bytes specified by the Content-Length "
                         "HTTP header.",
@@ -365,7 +387,7 @@ Task<http::Response> S3Service::get_object(Call& call) {
     response.header("Content-Range",
                     fmt::format("bytes {}-{}/{}", range->first, range->last, record.size));
   }
-  if (kServerStreamsResponses) {
+  if (kServerStreams) {
     response.content_length = length;
     if (!call.head) {
       response.body_source =
@@ -375,6 +397,8 @@ Task<http::Response> S3Service::get_object(Call& call) {
     }
     co_return response;
   }
+  // Without a streaming server, HEAD gets a placeholder body of the object's size, which the
+  // server leaves unsent, so that Content-Length is right.
   if (call.head) {
     response.body.assign(length, '\0');
     co_return response;

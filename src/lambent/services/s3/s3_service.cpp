@@ -156,8 +156,7 @@ bool S3Service::owns(const http::Request& head) const {
 http::Handler::HeadDecision S3Service::check_head(const http::Request& head,
                                                   std::optional<std::uint64_t> content_length) {
   http::Handler::HeadDecision decision;
-  if (is_streaming_payload(head)) {
-    // TODO: decode aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-PAYLOAD).
+  if (!kServerStreams && is_streaming_payload(head)) {
     Call call(const_cast<http::Request&>(head), nullptr);
     call.host_id = base64_encode(random_hex(24));
     decision.reject =
@@ -196,10 +195,10 @@ http::Response S3Service::unauthorized(const http::Request& request, const Error
   call.host_id = base64_encode(random_hex(24));
   call.head = request.method == "HEAD";
   const std::string& type = error.type;
-  if (type == "XAmzContentSHA256Mismatch") {
-    return error_response(call, type,
-                          "The provided 'x-amz-content-sha256' header does not match what was "
-                          "computed.");
+  // A bad x-amz-content-sha256 is a 400 with S3's own code (XAmzContentSHA256Mismatch,
+  // InvalidArgument).
+  if (error.code == Errc::invalid_content || error.code == Errc::invalid_parameter) {
+    return error_response(call, error);
   }
   if (type == "UnrecognizedClientException") {
     return error_response(call, "InvalidAccessKeyId",

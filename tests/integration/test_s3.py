@@ -422,19 +422,24 @@ def test_virtual_hosted_requests(server, s3):
     assert s3.get_object(Bucket=bucket, Key="vh/put")["Body"].read() == b"put virtually"
 
 
-def s3_request(server, method, path, body=b"", headers=None):
-    """Sends one request signed as boto3 signs S3 requests; returns (status, headers, body)."""
+def s3_request(server, method, path, body=b"", headers=None, keep_content_sha256=False):
+    """Sends one request signed as boto3 signs S3 requests; returns (status, headers, body).
+
+    With keep_content_sha256, the request's own x-amz-content-sha256 is signed as given;
+    botocore's S3 signer would replace it with the body's digest.
+    """
     from urllib.error import HTTPError
     from urllib.request import Request, urlopen
 
-    from botocore.auth import S3SigV4Auth
+    from botocore.auth import S3SigV4Auth, SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
     key, secret = server.credentials()
     request = AWSRequest(method=method, url=server.endpoint + path, data=body,
                          headers=headers or {})
-    S3SigV4Auth(Credentials(key, secret), "s3", "us-east-1").add_auth(request)
+    signer = SigV4Auth if keep_content_sha256 else S3SigV4Auth
+    signer(Credentials(key, secret), "s3", "us-east-1").add_auth(request)
     prepared = request.prepare()
     raw = Request(prepared.url, data=body or None, method=method, headers=dict(prepared.headers))
     try:
@@ -524,3 +529,34 @@ def test_aws_chunked_body_not_implemented(server, s3):
         "Content-Encoding: aws-chunked", "x-amz-decoded-content-length: 5", "Content-Length: 100"])
     assert status == "HTTP/1.1 501 Not Implemented"
     assert "<Code>NotImplemented</Code>" in text
+
+
+@pytest.mark.skipif(not STREAMED_BODIES, reason="aws-chunked bodies are decoded by the "
+                    "streaming HTTP server, which is not in this checkout")
+def test_aws_chunked_unsigned_trailer(server, s3):
+    import zlib
+
+    bucket = new_bucket(s3)
+    payload = b"hello, chunked world"
+
+    def put(key, checksum):
+        body = (f"{len(payload):x}\r\n".encode() + payload + b"\r\n0\r\n" +
+                f"x-amz-checksum-crc32:{checksum}\r\n\r\n".encode())
+        return s3_request(server, "PUT", f"/{bucket}/{key}", body=body, headers={
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(len(payload)),
+            "x-amz-trailer": "x-amz-checksum-crc32"}, keep_content_sha256=True)
+
+    right = base64.b64encode(zlib.crc32(payload).to_bytes(4, "big")).decode()
+    status, headers, _ = put("chunked", right)
+    assert status == 200
+    assert headers["ETag"] == '"' + hashlib.md5(payload).hexdigest() + '"'
+    got = s3.get_object(Bucket=bucket, Key="chunked")
+    assert got["Body"].read() == payload
+    assert "ContentEncoding" not in got
+    wrong = base64.b64encode((zlib.crc32(payload) ^ 1).to_bytes(4, "big")).decode()
+    status, _, body = put("bad", wrong)
+    assert status == 400
+    assert b"<Code>BadDigest</Code>" in body
+    assert error_of(s3.head_object, Bucket=bucket, Key="bad")[1] == 404

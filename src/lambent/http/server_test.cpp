@@ -1,5 +1,9 @@
 #include "lambent/http/server.h"
 
+#include "lambent/http/aws_chunked.h"
+
+#include "lambent/base/crypto.h"
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -12,17 +16,23 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace lambent::http {
 namespace {
@@ -219,9 +229,42 @@ class Client {
 
   std::string pending() const { return buffer_; }
 
+  // Reads `length` body bytes without keeping them: each piece goes to `sink`.
+  bool read_body(std::uint64_t length, const std::function<void(std::string_view)>& sink) {
+    while (length > 0) {
+      if (buffer_.empty() && !fill()) return false;
+      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(length, buffer_.size()));
+      sink(std::string_view(buffer_).substr(0, take));
+      buffer_.erase(0, take);
+      length -= take;
+    }
+    return true;
+  }
+
+  // Reads a chunked body without keeping it and returns its length, or nullopt when the framing
+  // is broken or the connection ends first.
+  std::optional<std::uint64_t> read_chunked_body(
+      const std::function<void(std::string_view)>& sink) {
+    std::uint64_t total = 0;
+    for (;;) {
+      auto line = read_until("\r\n");
+      if (!line) return std::nullopt;
+      std::uint64_t size = std::stoull(*line, nullptr, 16);
+      if (size == 0) {
+        auto end = read_until("\r\n");
+        if (!end || *end != "\r\n") return std::nullopt;
+        return total;
+      }
+      if (!read_body(size, sink)) return std::nullopt;
+      auto crlf = read_exact(2);
+      if (!crlf || *crlf != "\r\n") return std::nullopt;
+      total += size;
+    }
+  }
+
  private:
   bool fill() {
-    char chunk[4096];
+    char chunk[65536];
     ssize_t n;
     do {
       n = ::recv(fd_, chunk, sizeof chunk, 0);
@@ -238,18 +281,22 @@ class Client {
 };
 
 bool is_uuid_v4(const std::string& id) {
-  static const std::regex pattern("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  static const std::regex pattern(
+      "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   return std::regex_match(id, pattern);
 }
 
-class ServerTest : public ::testing::Test {
+// Runs a Server with a handler of type H on its own io_context thread.
+template <class H>
+class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    handler_ = std::make_shared<EchoHandler>();
+    handler_ = std::make_shared<H>();
     ServerOptions options;
     options.address = "127.0.0.1";
     options.port = 0;
     options.name = "test";
+    options.idle_timeout = idle_timeout_;
     server_ = std::make_unique<Server>(ctx_.get_executor(), options, handler_);
     auto port = server_->listen();
     ASSERT_TRUE(port.ok()) << port.error().message;
@@ -283,14 +330,17 @@ class ServerTest : public ::testing::Test {
     return false;
   }
 
+  std::chrono::seconds idle_timeout_{75};
   asio::io_context ctx_;
-  std::shared_ptr<EchoHandler> handler_;
+  std::shared_ptr<H> handler_;
   std::unique_ptr<Server> server_;
   std::uint16_t port_ = 0;
   std::thread thread_;
   std::promise<void> finished_;
   bool stopped_ = false;
 };
+
+using ServerTest = ServerFixture<EchoHandler>;
 
 TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   Client client(port_);
@@ -304,8 +354,9 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_EQ(first->body, "");
   EXPECT_NE(first->headers["connection"], "close");
 
-  ASSERT_TRUE(client.send("POST /second?x=1 HTTP/1.1\r\nHost: localhost\r\n"
-                          "Content-Length: 5\r\n\r\nhello"));
+  ASSERT_TRUE(
+      client.send("POST /second?x=1 HTTP/1.1\r\nHost: localhost\r\n"
+                  "Content-Length: 5\r\n\r\nhello"));
   auto second = client.read_response();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->status, 200);
@@ -357,8 +408,10 @@ TEST_F(ServerTest, CheckHeadRejectionSkipsBodyAndCloses) {
 TEST_F(ServerTest, ChunkedBodyOverLimitGetsBodyTooLarge) {
   Client client(port_);
   std::string chunk(100, 'x');
-  ASSERT_TRUE(client.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "64\r\n" + chunk + "\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "64\r\n" +
+                  chunk + "\r\n0\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 413);
@@ -371,8 +424,9 @@ TEST_F(ServerTest, ChunkedBodyOverLimitGetsBodyTooLarge) {
 
 TEST_F(ServerTest, ChunkedBodyWithinLimitIsDelivered) {
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 200);
@@ -382,8 +436,9 @@ TEST_F(ServerTest, ChunkedBodyWithinLimitIsDelivered) {
 
 TEST_F(ServerTest, ExpectContinueGets100BeforeFinalResponse) {
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   // The interim response comes before any body byte is sent.
   auto interim = client.read_until("\r\n\r\n");
   ASSERT_TRUE(interim.has_value()) << "no 100 Continue";
@@ -399,8 +454,9 @@ TEST_F(ServerTest, ExpectContinueGets100BeforeFinalResponse) {
 TEST_F(ServerTest, ExpectContinueMatchesCaseInsensitively) {
   // RFC 9110 section 10.1.1: the 100-continue expectation is case-insensitive.
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                          "Expect: 100-Continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                  "Expect: 100-Continue\r\n\r\n"));
   auto interim = client.read_until("\r\n\r\n");
   ASSERT_TRUE(interim.has_value()) << "no 100 Continue";
   EXPECT_EQ(*interim, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -412,8 +468,9 @@ TEST_F(ServerTest, ExpectContinueMatchesCaseInsensitively) {
 
 TEST_F(ServerTest, ExpectContinueRejectedGetsNo100) {
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 413);
@@ -432,8 +489,8 @@ TEST_F(ServerTest, MalformedRequestGets400AndClose) {
   }
   {
     Client client(port_);
-    std::string huge = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(70000, 'a') +
-                       "\r\n\r\n";
+    std::string huge =
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n";
     ASSERT_TRUE(client.send(huge));
     auto response = client.read_response();
     ASSERT_TRUE(response.has_value());
@@ -451,8 +508,8 @@ TEST_F(ServerTest, MalformedRequestGets400AndClose) {
 }
 
 TEST_F(ServerTest, HostHeaderCountMustBeOne) {
-  for (const char* request : {"GET / HTTP/1.1\r\n\r\n",
-                              "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+  for (const char* request :
+       {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
     Client client(port_);
     ASSERT_TRUE(client.send(request));
     auto response = client.read_response();
@@ -465,8 +522,9 @@ TEST_F(ServerTest, HostHeaderCountMustBeOne) {
 
 TEST_F(ServerTest, MalformedChunkedBodyGets400AndClose) {
   Client client(port_);
-  ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "zz\r\nhello\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "zz\r\nhello\r\n0\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->status, 400);
@@ -477,8 +535,9 @@ TEST_F(ServerTest, MalformedChunkedBodyGets400AndClose) {
 TEST_F(ServerTest, HeadResponseHasLengthButNoContent) {
   Client client(port_);
   // A GET right behind the HEAD on the same connection shows whether stray content was sent.
-  ASSERT_TRUE(client.send("HEAD /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"
-                          "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("HEAD /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto head = client.read_response_headers();
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->status, 200);
@@ -518,8 +577,9 @@ TEST_F(ServerTest, UnsendableResponsesBecome500) {
 
 TEST_F(ServerTest, HeadersAreLowercasedInRequest) {
   Client client(port_);
-  ASSERT_TRUE(client.send("GET / HTTP/1.1\r\nHost: x\r\nX-Amz-Date: 20240102T030405Z\r\n"
-                          "X-MIXED-Case: Value Kept\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("GET / HTTP/1.1\r\nHost: x\r\nX-Amz-Date: 20240102T030405Z\r\n"
+                  "X-MIXED-Case: Value Kept\r\nx-dup: 1\r\nX-Dup: 2\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response.has_value());
   Request seen = handler_->last_request();
@@ -587,6 +647,602 @@ TEST_F(ServerTest, StopEndsConnectionWaitingForBody) {
   EXPECT_TRUE(client.closed_by_peer());
 }
 
+// ---- Streamed bodies ----
+
+constexpr std::size_t kPieceBytes = 64 * 1024;
+constexpr std::uint64_t kStreamLimit = 1ull << 30;
+// Body limit for requests to /limited.
+constexpr std::uint64_t kLimitedBytes = 1 << 20;
+// 200 MiB plus an odd tail, so the last piece is short.
+constexpr std::uint64_t kLargeBody = 200ull * 1024 * 1024 + 12345;
+// Peak RSS growth allowed while a large body streams through: a few read buffers.
+constexpr long kMaxRssGrowthKib = 8 * 1024;
+
+// Deterministic test bytes: each 64 KiB block comes from a xorshift generator seeded by the
+// block's index, so a lost, repeated or reordered piece changes the digest.
+class PatternStream {
+ public:
+  explicit PatternStream(std::uint64_t size) : remaining_(size) {}
+
+  // Writes the next bytes into `out`; returns how many, 0 at the end.
+  std::size_t fill(std::span<char> out) {
+    std::size_t written = 0;
+    while (written < out.size() && remaining_ > 0) {
+      if (offset_ == block_.size()) next_block();
+      std::size_t take =
+          std::min({out.size() - written, block_.size() - offset_,
+                    static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, block_.size()))});
+      std::memcpy(out.data() + written, block_.data() + offset_, take);
+      offset_ += take;
+      written += take;
+      remaining_ -= take;
+    }
+    return written;
+  }
+
+ private:
+  void next_block() {
+    std::uint64_t state = (index_++ + 1) * 0x9E3779B97F4A7C15ull;
+    for (std::size_t at = 0; at < block_.size(); at += 8) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      std::memcpy(block_.data() + at, &state, 8);
+    }
+    offset_ = 0;
+  }
+
+  std::array<char, kPieceBytes> block_{};
+  std::size_t offset_ = kPieceBytes;
+  std::uint64_t index_ = 0;
+  std::uint64_t remaining_;
+};
+
+std::string pattern_sha256(std::uint64_t size) {
+  PatternStream pattern(size);
+  Sha256 hash;
+  std::vector<char> piece(kPieceBytes);
+  while (std::size_t n = pattern.fill(piece)) hash.update(std::string_view(piece.data(), n));
+  return to_hex(hash.finish());
+}
+
+// A response body of `size` pattern bytes produced in 64 KiB pieces. With fail_after set, next()
+// fails once that many bytes were produced.
+class PatternSource final : public BodySource {
+ public:
+  PatternSource(std::uint64_t size, std::shared_ptr<std::atomic<int>> next_calls,
+                std::optional<std::uint64_t> fail_after = std::nullopt)
+      : pattern_(size),
+        next_calls_(std::move(next_calls)),
+        fail_after_(fail_after),
+        piece_(kPieceBytes) {}
+
+  Task<Result<std::string_view>> next() override {
+    ++*next_calls_;
+    if (fail_after_ && produced_ >= *fail_after_) {
+      co_return make_error(Errc::io, "the test source failed on purpose");
+    }
+    std::size_t count = pattern_.fill(piece_);
+    produced_ += count;
+    co_return std::string_view(piece_.data(), count);
+  }
+
+ private:
+  PatternStream pattern_;
+  std::shared_ptr<std::atomic<int>> next_calls_;
+  std::optional<std::uint64_t> fail_after_;
+  std::vector<char> piece_;
+  std::uint64_t produced_ = 0;
+};
+
+// What a streamed upload handler saw.
+struct UploadSeen {
+  std::uint64_t bytes = 0;
+  std::string sha256;
+  std::size_t largest_piece = 0;
+  std::optional<Error> error;
+};
+
+std::uint64_t query_number(const Request& request, std::string_view key, std::uint64_t fallback) {
+  auto value = query_param(request.query(), key);
+  return value.found ? std::stoull(value.value) : fallback;
+}
+
+// Streams every request body except /buffered ones through Request::body_reader.
+//   /upload, /limited    read the body in pieces (?piece=N, default 64 KiB), decoding it when
+//                        Content-Encoding is aws-chunked, and return "<bytes> <sha256>", or the
+//                        read error's status and type
+//   /early               returns a response without reading the body
+//   /download?size=N     returns N pattern bytes from a BodySource (&chunked=1: no length;
+//                        &fail_after=M: the source fails after M bytes; &status=S: status S)
+class StreamHandler : public Handler {
+ public:
+  HeadDecision check_head(const Request& head, std::optional<std::uint64_t>) override {
+    HeadDecision decision;
+    decision.stream_body = head.path() != "/buffered";
+    decision.body_limit = head.path() == "/limited" ? kLimitedBytes : kStreamLimit;
+    return decision;
+  }
+
+  Response body_too_large(const Request& head, std::uint64_t body_limit) override {
+    Response response;
+    response.status = 413;
+    return response;
+  }
+
+  Task<Response> handle(Request& request) override {
+    Response response;
+    if (request.path() == "/download") {
+      std::uint64_t size = query_number(request, "size", 0);
+      std::optional<std::uint64_t> fail_after;
+      if (query_param(request.query(), "fail_after").found) {
+        fail_after = query_number(request, "fail_after", 0);
+      }
+      response.body_source = std::make_shared<PatternSource>(size, next_calls, fail_after);
+      if (!query_param(request.query(), "chunked").found) response.content_length = size;
+      response.status = static_cast<unsigned>(query_number(request, "status", 200));
+      response.header("Content-Type", "application/octet-stream");
+      co_return response;
+    }
+
+    if (request.path() == "/early") {
+      response.body = "early";
+      co_return response;
+    }
+    if (request.path() == "/buffered") {
+      response.body = request.body;
+      co_return response;
+    }
+
+    if (request.body_reader == nullptr) {
+      response.status = 500;
+      response.body = "no body reader";
+      co_return response;
+    }
+
+    BodyReader* reader = request.body_reader;
+    std::optional<AwsChunkedReader> decoded;
+    if (request.header("content-encoding") == "aws-chunked") {
+      decoded.emplace(*reader, std::nullopt,
+                      std::stoull(std::string(request.header("x-amz-decoded-content-length"))),
+                      request.header("x-amz-trailer"));
+      reader = &*decoded;
+    }
+
+    UploadSeen seen;
+    Sha256 hash;
+    std::vector<char> piece(query_number(request, "piece", kPieceBytes));
+    for (;;) {
+      auto count = co_await reader->read(piece);
+      if (!count) {
+        seen.error = count.error();
+        break;
+      }
+      if (*count == 0) break;
+      seen.largest_piece = std::max(seen.largest_piece, *count);
+      seen.bytes += *count;
+      hash.update(std::string_view(piece.data(), *count));
+    }
+
+    EXPECT_EQ(reader->consumed(), seen.bytes);
+    seen.sha256 = to_hex(hash.finish());
+    if (seen.error) {
+      response.status = seen.error->code == Errc::too_large ? 413 : 400;
+      response.body = seen.error->type + ": " + seen.error->message;
+    } else {
+      response.body = std::to_string(seen.bytes) + " " + seen.sha256;
+    }
+    {
+      std::lock_guard lock(mutex);
+      uploads.push_back(std::move(seen));
+    }
+    co_return response;
+  }
+
+  // Waits (bounded) until `count` uploads have ended and returns the last one.
+  std::optional<UploadSeen> wait_for_upload(std::size_t count) {
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex);
+        if (uploads.size() >= count) return uploads[count - 1];
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return std::nullopt;
+  }
+
+  std::shared_ptr<std::atomic<int>> next_calls = std::make_shared<std::atomic<int>>(0);
+  std::mutex mutex;
+  std::vector<UploadSeen> uploads;
+};
+
+class StreamServerTest : public ServerFixture<StreamHandler> {
+ protected:
+  // Short, so the stall test ends quickly; every other test keeps its connection busy.
+  StreamServerTest() { idle_timeout_ = 2s; }
+};
+
+long status_kib(std::string_view field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
+      return std::stol(line.substr(field.size() + 1));
+    }
+  }
+  return -1;
+}
+
+// Resets the process's peak RSS (VmHWM) to its current RSS and returns that, in KiB.
+long reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  EXPECT_TRUE(clear.good()) << "cannot reset the peak RSS through /proc/self/clear_refs";
+  return status_kib("VmRSS");
+}
+
+// Sends `size` pattern bytes as the body, in chunks of the sizes in `chunk_sizes` taken in turn
+// when given, or as raw bytes after a Content-Length head.
+bool send_pattern(Client& client, std::uint64_t size, const std::vector<std::size_t>& chunk_sizes) {
+  PatternStream pattern(size);
+  std::vector<char> piece(kPieceBytes * 2);
+  if (chunk_sizes.empty()) {
+    while (std::size_t n = pattern.fill(std::span<char>(piece).first(kPieceBytes))) {
+      if (!client.send(std::string_view(piece.data(), n))) return false;
+    }
+    return true;
+  }
+  for (std::size_t turn = 0;; ++turn) {
+    std::size_t want = std::min(chunk_sizes[turn % chunk_sizes.size()], piece.size());
+    std::size_t n = pattern.fill(std::span<char>(piece).first(want));
+    if (n == 0) break;
+    char head[32];
+    std::snprintf(head, sizeof head, "%zx\r\n", n);
+    if (!client.send(head) || !client.send(std::string_view(piece.data(), n)) ||
+        !client.send("\r\n")) {
+      return false;
+    }
+  }
+  return client.send("0\r\n\r\n");
+}
+
+TEST_F(StreamServerTest, ChunkedUploadStreamsInPiecesWithFlatMemory) {
+  const std::string expected = pattern_sha256(kLargeBody);
+  long baseline = reset_peak_rss();
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(send_pattern(client, kLargeBody, {65536, 1, 30000, 131072, 4096}));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, std::to_string(kLargeBody) + " " + expected);
+  long growth = status_kib("VmHWM") - baseline;
+  EXPECT_LT(growth, kMaxRssGrowthKib) << "peak RSS grew by " << growth << " KiB";
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->largest_piece, kPieceBytes);
+  EXPECT_NE(response->headers["connection"], "close");
+}
+
+TEST_F(StreamServerTest, ContentLengthUploadStreamsInPiecesWithFlatMemory) {
+  const std::string expected = pattern_sha256(kLargeBody);
+  long baseline = reset_peak_rss();
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                          std::to_string(kLargeBody) + "\r\n\r\n"));
+  ASSERT_TRUE(send_pattern(client, kLargeBody, {}));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, std::to_string(kLargeBody) + " " + expected);
+  long growth = status_kib("VmHWM") - baseline;
+  EXPECT_LT(growth, kMaxRssGrowthKib) << "peak RSS grew by " << growth << " KiB";
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->largest_piece, kPieceBytes);
+}
+
+TEST_F(StreamServerTest, TinyReadsGiveTheSameBody) {
+  const std::uint64_t size = 100000;
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload?piece=7 HTTP/1.1\r\nHost: x\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(send_pattern(client, size, {3000, 1, 50000}));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body, std::to_string(size) + " " + pattern_sha256(size));
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->largest_piece, 7u);
+}
+
+TEST_F(StreamServerTest, ExpectContinueComesBeforeStreamedBody) {
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
+  auto interim = client.read_until("\r\n\r\n");
+  ASSERT_TRUE(interim.has_value()) << "no 100 Continue";
+  EXPECT_EQ(*interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(client.send("hello"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body, "5 " + to_hex(sha256("hello")));
+}
+
+TEST_F(StreamServerTest, RequestWithoutBodyReadsAsEmpty) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /upload HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "0 " + to_hex(sha256("")));
+}
+
+TEST_F(StreamServerTest, ChunkedBodyOverLimitFailsMidStream) {
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /limited HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  // The server responds after the limit and discards the rest of the body while it lingers.
+  ASSERT_TRUE(send_pattern(client, 2 * kLimitedBytes, {65536}));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->body, ": The request body is larger than the 1048576-byte limit.");
+  EXPECT_EQ(response->headers["connection"], "close");
+  EXPECT_TRUE(client.closed_by_peer());
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_TRUE(seen->error.has_value());
+  EXPECT_EQ(seen->error->code, Errc::too_large);
+  EXPECT_EQ(seen->bytes, kLimitedBytes);  // everything up to the limit, nothing past it
+}
+
+TEST_F(StreamServerTest, DeclaredLengthOverLimitFailsBeforeReading) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /limited HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(client.closed_by_peer());
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->bytes, 0u);
+}
+
+TEST_F(StreamServerTest, ClientDisconnectMidBodyFailsTheRead) {
+  {
+    Client client(port_);
+    ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n"));
+    ASSERT_TRUE(send_pattern(client, 100000, {}));
+  }
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_TRUE(seen->error.has_value());
+  EXPECT_EQ(seen->error->code, Errc::invalid_content);
+  EXPECT_EQ(seen->error->type, "IncompleteBody");
+  EXPECT_EQ(seen->error->message, "The connection closed after 100000 bytes of the request body.");
+  EXPECT_EQ(seen->bytes, 100000u);
+}
+
+TEST_F(StreamServerTest, MalformedChunkFailsTheRead) {
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->body, ": malformed HTTP request body: bad chunk");
+  EXPECT_TRUE(client.closed_by_peer());
+  auto seen = handler_->wait_for_upload(1);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->bytes, 5u);
+}
+
+TEST_F(StreamServerTest, EarlyResponseClosesWithoutReadingTheBody) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /early HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n"));
+  ASSERT_TRUE(send_pattern(client, 1000000, {}));
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "early");
+  EXPECT_EQ(response->headers["connection"], "close");
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(StreamServerTest, StalledUploadEndsAfterIdleTimeout) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"));
+  auto started = std::chrono::steady_clock::now();
+  auto seen = handler_->wait_for_upload(1);
+  auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_TRUE(seen->error.has_value());
+  EXPECT_EQ(seen->error->type, "RequestTimeout");
+  EXPECT_EQ(seen->bytes, 3u);
+  EXPECT_GE(waited, 1500ms);
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(StreamServerTest, UploadThatKeepsSendingOutlivesIdleTimeout) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n"));
+  // Eight bytes over about 4 s, twice the idle timeout, with no gap as long as it.
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(500ms);
+    ASSERT_TRUE(client.send("x"));
+  }
+  auto response = client.read_response();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "8 " + to_hex(sha256("xxxxxxxx")));
+}
+
+TEST_F(StreamServerTest, LargeStreamedResponseWithFlatMemory) {
+  const std::string expected = pattern_sha256(kLargeBody);
+  long baseline = reset_peak_rss();
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /download?size=" + std::to_string(kLargeBody) +
+                          " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = client.read_response_headers();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-length"], std::to_string(kLargeBody));
+  EXPECT_EQ(head->headers.count("transfer-encoding"), 0u);
+  Sha256 hash;
+  ASSERT_TRUE(client.read_body(kLargeBody, [&](std::string_view piece) { hash.update(piece); }));
+  EXPECT_EQ(to_hex(hash.finish()), expected);
+  long growth = status_kib("VmHWM") - baseline;
+  EXPECT_LT(growth, kMaxRssGrowthKib) << "peak RSS grew by " << growth << " KiB";
+}
+
+TEST_F(StreamServerTest, StreamedResponseWithoutLengthIsChunked) {
+  const std::uint64_t size = 3 * kPieceBytes + 17;
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /download?size=" + std::to_string(size) +
+                          "&chunked=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = client.read_response_headers();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(head->headers.count("content-length"), 0u);
+  Sha256 hash;
+  auto length = client.read_chunked_body([&](std::string_view piece) { hash.update(piece); });
+  ASSERT_TRUE(length.has_value());
+  EXPECT_EQ(*length, size);
+  EXPECT_EQ(to_hex(hash.finish()), pattern_sha256(size));
+}
+
+TEST_F(StreamServerTest, KeepAliveAfterStreamedRequestAndResponse) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n"));
+  ASSERT_TRUE(send_pattern(client, 300000, {}));
+  auto upload = client.read_response();
+  ASSERT_TRUE(upload.has_value());
+  EXPECT_EQ(upload->body, "300000 " + pattern_sha256(300000));
+
+  ASSERT_TRUE(client.send("GET /download?size=100000&chunked=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto chunked = client.read_response_headers();
+  ASSERT_TRUE(chunked.has_value());
+  Sha256 first;
+  auto length = client.read_chunked_body([&](std::string_view piece) { first.update(piece); });
+  EXPECT_EQ(length, std::optional<std::uint64_t>(100000));
+  EXPECT_EQ(to_hex(first.finish()), pattern_sha256(100000));
+
+  ASSERT_TRUE(
+      client.send("GET /download?size=5000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "PUT /buffered HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok"));
+  auto sized = client.read_response();
+  ASSERT_TRUE(sized.has_value());
+  EXPECT_EQ(to_hex(sha256(sized->body)), pattern_sha256(5000));
+  auto buffered = client.read_response();
+  ASSERT_TRUE(buffered.has_value());
+  EXPECT_EQ(buffered->body, "ok");
+  EXPECT_NE(buffered->headers["connection"], "close");
+}
+
+TEST_F(StreamServerTest, AwsChunkedUploadKeepsTheConnection) {
+  // The aws-chunked framing botocore sends with a CRC32 trailer, inside a Content-Length body.
+  const std::string body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Encoding: aws-chunked\r\n"
+                  "x-amz-decoded-content-length: 11\r\n"
+                  "x-amz-trailer: x-amz-checksum-crc32\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto upload = client.read_response();
+  ASSERT_TRUE(upload.has_value());
+  EXPECT_EQ(upload->status, 200);
+  EXPECT_EQ(upload->body, "11 " + to_hex(sha256("hello world")));
+  EXPECT_NE(upload->headers["connection"], "close");
+  // Reading the aws-chunked body to its end consumed the HTTP body, so the connection serves on.
+  ASSERT_TRUE(client.send("GET /early HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto next = client.read_response();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "early");
+}
+
+TEST_F(StreamServerTest, AwsChunkedBadChecksumFailsTheUpload) {
+  const std::string body = "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Encoding: aws-chunked\r\n"
+                  "x-amz-decoded-content-length: 11\r\n"
+                  "x-amz-trailer: x-amz-checksum-crc32\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
+  auto upload = client.read_response();
+  ASSERT_TRUE(upload.has_value());
+  EXPECT_EQ(upload->status, 400);
+  EXPECT_EQ(upload->body.substr(0, 10), "BadDigest:");
+}
+
+TEST_F(StreamServerTest, Http10StreamedResponseEndsWithTheClose) {
+  Client client(port_);
+  ASSERT_TRUE(client.send("GET /download?size=70000&chunked=1 HTTP/1.0\r\n\r\n"));
+  auto head = client.read_until("\r\n\r\n");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->find("Transfer-Encoding"), std::string::npos) << *head;
+  EXPECT_EQ(head->find("Content-Length"), std::string::npos) << *head;
+  Sha256 hash;
+  ASSERT_TRUE(client.read_body(70000, [&](std::string_view piece) { hash.update(piece); }));
+  EXPECT_EQ(to_hex(hash.finish()), pattern_sha256(70000));
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(StreamServerTest, NoContentStatusSkipsTheSource) {
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("GET /download?size=1000&status=204 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /early HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto empty = client.read_response_headers();
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->status, 204);
+  EXPECT_EQ(empty->headers.count("content-length"), 0u);
+  EXPECT_EQ(empty->headers.count("transfer-encoding"), 0u);
+  auto next = client.read_response();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "early");
+  EXPECT_EQ(handler_->next_calls->load(), 0);
+}
+
+TEST_F(StreamServerTest, HeadWithBodySourceSendsHeaderOnly) {
+  Client client(port_);
+  // A GET right behind the HEAD on the same connection shows whether stray content was sent.
+  ASSERT_TRUE(
+      client.send("HEAD /download?size=1000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /download?size=10 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = client.read_response_headers();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-length"], "1000");
+  auto get = client.read_response();
+  ASSERT_TRUE(get.has_value());
+  EXPECT_EQ(get->body.size(), 10u);
+  // The connection serves requests in turn, so once this response arrives the GET is complete.
+  ASSERT_TRUE(client.send("GET /early HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(client.read_response().has_value());
+  // Only the GET read its source: one piece and the empty end.
+  EXPECT_EQ(handler_->next_calls->load(), 2);
+}
+
+TEST_F(StreamServerTest, SourceFailureClosesTheConnection) {
+  Client client(port_);
+  ASSERT_TRUE(
+      client.send("GET /download?size=1000000&fail_after=100000 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = client.read_response_headers();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->headers["content-length"], "1000000");
+  std::uint64_t received = 0;
+  EXPECT_FALSE(
+      client.read_body(1000000, [&](std::string_view piece) { received += piece.size(); }));
+  // The source fails at its first piece past 100000 bytes.
+  EXPECT_EQ(received, 2 * kPieceBytes);
+}
+
 TEST(ServerListen, RejectsInvalidAddress) {
   asio::io_context ctx;
   ServerOptions options;
@@ -595,8 +1251,7 @@ TEST(ServerListen, RejectsInvalidAddress) {
   auto port = server.listen();
   ASSERT_FALSE(port.ok());
   EXPECT_EQ(port.error().code, Errc::invalid_parameter);
-  EXPECT_NE(port.error().message.find("invalid listen address 'not-an-address'"),
-            std::string::npos)
+  EXPECT_NE(port.error().message.find("invalid listen address 'not-an-address'"), std::string::npos)
       << port.error().message;
 }
 

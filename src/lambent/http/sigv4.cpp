@@ -726,6 +726,17 @@ Result<Identity> SigV4Verifier::verify(const SignedRequestView& request,
   const Header* content_hash_header = find_header(request.headers, "x-amz-content-sha256");
   const std::string_view payload_hash =
       content_hash_header ? trim(content_hash_header->value) : request.payload_sha256_hex;
+  if (service == "s3" && content_hash_header != nullptr && !is_hex_digest(payload_hash) &&
+      payload_hash != kUnsignedPayload && payload_hash != kStreamingSignedPayload &&
+      payload_hash != kStreamingSignedPayloadTrailer &&
+      payload_hash != kStreamingUnsignedPayloadTrailer) {
+    return Error{Errc::invalid_parameter,
+                 "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                 "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                 "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value, not '" +
+                     std::string(payload_hash) + "'.",
+                 "InvalidArgument"};
+  }
 
   canonical_request_.clear();
   canonical_request_ += request.method;
@@ -760,7 +771,13 @@ Result<Identity> SigV4Verifier::verify(const SignedRequestView& request,
     return auth_error(kInvalidSignatureType, std::string(kSignatureMismatchMessage));
   }
 
-  return Identity{std::string(access_key_id), std::string(region), std::string(service)};
+  Identity identity{std::string(access_key_id), std::string(region), std::string(service), {}};
+  if (content_hash_header != nullptr &&
+      (payload_hash == kStreamingSignedPayload || payload_hash == kStreamingSignedPayloadTrailer)) {
+    identity.chunk_signing =
+        ChunkSigning{key, amz_date, std::string(scope), std::string(fields.signature)};
+  }
+  return identity;
 }
 
 Result<Identity> verify_sigv4(const SignedRequestView& request, const SecretLookup& lookup,

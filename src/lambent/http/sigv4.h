@@ -40,11 +40,31 @@ struct SignedRequestView {
   std::string_view payload_sha256_hex;
 };
 
+// The signing context for verifying aws-chunked chunk signatures, taken from the request's
+// verified seed signature (see AwsChunkedReader).
+struct ChunkSigning {
+  Sha256Digest signing_key;
+  std::string amz_date;        // X-Amz-Date of the request, "20130524T000000Z"
+  std::string scope;           // "20130524/us-east-1/s3/aws4_request"
+  std::string seed_signature;  // the Authorization header's signature, lowercase hex
+};
+
+// x-amz-content-sha256 values that stand for a body other than its hex digest.
+inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+inline constexpr std::string_view kStreamingSignedPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+inline constexpr std::string_view kStreamingSignedPayloadTrailer =
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+inline constexpr std::string_view kStreamingUnsignedPayloadTrailer =
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+
 // The signer of a verified request and the credential scope of its signature.
 struct Identity {
   std::string access_key_id;
   std::string region;
   std::string service;
+  // Set when x-amz-content-sha256 is STREAMING-AWS4-HMAC-SHA256-PAYLOAD or its -TRAILER form:
+  // the body is aws-chunked and every chunk carries a signature chained from the seed.
+  std::optional<ChunkSigning> chunk_signing;
 };
 
 // Returns the secret access key for an access key id, or nullopt when the key is unknown.
@@ -73,11 +93,14 @@ struct ScopeRequirements {
 //                                        form, or query-string (presigned) authentication
 //   InvalidSignatureException            wrong signature, expired or future time, scope mismatch
 //   UnrecognizedClientException          unknown access key id
-// except for s3 requests whose x-amz-content-sha256 differs from the body digest, which get
-// Errc::invalid_content with type XAmzContentSHA256Mismatch (HTTP 400 in S3).
+// except for two s3 cases, both HTTP 400 in S3. An x-amz-content-sha256 that differs from the
+// body digest gets Errc::invalid_content with type XAmzContentSHA256Mismatch. One that is neither
+// a hex SHA-256 nor UNSIGNED-PAYLOAD or one of the three STREAMING forms above gets
+// Errc::invalid_parameter with type InvalidArgument.
 //
-// NOTE: for STREAMING-AWS4-HMAC-SHA256-PAYLOAD (aws-chunked) bodies only the seed signature in
-// the Authorization header is verified. The per-chunk signatures are not.
+// For the two signed STREAMING forms, verify() checks the seed signature in the Authorization
+// header and returns Identity::chunk_signing. The caller then verifies the chunks by reading the
+// body through an AwsChunkedReader.
 class SigV4Verifier {
  public:
   // `lookup` must be set. It is called on the verifying thread.

@@ -550,6 +550,68 @@ TEST(SigV4Sign, UnsignedPayloadAcceptsAnyBody) {
   EXPECT_TRUE(result.ok()) << result.error().message;
 }
 
+TestRequest s3_put_request(std::string_view content_sha256) {
+  TestRequest request;
+  request.method = "PUT";
+  request.target = "/bucket/key.txt";
+  request.add("Host", "127.0.0.1:4566");
+  request.add("X-Amz-Content-SHA256", std::string(content_sha256));
+  request.body = "a body the verifier does not hash";
+  sign(request, kTime, "s3");
+  return request;
+}
+
+TEST(SigV4Sign, S3AcceptsUnsignedAndStreamingPayloadHashes) {
+  for (std::string_view value : {kUnsignedPayload, kStreamingUnsignedPayloadTrailer,
+                                 kStreamingSignedPayload, kStreamingSignedPayloadTrailer}) {
+    TestRequest request = s3_put_request(value);
+    SigV4Verifier verifier = make_lambent_verifier();
+    auto result = verify_with(verifier, request, kTime);
+    ASSERT_TRUE(result.ok()) << value << ": " << result.error().message;
+    const bool signed_chunks =
+        value == kStreamingSignedPayload || value == kStreamingSignedPayloadTrailer;
+    ASSERT_EQ(result->chunk_signing.has_value(), signed_chunks) << value;
+    if (!signed_chunks) continue;
+    const std::string authorization = authorization_of(request);
+    EXPECT_EQ(result->chunk_signing->seed_signature,
+              authorization.substr(authorization.find("Signature=") + 10));
+    EXPECT_EQ(result->chunk_signing->amz_date, "20250101T000000Z");
+    EXPECT_EQ(result->chunk_signing->scope, "20250101/us-east-1/s3/aws4_request");
+    // The SigV4 key derivation: HMAC chain over date, region, service and terminator.
+    auto as_view = [](const Sha256Digest& digest) {
+      return std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size());
+    };
+    Sha256Digest key = hmac_sha256("AWS4lambent-secret", "20250101");
+    key = hmac_sha256(as_view(key), "us-east-1");
+    key = hmac_sha256(as_view(key), "s3");
+    key = hmac_sha256(as_view(key), "aws4_request");
+    EXPECT_EQ(result->chunk_signing->signing_key, key);
+  }
+}
+
+TEST(SigV4Sign, S3RejectsUnknownPayloadHashValue) {
+  TestRequest request = s3_put_request("STREAMING-SOMETHING-ELSE");
+  SigV4Verifier verifier = make_lambent_verifier();
+  auto result = verify_with(verifier, request, kTime);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, Errc::invalid_parameter);
+  EXPECT_EQ(result.error().type, "InvalidArgument");
+  EXPECT_EQ(result.error().message,
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a "
+            "valid sha256 value, not 'STREAMING-SOMETHING-ELSE'.");
+}
+
+TEST(SigV4Sign, OtherServicesKeepAnyPayloadHashValue) {
+  TestRequest request = lambda_invoke_request();
+  request.add("X-Amz-Content-Sha256", "STREAMING-SOMETHING-ELSE");
+  sign(request, kTime);
+  SigV4Verifier verifier = make_lambent_verifier();
+  auto result = verify_with(verifier, request, kTime);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_FALSE(result->chunk_signing.has_value());
+}
+
 TEST(SigV4Sign, CommaOnlySeparatorsAccepted) {
   TestRequest request = lambda_invoke_request();
   sign(request, kTime);

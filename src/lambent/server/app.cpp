@@ -22,9 +22,12 @@
 #include "lambent/services/lambda/function_urls.h"
 #include "lambent/server/message_router.h"
 #include "lambent/sources/mapping.h"
+#include "lambent/sources/queue_poller.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
 #include "lambent/services/s3/s3_service.h"
+#include "lambent/services/sqs/event_source_queues.h"
+#include "lambent/services/sqs/sqs_service.h"
 #include "lambent/store/object_store.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
@@ -275,6 +278,22 @@ int serve(Config config) {
   // targets, alarm actions, bucket notifications and topic subscriptions all send through it.
   MessageRouter message_router;
   invoker.set_message_targets(&message_router);
+  // SQS queues: the target of sends to arn:aws:sqs:... ARNs, the source of event source
+  // mappings, and (below) the SQS API on the edge port.
+  auto queue_store = store::QueueStore::open((*repository)->db());
+  if (!queue_store) {
+    LOG_ERROR("server", "start_failed", "error=\"queue store: {}\"", queue_store.error().message);
+    return 1;
+  }
+  services::sqs::Queues queues(**queue_store, io.get_executor(),
+                               services::sqs::QueuesOptions{.region = config.region,
+                                                            .account_id = config.account_id});
+  if (auto loaded = queues.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"queues: {}\"", loaded.error().message);
+    return 1;
+  }
+  message_router.set_queues(&queues);
+  services::sqs::EventSourceQueues event_source_queues(queues);
   auto publish_alarm = [&message_router](std::string arn, std::string subject,
                                          std::string message) -> Task<Status> {
     store::OutboundMessage outbound;
@@ -311,7 +330,9 @@ int serve(Config config) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
     return 1;
   }
-  lambda_service->set_event_source_mappings(&event_source_mappings, nullptr);
+  lambda_service->set_event_source_mappings(&event_source_mappings, &event_source_queues);
+  sources::QueuePoller queue_poller(io.get_executor(), event_source_mappings, event_source_queues,
+                                    invoker);
   auto edge = std::make_shared<services::Edge>(*lambda_service, logs, blocking, edge_options);
   auto check_signature = [edge = edge.get()](const http::Request& request) {
     return edge->verify_signature(request);
@@ -344,6 +365,8 @@ int serve(Config config) {
       services::cloudwatch::CloudWatchOptions{.region = config.region,
                                               .account_id = config.account_id});
   edge->set_cloudwatch(&cloudwatch);
+  services::sqs::SqsService sqs_service(queues);
+  edge->add_service(&sqs_service);
   edge->set_cost_ledger(&cost);
   // S3: buckets and objects in the data directory; notifications go to functions through the
   // invoker and to queues and topics through the router.
@@ -408,6 +431,7 @@ int serve(Config config) {
     return 1;
   }
   manager.start();
+  queue_poller.start();
   logs_service.start();
   metric_store.start();
   alarm_engine.start();
@@ -444,6 +468,7 @@ int serve(Config config) {
     server.stop();
     s3.stop();
     api_gateway.stop();
+    queue_poller.stop();
     logs_service.stop();
     invoker.stop();
     manager.stop();
@@ -464,6 +489,8 @@ int serve(Config config) {
         }
         LOG_INFO("server", "stopping", "signal={} drain_timeout_s={}", sig,
                  std::chrono::duration_cast<std::chrono::seconds>(kDrainTimeout).count());
+        // Long polls answer at once with no messages, so they do not hold up the drain.
+        queues.stop();
         shutdown.spawn(drain_then(server, stop_everything), "drain");
         signals.async_wait(on_signal);
       };

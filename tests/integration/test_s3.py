@@ -8,10 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROOT, unique_name
-
-# aws-chunked bodies are decoded from the commit that adds http/aws_chunked.h.
-STREAMED_BODIES = (ROOT / "src" / "lambent" / "http" / "aws_chunked.h").exists()
+from conftest import unique_name
 
 
 @pytest.fixture
@@ -520,19 +517,6 @@ def test_declared_body_over_5_gib_rejected(server, s3):
     assert f"<MaxSizeAllowed>{5 * 1024 ** 3}</MaxSizeAllowed>" in text
 
 
-@pytest.mark.skipif(STREAMED_BODIES, reason="the server decodes aws-chunked bodies")
-def test_aws_chunked_body_not_implemented(server, s3):
-    bucket = new_bucket(s3)
-    status, text = raw_head_only(server, [
-        f"PUT /{bucket}/chunked HTTP/1.1", "Host: 127.0.0.1", S3_SCOPE,
-        "x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-        "Content-Encoding: aws-chunked", "x-amz-decoded-content-length: 5", "Content-Length: 100"])
-    assert status == "HTTP/1.1 501 Not Implemented"
-    assert "<Code>NotImplemented</Code>" in text
-
-
-@pytest.mark.skipif(not STREAMED_BODIES, reason="aws-chunked bodies are decoded by the "
-                    "streaming HTTP server, which is not in this checkout")
 def test_aws_chunked_unsigned_trailer(server, s3):
     import zlib
 

@@ -1,11 +1,9 @@
 // PutObject, CopyObject, GetObject, HeadObject, DeleteObject(s) and the object listings.
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
+#include "lambent/http/aws_chunked.h"
 #include "lambent/http/sigv4.h"
 #include "lambent/services/s3/operations.h"
-#if LAMBENT_S3_STREAMING
-#include "lambent/http/aws_chunked.h"
-#endif
 
 #include <fmt/format.h>
 
@@ -143,7 +141,6 @@ Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
   auto writer = co_await store_.writer(check_sha);
   if (!writer) co_return writer.error();
   http::BodyReader* reader = &call.body();
-#if LAMBENT_S3_STREAMING
   // aws-chunked framing (x-amz-content-sha256 STREAMING-...): the reader verifies each chunk
   // signature against the seed signature the edge verified, and any trailing checksum.
   std::optional<http::AwsChunkedReader> chunked;
@@ -164,7 +161,6 @@ Task<Result<store::WrittenBody>> S3Service::receive_body(Call& call) {
     chunked.emplace(*reader, std::move(signing), decoded, call.header("x-amz-trailer"));
     reader = &*chunked;
   }
-#endif
   std::string buffer(kWritePiece, '\0');
   bool done = false;
   while (!done) {
@@ -387,30 +383,11 @@ Task<http::Response> S3Service::get_object(Call& call) {
     response.header("Content-Range",
                     fmt::format("bytes {}-{}/{}", range->first, range->last, record.size));
   }
-  if (kServerStreams) {
-    response.content_length = length;
-    if (!call.head) {
-      response.body_source =
-          std::make_shared<ObjectBodySource>(store_, std::move(file), first, length);
-    } else {
-      response.body_source = std::make_shared<ObjectBodySource>(store_, nullptr, 0, 0);
-    }
-    co_return response;
-  }
-  // Without a streaming server, HEAD gets a placeholder body of the object's size, which the
-  // server leaves unsent, so that Content-Length is right.
-  if (call.head) {
-    response.body.assign(length, '\0');
-    co_return response;
-  }
-  ObjectBodySource source(store_, std::move(file), first, length);
-  response.body.reserve(length);
-  while (true) {
-    auto piece = co_await source.next();
-    if (!piece) co_return error_response(call, piece.error());
-    if (piece->empty()) break;
-    response.body.append(*piece);
-  }
+  response.content_length = length;
+  // A HEAD response is not read from its source, but the server needs one to send
+  // content_length.
+  response.body_source =
+      std::make_shared<ObjectBodySource>(store_, std::move(file), first, call.head ? 0 : length);
   co_return response;
 }
 

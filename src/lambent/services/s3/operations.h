@@ -11,18 +11,7 @@
 #include <utility>
 #include <vector>
 
-// NOTE: the HTTP server that streams request and response bodies arrives together with
-// http/aws_chunked.h. Until that header exists, the server buffers bodies and ignores
-// Response::body_source, so GetObject fills Response::body and aws-chunked bodies are rejected.
-#if __has_include("lambent/http/aws_chunked.h")
-#define LAMBENT_S3_STREAMING 1
-#else
-#define LAMBENT_S3_STREAMING 0
-#endif
-
 namespace lambent::services::s3 {
-
-inline constexpr bool kServerStreams = LAMBENT_S3_STREAMING;
 
 // 5 GiB: the largest body of one PutObject or UploadPart.
 inline constexpr std::uint64_t kMaxPutBytes = 5ull << 30;

@@ -99,10 +99,6 @@ std::string unsupported_parameter(std::string_view query) {
   return {};
 }
 
-bool is_streaming_payload(const http::Request& head) {
-  return head.header("x-amz-content-sha256").starts_with("STREAMING-");
-}
-
 // PutObject and UploadPart carry object data; their bodies are streamed to disk.
 bool carries_object_data(const http::Request& head) {
   if (head.method != "PUT" || head.has_header("x-amz-copy-source")) return false;
@@ -156,17 +152,6 @@ bool S3Service::owns(const http::Request& head) const {
 http::Handler::HeadDecision S3Service::check_head(const http::Request& head,
                                                   std::optional<std::uint64_t> content_length) {
   http::Handler::HeadDecision decision;
-  if (!kServerStreams && is_streaming_payload(head)) {
-    Call call(const_cast<http::Request&>(head), nullptr);
-    call.host_id = base64_encode(random_hex(24));
-    decision.reject =
-        error_response(call, "NotImplemented",
-                       "A header you provided implies functionality that is not implemented: "
-                       "x-amz-content-sha256 " +
-                           std::string(head.header("x-amz-content-sha256")),
-                       {{"Header", "x-amz-content-sha256"}});
-    return decision;
-  }
   if (carries_object_data(head)) {
     decision.body_limit = kMaxPutBytes;
     decision.stream_body = true;

@@ -251,3 +251,37 @@ def test_notifications_survive_a_restart(fresh_server):
     s3.put_object(Bucket=bucket, Key="after restart", Body=b"1")
     got = wait_for(lambda: records(srv, fn), 60, "a notification after the restart")
     assert got[0]["Records"][0]["s3"]["object"]["key"] == "after+restart"
+
+
+def test_events_reach_a_queue(server, s3):
+    sqs = server.client("sqs")
+    queue_url = sqs.create_queue(QueueName=unique_name("s3-events"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    bucket = unique_name("queued").lower()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"Id": "to-queue", "QueueArn": queue_arn,
+                                 "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}]})
+    s3.put_object(Bucket=bucket, Key="queued key", Body=b"12345")
+    s3.delete_object(Bucket=bucket, Key="queued key")
+
+    bodies = []
+    deadline = time.monotonic() + 30
+    while len(bodies) < 3 and time.monotonic() < deadline:
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1)
+        for message in received.get("Messages", []):
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert len(bodies) == 3
+    test_events = [b for b in bodies if b.get("Event") == "s3:TestEvent"]
+    assert len(test_events) == 1
+    assert test_events[0]["Service"] == "Amazon S3"
+    assert test_events[0]["Bucket"] == bucket
+    records = sorted((b["Records"][0] for b in bodies if "Records" in b),
+                     key=lambda r: r["eventName"])
+    assert [r["eventName"] for r in records] == ["ObjectCreated:Put", "ObjectRemoved:Delete"]
+    assert records[0]["s3"]["object"]["key"] == "queued+key"
+    assert records[0]["s3"]["object"]["size"] == 5
+    assert records[0]["s3"]["configurationId"] == "to-queue"

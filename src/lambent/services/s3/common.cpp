@@ -1,4 +1,5 @@
 #include "lambent/base/crypto.h"
+#include "lambent/base/log.h"
 #include "lambent/services/s3/operations.h"
 
 #include <fmt/format.h>
@@ -100,6 +101,8 @@ http::Response error_response(const S3Service::Call& call, const Error& error) {
   if (code == "NoSuchKey") fields.emplace_back("Key", call.key);
   if (code == "NoSuchUpload") fields.emplace_back("UploadId", call.query("uploadId").value);
   if (code == "InternalError") {
+    LOG_WARN("s3", "request_failed", "request_id={} bucket={} error=\"{}\"", call.request.id,
+             call.bucket, error.message);
     return error_response(call, code, "We encountered an internal error. Please try again.");
   }
   return error_response(call, code, error.message, std::move(fields));

@@ -451,6 +451,8 @@ Task<http::Response> S3Service::delete_objects(Call& call) {
     bool has_events = !events.empty();
     auto deleted = co_await store_.delete_object(call.bucket, key, std::move(events));
     if (!deleted) {
+      LOG_WARN("s3", "delete_failed", "request_id={} bucket={} error=\"{}\"", call.request.id,
+               call.bucket, deleted.error().message);
       xml.open("Error").leaf("Key", key).leaf("Code", "InternalError");
       xml.leaf("Message", "We encountered an internal error. Please try again.").close("Error");
       continue;

@@ -493,8 +493,8 @@ Task<bool> S3Service::deliver(store::OutboxEntry entry) {
     if (!id) sent = id.error();
   }
   if (sent) co_return true;
-  // A target that does not exist, or refuses the message, never will: the event is dropped
-  // as S3 drops it.
+  // A missing target, or one that rejects the message, would reject every retry too, so the
+  // event is dropped with a warning.
   bool permanent =
       sent.error().code == Errc::not_found || sent.error().code == Errc::invalid_parameter;
   LOG_WARN("s3", permanent ? "notification_dropped" : "notification_retry",

@@ -18,6 +18,8 @@
 #include "lambent/services/apigateway/registry.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/edge/edge.h"
+#include "lambent/services/sns/sns_service.h"
+#include "lambent/store/topic_store.h"
 #include "lambent/services/lambda/lambda_service.h"
 #include "lambent/services/lambda/function_urls.h"
 #include "lambent/server/message_router.h"
@@ -368,6 +370,22 @@ int serve(Config config) {
   services::sqs::SqsService sqs_service(queues);
   edge->add_service(&sqs_service);
   edge->set_cost_ledger(&cost);
+  // Topics: the SNS API on the edge, and fan-out to functions, queues and HTTP endpoints.
+  store::TopicStore topic_store((*repository)->db());
+  services::sns::SnsService sns(
+      topic_store, invoker, message_router, io.get_executor(),
+      services::sns::SnsOptions{.region = config.region, .account_id = config.account_id});
+  if (auto loaded = sns.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"topics cannot be loaded: {}\"",
+              loaded.error().message);
+    return 1;
+  }
+  if (auto loaded = sns.load_signing_key((config.data_dir / "sns").string()); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"{}\"", loaded.error().message);
+    return 1;
+  }
+  message_router.set_topics(&sns);
+  edge->add_service(&sns);
   // S3: buckets and objects in the data directory; notifications go to functions through the
   // invoker and to queues and topics through the router.
   store::ObjectStore objects((*repository)->db(), blocking, config.data_dir / "objects");
@@ -425,12 +443,14 @@ int serve(Config config) {
   function_urls.set_endpoint(config.region, *port);
   // apiEndpoint in CreateApi and GetApi names the bound port too.
   apigateway_control.set_port(*port);
+  sns.set_endpoint_url(endpoint);
 
   if (auto started = invoker.start(); !started) {
     LOG_ERROR("server", "start_failed", "error=\"{}\"", started.error().message);
     return 1;
   }
   manager.start();
+  sns.start();
   queue_poller.start();
   logs_service.start();
   metric_store.start();
@@ -470,6 +490,7 @@ int serve(Config config) {
     api_gateway.stop();
     queue_poller.stop();
     logs_service.stop();
+    sns.stop();
     invoker.stop();
     manager.stop();
     alarm_engine.stop();

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "lambent/base/async.h"
+#include "lambent/base/result.h"
+#include "lambent/http/message.h"
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+// An asynchronous HTTP/1.1 client for the server's own outbound calls (topic subscriptions,
+// webhooks): one request per connection, on the executor of the awaiting coroutine, so it
+// never blocks the control plane. Only http:// URLs: fetch() rejects https://.
+namespace lambent::http {
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;
+  std::string port;    // defaults to 80 or 443
+  std::string target;  // path and query, "/" when the URL has none
+};
+
+// Parses an absolute http:// or https:// URL. Fails with Errc::invalid_parameter naming it.
+Result<Url> parse_url(std::string_view url);
+
+struct OutboundRequest {
+  std::string method = "POST";
+  std::string url;
+  HeaderList headers;  // Host and Content-Length are added
+  std::string body;
+  // Deadline for the whole exchange: resolve, connect, write and read.
+  std::chrono::milliseconds timeout{15000};
+  // A response body larger than this fails the request with Errc::too_large.
+  std::size_t max_response_body = 1 << 20;
+};
+
+// Sends the request and returns the response (any status). Fails with Errc::invalid_parameter
+// for a URL it cannot use, Errc::io for network failures and timeouts (naming the URL), and
+// Errc::too_large for an oversized response. Cancellation of the awaiting coroutine closes
+// the connection.
+Task<Result<Response>> fetch(OutboundRequest request);
+
+}  // namespace lambent::http

@@ -285,3 +285,36 @@ def test_events_reach_a_queue(server, s3):
     assert records[0]["s3"]["object"]["key"] == "queued+key"
     assert records[0]["s3"]["object"]["size"] == 5
     assert records[0]["s3"]["configurationId"] == "to-queue"
+
+
+def test_events_reach_a_topic(server, s3):
+    sns, sqs = server.client("sns"), server.client("sqs")
+    topic_arn = sns.create_topic(Name=unique_name("s3-topic"))["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=unique_name("s3-topic-queue"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    bucket = unique_name("topical").lower()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "TopicConfigurations": [{"Id": "to-topic", "TopicArn": topic_arn,
+                                 "Events": ["s3:ObjectCreated:Put"]}]})
+    got = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert got["TopicConfigurations"][0]["TopicArn"] == topic_arn
+    s3.put_object(Bucket=bucket, Key="via topic", Body=b"1")
+
+    bodies = []
+    deadline = time.monotonic() + 30
+    while len(bodies) < 2 and time.monotonic() < deadline:
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1)
+        for message in received.get("Messages", []):
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert len(bodies) == 2
+    assert [b["Event"] for b in bodies if "Event" in b] == ["s3:TestEvent"]
+    (record,) = [b["Records"][0] for b in bodies if "Records" in b]
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["object"]["key"] == "via+topic"
+    assert record["s3"]["configurationId"] == "to-topic"

@@ -82,7 +82,10 @@ def test_configuration_round_trip_and_errors(server, s3, lam):
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(
         Bucket=bucket)
     fn = create_function(lam, {"app.py": RECORDING_HANDLER})
-    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:some-queue"
+    sqs = server.client("sqs")
+    queue_url = sqs.create_queue(QueueName=unique_name("config-queue"))["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
         "LambdaFunctionConfigurations": [
             lambda_config(function_arn(fn), ["s3:ObjectCreated:*"], prefix="in/", suffix=".txt",
@@ -120,6 +123,13 @@ def test_configuration_round_trip_and_errors(server, s3, lam):
             "LambdaFunctionConfigurations": [
                 lambda_config(function_arn("no-such-function-xyz"), ["s3:ObjectCreated:*"])]})
     assert (code, status) == ("InvalidArgument", 400)
+    code, status, response = error_of(
+        s3.put_bucket_notification_configuration, Bucket=bucket, NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue",
+                                     "Events": ["s3:ObjectCreated:*"]}]})
+    assert (code, status) == ("InvalidArgument", 400)
+    assert response["Error"]["Message"] == (
+        "Unable to validate the following destination configurations")
     code, status, _ = error_of(
         s3.put_bucket_notification_configuration, Bucket=bucket + "-missing",
         NotificationConfiguration={})

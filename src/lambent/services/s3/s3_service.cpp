@@ -371,7 +371,6 @@ Task<http::Response> S3Service::put_notification(Call& call) {
     co_return error_response(call, checked.error());
   auto config = parse_notification(control_body(call));
   if (!config) co_return error_response(call, config.error());
-  std::vector<store::OutboxEntry> tests;
   std::int64_t now = epoch_ms();
   for (const auto& target : config->targets) {
     if (target.kind == TargetKind::lambda) {
@@ -383,16 +382,26 @@ Task<http::Response> S3Service::put_notification(Call& call) {
                                  {{"ArgumentName", target.arn},
                                   {"ArgumentValue", "The destination function does not exist"}});
       }
-    } else {
-      tests.push_back({0, target.arn, test_event(call.bucket, now, call.request.id, call.host_id)});
+      continue;
+    }
+    // S3 validates a queue or topic by sending it an s3:TestEvent message now.
+    store::OutboundMessage message;
+    message.body = test_event(call.bucket, now, call.request.id, call.host_id);
+    auto sent = co_await targets_.send(target.arn, std::move(message));
+    if (!sent) {
+      std::string reason = sent.error().code == Errc::not_found
+                               ? "The destination queue or topic does not exist"
+                               : sent.error().message;
+      co_return error_response(call, "InvalidArgument",
+                               "Unable to validate the following destination configurations",
+                               {{"ArgumentName", target.arn}, {"ArgumentValue", reason}});
     }
   }
   std::string stored = config->targets.empty() ? std::string() : render_notification(*config);
-  auto saved = co_await store_.set_notification(call.bucket, stored, std::move(tests));
+  auto saved = co_await store_.set_notification(call.bucket, stored, {});
   if (!saved) co_return error_response(call, saved.error());
   auto it = buckets_.find(call.bucket);
   if (it != buckets_.end()) it->second.notification = std::move(*config);
-  outbox_ready_.set();
   co_return empty_response(call);
 }
 

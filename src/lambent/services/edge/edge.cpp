@@ -127,7 +127,9 @@ Task<http::Response> Edge::handle(http::Request& request) {
     if (target) co_return co_await function_urls_->handle(request, std::move(*target));
   }
   if (auto* service = owner_of(request)) {
-    if (!options_.auth) co_return co_await service->handle(request, nullptr);
+    if (!options_.auth || service->allows_anonymous(request)) {
+      co_return co_await service->handle(request, nullptr);
+    }
     auto identity = verify_signature(request);
     if (!identity) co_return service->unauthorized(request, identity.error());
     co_return co_await service->handle(request, &*identity);

@@ -41,6 +41,10 @@ class EdgeService {
   virtual http::Response body_too_large(const http::Request& head, std::uint64_t limit) = 0;
   // The response to a request whose signature failed, in the service's protocol.
   virtual http::Response unauthorized(const http::Request& request, const Error& error) = 0;
+  // True for an unsigned request that carries its own authorization, such as an SNS
+  // SubscribeURL with its token. The edge passes it to handle() with no identity and checks no
+  // signature.
+  virtual bool allows_anonymous(const http::Request& request) const { return false; }
   // Serves a request. `identity` is the verified signer, or null when auth is off. The edge
   // verifies against the x-amz-content-sha256 header when the request has one, so the service
   // must check a hex digest there against the body it reads.

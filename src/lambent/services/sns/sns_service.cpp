@@ -108,11 +108,14 @@ http::Response SnsService::body_too_large(const http::Request& head, std::uint64
   return response;
 }
 
+// SubscribeURL, UnsubscribeURL and the signing certificate are fetched without credentials: the
+// token or the ARN is the authorization, as on AWS.
+bool SnsService::allows_anonymous(const http::Request& request) const {
+  return (request.method == "GET" && request.path() == kSigningCertPath) ||
+         is_link_request(request);
+}
+
 http::Response SnsService::unauthorized(const http::Request& request, const Error& error) {
-  // SubscribeURL, UnsubscribeURL and the signing certificate are fetched without credentials:
-  // the token or the ARN is the authorization, as on AWS.
-  auto served = serve_link(request);
-  if (served) return std::move(*served);
   Error shaped = error;
   if (shaped.type.empty() || shaped.type == "UnrecognizedClientException") {
     shaped.type = shaped.type.empty() ? "AuthorizationError" : "InvalidClientTokenId";
@@ -124,18 +127,18 @@ http::Response SnsService::unauthorized(const http::Request& request, const Erro
   return error_response(shaped, request.id);
 }
 
-std::optional<http::Response> SnsService::serve_link(const http::Request& request) {
+Task<std::optional<http::Response>> SnsService::serve_link(const http::Request& request) {
   if (request.method == "GET" && request.path() == kSigningCertPath) {
     http::Response response;
     if (!signer_) {
       response.status = 404;
-      return response;
+      co_return response;
     }
     response.header("Content-Type", "application/x-pem-file");
     response.body = signer_->certificate_pem();
-    return response;
+    co_return response;
   }
-  if (!is_link_request(request)) return std::nullopt;
+  if (!is_link_request(request)) co_return std::nullopt;
   auto query = request.query();
   std::string action = http::query_param(query, "Action").value;
   if (action == "ConfirmSubscription") {
@@ -143,43 +146,32 @@ std::optional<http::Response> SnsService::serve_link(const http::Request& reques
     std::string token = http::query_param(query, "Token").value;
     for (auto& [arn, subscription] : subscriptions_) {
       if (subscription.topic_arn != topic_arn || subscription.token != token) continue;
-      subscription.confirmed = true;
-      // NOTE: the edge hands unsigned requests only to unauthorized(), which cannot wait, so
-      // the confirmation is written in the background and the response precedes its commit.
-      tasks_.spawn(persist(subscription), "confirm");
+      Subscription confirmed = subscription;
+      confirmed.confirmed = true;
+      auto saved = co_await store_.put_subscription(to_record(confirmed));
+      if (!saved) co_return error_response(saved.error(), request.id);
+      // The map may have changed while the write ran, so the entry is looked up again.
+      if (auto it = subscriptions_.find(confirmed.arn); it != subscriptions_.end()) {
+        it->second.confirmed = true;
+      }
       Xml xml;
-      xml.leaf("SubscriptionArn", subscription.arn);
-      return ok_response("ConfirmSubscription", xml.take(), request.id);
+      xml.leaf("SubscriptionArn", confirmed.arn);
+      co_return ok_response("ConfirmSubscription", xml.take(), request.id);
     }
-    return error_response(not_found("Token not found"), request.id);
+    co_return error_response(not_found("Token not found"), request.id);
   }
   std::string arn = http::query_param(query, "SubscriptionArn").value;
   if (subscriptions_.contains(arn)) {
-    unindex_subscription(arn);
-    tasks_.spawn(forget(arn), "unsubscribe");
+    auto deleted = co_await store_.delete_subscription(arn);
+    if (!deleted) co_return error_response(deleted.error(), request.id);
+    if (subscriptions_.contains(arn)) unindex_subscription(arn);
   }
-  return ok_response("Unsubscribe", std::nullopt, request.id);
-}
-
-Task<void> SnsService::persist(Subscription subscription) {
-  auto saved = co_await store_.put_subscription(to_record(subscription));
-  if (!saved) {
-    LOG_WARN("sns", "subscription_not_saved", "subscription={} error=\"{}\"", subscription.arn,
-             saved.error().message);
-  }
-}
-
-Task<void> SnsService::forget(std::string arn) {
-  auto deleted = co_await store_.delete_subscription(arn);
-  if (!deleted) {
-    LOG_WARN("sns", "subscription_not_deleted", "subscription={} error=\"{}\"", arn,
-             deleted.error().message);
-  }
+  co_return ok_response("Unsubscribe", std::nullopt, request.id);
 }
 
 Task<http::Response> SnsService::handle(http::Request& request, const http::Identity* identity) {
   if (identity == nullptr) {
-    auto served = serve_link(request);
+    auto served = co_await serve_link(request);
     if (served) co_return std::move(*served);
   }
   auto params = Params::decode(request.query());

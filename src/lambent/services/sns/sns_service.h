@@ -60,6 +60,7 @@ class SnsService final : public EdgeService, public store::MessageTargets {
                                          std::optional<std::uint64_t> content_length) override;
   http::Response body_too_large(const http::Request& head, std::uint64_t limit) override;
   http::Response unauthorized(const http::Request& request, const Error& error) override;
+  bool allows_anonymous(const http::Request& request) const override;
   Task<http::Response> handle(http::Request& request, const http::Identity* identity) override;
 
   // MessageTargets: publishes `message` to the topic `arn` names.
@@ -104,11 +105,9 @@ class SnsService final : public EdgeService, public store::MessageTargets {
   std::string subscribe_url(const Subscription& subscription) const;
   std::string unsubscribe_url(const std::string& subscription_arn) const;
   std::string signing_cert_url() const;
-  // Background writes of what serve_link changed.
-  Task<void> persist(Subscription subscription);
-  Task<void> forget(std::string arn);
-  // Confirms or unsubscribes from an unsigned SubscribeURL or UnsubscribeURL GET.
-  std::optional<http::Response> serve_link(const http::Request& request);
+  // Confirms or unsubscribes from an unsigned SubscribeURL or UnsubscribeURL GET, or serves
+  // the signing certificate. The change is committed before the response.
+  Task<std::optional<http::Response>> serve_link(const http::Request& request);
 
   // Delivery (delivery.cpp).
   Task<void> dispatch_loop();

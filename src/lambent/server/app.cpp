@@ -27,8 +27,10 @@
 #include "lambent/sources/queue_poller.h"
 #include "lambent/services/cloudwatch/cloudwatch_service.h"
 #include "lambent/services/logs/logs_service.h"
+#include "lambent/services/s3/s3_service.h"
 #include "lambent/services/sqs/event_source_queues.h"
 #include "lambent/services/sqs/sqs_service.h"
+#include "lambent/store/object_store.h"
 #include "lambent/store/code_store.h"
 #include "lambent/store/document_store.h"
 #include "lambent/store/log_store.h"
@@ -384,6 +386,22 @@ int serve(Config config) {
   }
   message_router.set_topics(&sns);
   edge->add_service(&sns);
+  // S3: buckets and objects in the data directory; notifications go to functions through the
+  // invoker and to queues and topics through the router.
+  store::ObjectStore objects((*repository)->db(), blocking, config.data_dir / "objects");
+  services::s3::S3Service s3(objects, invoker, message_router, io.get_executor(),
+                             services::s3::S3Options{.region = config.region,
+                                                     .account_id = config.account_id});
+  if (auto opened = objects.open(); !opened) {
+    LOG_ERROR("server", "start_failed", "error=\"object store: {}\"", opened.error().message);
+    return 1;
+  }
+  if (auto loaded = s3.load(); !loaded) {
+    LOG_ERROR("server", "start_failed", "error=\"buckets: {}\"", loaded.error().message);
+    return 1;
+  }
+  edge->add_service(&s3);
+  s3.start();
   const auto started_at = std::chrono::steady_clock::now();
   auto* repository_ptr = repository->get();
   auto render_metrics = [&metric_store, &lambda_metrics, &manager, &invoker, repository_ptr,
@@ -468,6 +486,7 @@ int serve(Config config) {
     if (stopped) return;
     stopped = true;
     server.stop();
+    s3.stop();
     api_gateway.stop();
     queue_poller.stop();
     logs_service.stop();

@@ -48,13 +48,27 @@ else
   echo "Reusing HTTP API search-api ($api_id)"
 fi
 
+# The thumbnail app: an upload to the photos bucket triggers the thumbnail function, which
+# writes a smaller copy to photos-thumbnails. Creating a bucket that exists already is fine.
+"$lambent" deploy thumbnail examples/thumbnail --runtime python3.12 --handler app.handler \
+  --timeout 30 --memory 256
+for bucket in photos photos-thumbnails; do
+  "${aws_cli[@]}" s3api head-bucket --bucket "$bucket" 2>/dev/null ||
+    "${aws_cli[@]}" s3api create-bucket --bucket "$bucket" >/dev/null
+done
+thumbnail_arn=$("${aws_cli[@]}" lambda get-function --function-name thumbnail \
+  --query Configuration.FunctionArn)
+"${aws_cli[@]}" s3api put-bucket-notification-configuration --bucket photos \
+  --notification-configuration "{\"LambdaFunctionConfigurations\": [{\"Id\": \"thumbnails\",
+    \"LambdaFunctionArn\": \"$thumbnail_arn\", \"Events\": [\"s3:ObjectCreated:*\"]}]}"
+
 # A shell without LAMBENT_DATA_DIR would read another data directory's keys.
 env_data_dir=""
 if [ -n "${LAMBENT_DATA_DIR:-}" ]; then env_data_dir=" --data-dir $LAMBENT_DATA_DIR"; fi
 
 cat <<MSG
 
-Lambent is running on http://$listen with four example functions.
+Lambent is running on http://$listen with five example functions.
 In another shell:
   eval "\$($lambent env --listen $listen$env_data_dir)"
   aws --endpoint-url http://$listen lambda invoke --function-name hello-python \\
@@ -63,6 +77,9 @@ In another shell:
 The search-api function answers through the HTTP API $api_id:
   curl '$api_endpoint/search?q=moons+of+jupiter'
   curl 'http://$listen/_aws/execute-api/$api_id/search?q=moons+of+jupiter'
+Upload an image to the photos bucket and its thumbnail appears in photos-thumbnails:
+  aws --endpoint-url http://$listen s3 cp picture.jpg s3://photos/
+  aws --endpoint-url http://$listen s3 ls s3://photos-thumbnails/
 Press Ctrl-C to stop the server.
 MSG
 wait "$server"

@@ -1,5 +1,7 @@
 #include "lambent/services/s3/xml.h"
 
+#include "lambent/http/message.h"
+
 #include <cstdint>
 
 namespace lambent::services::s3 {
@@ -221,31 +223,7 @@ Result<XmlNode> parse_xml(std::string_view document) { return Parser(document).d
 
 std::string xml_escape(std::string_view text) {
   std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
+  http::append_xml_escaped(out, text);
   return out;
 }
 

@@ -29,7 +29,7 @@ struct XmlNode {
 // MalformedXML) on anything not well formed.
 Result<XmlNode> parse_xml(std::string_view document);
 
-// Escapes &, <, >, " and ' for text and attribute values.
+// Escapes text and attribute values as http::append_xml_escaped does.
 std::string xml_escape(std::string_view text);
 
 // Builds a response document: open/close elements and leaf elements with escaped text.

@@ -282,3 +282,32 @@ def test_mapping_and_messages_survive_a_restart(fresh_server):
     lam.update_event_source_mapping(UUID=uuid, Enabled=True)
     assert wait_until(lambda: records(server, function), timeout=30)[0]["body"] == \
         "before restart"
+
+
+SLOW = {"app.py": (
+    "import json, time\n"
+    "def handler(event, context):\n"
+    "    start = time.time()\n"
+    "    time.sleep(0.5)\n"
+    "    print('SQS-SPAN ' + json.dumps([start, time.time()]))\n")}
+
+
+def test_pollers_scale_with_queue_depth(server, lam, sqs):
+    function = create_function(lam, SLOW, Timeout=5)
+    url, arn = make_queue(sqs, VisibilityTimeout=30)
+    for start in range(0, 120, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)])
+    lam.create_event_source_mapping(FunctionName=function, EventSourceArn=arn, BatchSize=1)
+    assert wait_until(lambda: queue_counts(sqs, url) == (0, 0), timeout=90, interval=0.5)
+
+    status, _, body = signed_request(server, "GET", f"/_lambent/logs/{function}")
+    spans = []
+    for event in json.loads(body)["events"]:
+        at = event["message"].find("SQS-SPAN ")
+        if at >= 0:
+            spans.append(json.loads(event["message"][at + len("SQS-SPAN "):]))
+    assert len(spans) == 120
+    # The most invocations that ran at one moment: more than the 5 pollers a mapping starts with.
+    peak = max(sum(1 for s, e in spans if s <= moment < e) for moment, _ in spans)
+    assert peak > 5

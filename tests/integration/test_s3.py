@@ -544,3 +544,15 @@ def test_aws_chunked_unsigned_trailer(server, s3):
     assert status == 400
     assert b"<Code>BadDigest</Code>" in body
     assert error_of(s3.head_object, Bucket=bucket, Key="bad")[1] == 404
+
+
+def test_empty_put_then_put_on_one_connection(server):
+    # botocore sends Expect: 100-continue with an empty body too, and misreads the next
+    # response on the connection unless the server answered that one with 100 Continue.
+    s3 = server.client("s3", read_timeout=10)
+    bucket = new_bucket(s3)
+    for i in range(3):
+        s3.put_object(Bucket=bucket, Key=f"empty{i}", Body=b"")
+        s3.put_object(Bucket=bucket, Key=f"full{i}", Body=b"x" * 10)
+    assert s3.get_object(Bucket=bucket, Key="full2")["Body"].read() == b"x" * 10
+    assert s3.head_object(Bucket=bucket, Key="empty2")["ContentLength"] == 0

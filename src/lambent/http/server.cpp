@@ -359,7 +359,9 @@ Task<void> run_connection(tcp::socket socket, std::shared_ptr<Handler> handler,
       response = std::move(*decision.reject);
       close_after = !body_done;
     } else {
-      if (expects_continue && !body_done) {
+      // 100 Continue goes out even for an empty body: botocore sends Expect with a zero-length
+      // PutObject and misreads its next response on the connection when the 100 is missing.
+      if (expects_continue && version >= 11) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         co_await bhttp::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;

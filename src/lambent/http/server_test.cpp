@@ -466,6 +466,21 @@ TEST_F(ServerTest, ExpectContinueMatchesCaseInsensitively) {
   EXPECT_EQ(response->body, "hello");
 }
 
+TEST_F(ServerTest, ExpectContinueWithEmptyBodyStillGets100) {
+  Client client(port_);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                            "Expect: 100-continue\r\n\r\n"));
+    auto interim = client.read_until("\r\n\r\n");
+    ASSERT_TRUE(interim.has_value()) << "no 100 Continue";
+    EXPECT_EQ(*interim, "HTTP/1.1 100 Continue\r\n\r\n");
+    auto response = client.read_response();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "");
+  }
+}
+
 TEST_F(ServerTest, ExpectContinueRejectedGetsNo100) {
   Client client(port_);
   ASSERT_TRUE(

@@ -556,3 +556,25 @@ def test_empty_put_then_put_on_one_connection(server):
         s3.put_object(Bucket=bucket, Key=f"full{i}", Body=b"x" * 10)
     assert s3.get_object(Bucket=bucket, Key="full2")["Body"].read() == b"x" * 10
     assert s3.head_object(Bucket=bucket, Key="empty2")["ContentLength"] == 0
+
+
+def test_object_tagging_is_empty_and_other_subresources_are_rejected(server, s3):
+    bucket = new_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"data")
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
+    assert error_of(s3.get_object_tagging, Bucket=bucket, Key="missing")[:2] == ("NoSuchKey", 404)
+    code, status, _ = error_of(s3.put_object_tagging, Bucket=bucket, Key="k",
+                               Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    assert (code, status) == ("NotImplemented", 501)
+    status, _, _ = s3_request(server, "PUT", f"/{bucket}/k?notification", b"<x/>")
+    assert status == 501
+    # Neither request replaced the object.
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
+
+
+def test_copy_of_a_large_object_with_the_cli(server, s3, tmp_path):
+    # Above 8 MiB the CLI copies in parts and reads the source's tags first.
+    bucket = new_bucket(s3)
+    s3.put_object(Bucket=bucket, Key="big", Body=b"z" * (9 * 1024 * 1024))
+    server.aws("s3", "cp", f"s3://{bucket}/big", f"s3://{bucket}/copy", "--only-show-errors")
+    assert s3.head_object(Bucket=bucket, Key="copy")["ContentLength"] == 9 * 1024 * 1024

@@ -303,6 +303,18 @@ Task<http::Response> S3Service::copy_object(Call& call) {
   co_return xml_response(call, xml.finish());
 }
 
+Task<http::Response> S3Service::get_object_tagging(Call& call) {
+  if (find_bucket(call.bucket) == nullptr) {
+    co_return error_response(call, "NoSuchBucket", "The specified bucket does not exist",
+                             {{"BucketName", call.bucket}});
+  }
+  auto found = co_await store_.find_object(call.bucket, call.key);
+  if (!found) co_return error_response(call, found.error());
+  XmlWriter xml("Tagging");
+  xml.open("TagSet").close("TagSet");
+  co_return xml_response(call, xml.finish());
+}
+
 Task<http::Response> S3Service::get_object(Call& call) {
   if (find_bucket(call.bucket) == nullptr) {
     co_return error_response(call, "NoSuchBucket", "The specified bucket does not exist",

@@ -57,7 +57,7 @@ Address parse_address(const http::Request& head) {
 }
 
 // Query parameters that select an operation's options rather than another operation.
-constexpr std::array<std::string_view, 21> kPlainParameters = {"prefix",
+constexpr std::array<std::string_view, 22> kPlainParameters = {"prefix",
                                                                "delimiter",
                                                                "max-keys",
                                                                "marker",
@@ -77,7 +77,8 @@ constexpr std::array<std::string_view, 21> kPlainParameters = {"prefix",
                                                                "uploads",
                                                                "delete",
                                                                "location",
-                                                               "notification"};
+                                                               "notification",
+                                                               "tagging"};
 
 // The first query parameter this service does not serve (an unsupported subresource such as
 // ?versioning or ?acl), or empty.
@@ -227,6 +228,17 @@ Task<http::Response> S3Service::dispatch(Call& call) {
                              "The specified method is not allowed against this resource.",
                              {{"Method", method}, {"ResourceType", "SERVICE"}});
   }
+  // Subresources served on one level only: the rest would fall through to an object or
+  // bucket operation.
+  for (std::string_view name : {"tagging", "notification", "location", "delete"}) {
+    bool served = call.key.empty() ? name != "tagging" : (name == "tagging" && method == "GET");
+    if (!served && call.has_query(name)) {
+      co_return error_response(
+          call, "NotImplemented",
+          fmt::format("A parameter you provided implies functionality that is not implemented: {}",
+                      name));
+    }
+  }
   if (call.key.empty()) {
     if (method == "PUT") {
       if (call.has_query("notification")) co_return co_await put_notification(call);
@@ -253,6 +265,7 @@ Task<http::Response> S3Service::dispatch(Call& call) {
       if (call.request.has_header("x-amz-copy-source")) co_return co_await copy_object(call);
       co_return co_await put_object(call);
     }
+    if (method == "GET" && call.has_query("tagging")) co_return co_await get_object_tagging(call);
     if (method == "GET" || method == "HEAD") {
       if (upload && method == "GET") co_return co_await list_parts(call);
       co_return co_await get_object(call);

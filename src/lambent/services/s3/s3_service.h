@@ -67,6 +67,8 @@ class S3Service final : public EdgeService {
   Task<http::Response> put_object(Call& call);
   Task<http::Response> copy_object(Call& call);
   Task<http::Response> get_object(Call& call);
+  // GetObjectTagging: objects carry no tags, so the tag set of an existing object is empty.
+  Task<http::Response> get_object_tagging(Call& call);
   Task<http::Response> delete_object(Call& call);
   Task<http::Response> delete_objects(Call& call);
   Task<http::Response> list_objects(Call& call, int version);

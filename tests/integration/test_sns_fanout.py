@@ -88,3 +88,18 @@ def test_each_publish_reaches_exactly_the_matching_subscribers(server, lam):
     assert queue_messages(sqs, everything, 5) == sorted(bodies)
     time.sleep(1)
     assert len(function_messages(server, function)) == 2
+
+
+def test_fifo_topic_delivers_to_a_standard_queue(server):
+    sns = server.client("sns")
+    sqs = server.client("sqs")
+    topic = sns.create_topic(Name=unique_name("orders") + ".fifo", Attributes={
+        "FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+    url = sqs.create_queue(QueueName=unique_name("standard"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    for i in range(3):
+        sns.publish(TopicArn=topic, Message=f"m{i}", MessageGroupId="g")
+    assert queue_messages(sqs, url, 3) == ["m0", "m1", "m2"]

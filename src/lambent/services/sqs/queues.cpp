@@ -1018,14 +1018,19 @@ Task<Result<std::vector<Status>>> Queues::change_visibilities(
 
 Task<Result<std::string>> Queues::send(std::string_view arn, store::OutboundMessage message) {
   auto name = name_of_arn(arn);
-  if (!name || !find(*name)) {
+  auto queue = name ? find(*name) : nullptr;
+  if (!queue) {
     co_return make_error(Errc::not_found, fmt::format("queue '{}' does not exist", arn));
   }
   NewMessage outgoing;
   outgoing.body = std::move(message.body);
   outgoing.attributes = std::move(message.attributes);
-  outgoing.group_id = std::move(message.group_id);
-  outgoing.deduplication_id = std::move(message.deduplication_id);
+  // A standard queue subscribed to a FIFO topic gets the messages without their FIFO fields,
+  // as SNS delivers them.
+  if (queue->config.fifo) {
+    outgoing.group_id = std::move(message.group_id);
+    outgoing.deduplication_id = std::move(message.deduplication_id);
+  }
   auto sent = co_await send_message(std::move(*name), std::move(outgoing));
   if (!sent) {
     Error error = std::move(sent).error();

@@ -130,6 +130,13 @@ def test_configuration_round_trip_and_errors(server, s3, lam):
     assert (code, status) == ("InvalidArgument", 400)
     assert response["Error"]["Message"] == (
         "Unable to validate the following destination configurations")
+    # A topic configuration must name a topic, not a queue.
+    code, status, response = error_of(
+        s3.put_bucket_notification_configuration, Bucket=bucket, NotificationConfiguration={
+            "TopicConfigurations": [{"TopicArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:a-queue",
+                                     "Events": ["s3:ObjectCreated:*"]}]})
+    assert (code, status) == ("InvalidArgument", 400)
+    assert "arn:aws:sns:" in response["Error"]["Message"]
     code, status, _ = error_of(
         s3.put_bucket_notification_configuration, Bucket=bucket + "-missing",
         NotificationConfiguration={})

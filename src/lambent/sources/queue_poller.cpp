@@ -109,6 +109,7 @@ struct QueuePoller::Run {
   bool stopped = false;
   std::size_t pollers = 0;
   std::size_t limit = 0;
+  bool receive_failing = false;  // set after a failed receive, so the warning is logged once
 };
 
 QueuePoller::QueuePoller(asio::any_io_executor executor, MappingCatalog& catalog,
@@ -205,17 +206,29 @@ Task<void> QueuePoller::poll(QueuePoller* self, std::shared_ptr<Run> run) {
   const std::string arn = mapping.event_source_arn;
   const int per_receive = static_cast<int>(std::min<std::int64_t>(mapping.batch_size, 10));
   asio::steady_timer pause(self->executor_);
+  // After a failed receive (the queue was deleted) the poller waits 1 s, then twice as long
+  // after each further failure, up to 30 s.
+  std::chrono::seconds backoff{1};
   while (!run->stopped) {
     auto received = co_await self->queues_.receive(arn, per_receive, self->options_.receive_wait);
     if (run->stopped) co_return;
     if (!received) {
-      LOG_WARN("sources", "receive_failed", "uuid={} source={} error=\"{}\"", mapping.uuid, arn,
-               received.error().message);
-      pause.expires_after(std::chrono::seconds(1));
+      if (!run->receive_failing) {
+        run->receive_failing = true;
+        LOG_WARN("sources", "receive_failed", "uuid={} source={} error=\"{}\"", mapping.uuid,
+                 arn, received.error().message);
+      }
+      pause.expires_after(backoff);
+      backoff = std::min(backoff * 2, std::chrono::seconds(30));
       boost::system::error_code ec;
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       continue;
+    }
+    backoff = std::chrono::seconds(1);
+    if (run->receive_failing) {
+      run->receive_failing = false;
+      LOG_INFO("sources", "receive_recovered", "uuid={} source={}", mapping.uuid, arn);
     }
     std::vector<QueueMessage> batch = std::move(*received);
     if (batch.empty()) {

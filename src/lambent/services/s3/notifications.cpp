@@ -87,6 +87,17 @@ Status parse_target(const XmlNode& node, TargetKind kind, std::string_view arn_e
                  "published schema",
                  "MalformedXML"};
   }
+  // Each configuration names its own kind of target.
+  std::string_view service = kind == TargetKind::lambda  ? "arn:aws:lambda:"
+                             : kind == TargetKind::queue ? "arn:aws:sqs:"
+                                                         : "arn:aws:sns:";
+  if (!target.arn.starts_with(service)) {
+    return invalid_argument("The ARN '" + target.arn + "' is not a valid " +
+                            std::string(arn_element == "CloudFunction" ? "function"
+                                        : arn_element == "Queue"       ? "queue"
+                                                                       : "topic") +
+                            " ARN: it must start with " + std::string(service));
+  }
   for (const auto& child : node.children) {
     if (child.name != "Event") continue;
     if (std::find(kEvents.begin(), kEvents.end(), child.text) == kEvents.end()) {

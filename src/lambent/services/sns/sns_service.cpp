@@ -158,7 +158,7 @@ Task<std::optional<http::Response>> SnsService::serve_link(const http::Request& 
       xml.leaf("SubscriptionArn", confirmed.arn);
       co_return ok_response("ConfirmSubscription", xml.take(), request.id);
     }
-    co_return error_response(not_found("Token not found"), request.id);
+    co_return error_response(invalid_parameter("Invalid parameter: Token"), request.id);
   }
   std::string arn = http::query_param(query, "SubscriptionArn").value;
   if (subscriptions_.contains(arn)) {

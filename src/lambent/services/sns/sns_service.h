@@ -35,7 +35,9 @@ namespace lambent::services::sns {
 struct SnsOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
-  int max_in_flight = 64;  // deliveries running at once
+  // Deliveries running at once. HTTP deliveries can wait up to their timeout, so the pool is
+  // large enough that slow endpoints rarely hold up functions and queues.
+  int max_in_flight = 512;
 };
 
 class SnsService final : public EdgeService, public store::MessageTargets {

@@ -1,5 +1,5 @@
 """SNS delivery to https endpoints: a TLS receiver on 127.0.0.1 with a certificate from a
-throwaway CA, trusted through `--sns-https-ca` or, without it, refused."""
+throwaway CA, trusted through `--sns-https-ca` or, without it, rejected."""
 
 import http.server
 import json
@@ -100,8 +100,7 @@ def receiver(certificates):
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_https_subscriber_confirms_then_gets_signed_notifications(fresh_server, certificates,
-                                                                   receiver, host):
+def test_https_confirmation_and_notification(fresh_server, certificates, receiver, host):
     server = fresh_server("--sns-https-ca", str(certificates / "ca.pem"))
     sns = server.client("sns")
     topic = sns.create_topic(Name=unique_name("to-https"))["TopicArn"]
@@ -135,7 +134,7 @@ def test_https_subscriber_confirms_then_gets_signed_notifications(fresh_server, 
     assert receiver.handshake_errors == []
 
 
-def test_untrusted_https_endpoint_fails_and_retries_stop(fresh_server, receiver):
+def test_untrusted_https_endpoint_stops_retrying(fresh_server, receiver):
     # Without --sns-https-ca only the system store is trusted, so the throwaway CA is not.
     server = fresh_server()
     sns = server.client("sns")

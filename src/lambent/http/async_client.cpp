@@ -23,7 +23,7 @@ namespace ssl = boost::asio::ssl;
 class TlsTrust {
  public:
   TlsTrust() : context(ssl::context::tls_client) {}
-  // Streams need a non-const context; it is only read once built.
+  // Streams take a non-const context, but nothing changes it after load_tls_trust returns.
   mutable ssl::context context;
 };
 
@@ -60,6 +60,8 @@ Result<std::shared_ptr<const TlsTrust>> load_tls_trust(
   context.set_verify_mode(ssl::verify_peer);
   boost::system::error_code ec;
   // Certificates in the system directory are looked up by subject hash when a chain is built.
+  // NOTE: that lookup reads a few small files during the first handshakes, on the event loop;
+  // OpenSSL caches them in the store afterwards.
   context.add_verify_path(kSystemCaDir, ec);
   if (ec) {
     return make_error(Errc::internal, fmt::format("cannot use the system CA store {}: {}",
@@ -218,8 +220,8 @@ Task<Result<Response>> fetch(OutboundRequest request) {
     co_return response;
   }
 
-  // The reason a certificate was refused, set by the verify callback; declared before the
-  // stream, which holds the callback.
+  // The reason the verify callback rejected the certificate. It is declared before the
+  // stream, which owns the callback.
   std::string rejected;
   beast::ssl_stream<beast::tcp_stream> stream(executor, trust->context);
   auto& tcp = beast::get_lowest_layer(stream);

@@ -17,12 +17,12 @@
 namespace lambent::http {
 
 // The certificate authorities an https:// request trusts: the system store (/etc/ssl/certs)
-// and any extra CA files. Built once and shared by requests; it does not change afterwards.
+// and any extra CA files. It is built once, shared by requests and not changed afterwards.
 class TlsTrust;
 
-// Loads the system store and the PEM files in `extra_ca_files` (each may hold several
+// Loads the system store and the PEM files in `extra_ca_files` (each may contain several
 // certificates). Blocking: reads the files. Fails with Errc::invalid_parameter naming a file
-// that cannot be read or holds no certificate.
+// that cannot be read or contains no certificate.
 Result<std::shared_ptr<const TlsTrust>> load_tls_trust(
     const std::vector<std::string>& extra_ca_files = {});
 
@@ -45,7 +45,7 @@ struct OutboundRequest {
   std::chrono::milliseconds timeout{15000};
   // A response body larger than this fails the request with Errc::too_large.
   std::size_t max_response_body = 1 << 20;
-  // Trusted CAs for https:// URLs; null trusts the system store only.
+  // Trusted CAs for https:// URLs. Null trusts the system store only.
   std::shared_ptr<const TlsTrust> trust;
 };
 

@@ -203,7 +203,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 
-// Accepts one TLS connection and answers its request with "TLS <method> <target> <body>".
+// Accepts one TLS connection and replies to its request with "TLS <method> <target> <body>".
 Task<void> serve_tls_once(asio::ip::tcp::acceptor& acceptor, ssl::context& context) {
   auto socket = co_await acceptor.async_accept(asio::use_awaitable);
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), context);

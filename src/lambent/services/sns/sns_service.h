@@ -37,7 +37,7 @@ struct SnsOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
   int max_in_flight = 64;  // deliveries running at once
-  // CAs trusted by https subscriptions; null trusts the system store only, as SNS trusts
+  // CAs trusted by https subscriptions. Null trusts the system store only, as SNS trusts
   // public CAs only.
   std::shared_ptr<const http::TlsTrust> https_trust;
 };

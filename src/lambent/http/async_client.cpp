@@ -148,6 +148,12 @@ Task<Result<Response>> exchange(Stream& stream, bhttp::request<bhttp::string_bod
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(request.max_response_body);
   co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == ssl::error::stream_truncated && parser.is_header_done() && !parser.chunked() &&
+      !parser.content_length()) {
+    // Many TLS servers close without close_notify, which is how a body without
+    // Content-Length or chunking ends: take the end of the connection as its end.
+    parser.put_eof(ec);
+  }
   if (ec == bhttp::error::body_limit) {
     co_return make_error(Errc::too_large, fmt::format("the response of {} is larger than {} bytes",
                                                       request.url, request.max_response_body));

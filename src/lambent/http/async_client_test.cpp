@@ -204,7 +204,9 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 
 // Accepts one TLS connection and replies to its request with "TLS <method> <target> <body>".
-Task<void> serve_tls_once(asio::ip::tcp::acceptor& acceptor, ssl::context& context) {
+// With `unframed`, the reply is an HTTP/1.0 body that ends when the connection closes, without
+// a TLS close_notify.
+Task<void> serve_tls_once(asio::ip::tcp::acceptor& acceptor, ssl::context& context, bool unframed) {
   auto socket = co_await acceptor.async_accept(asio::use_awaitable);
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), context);
   beast::get_lowest_layer(stream).expires_after(5s);
@@ -216,6 +218,13 @@ Task<void> serve_tls_once(asio::ip::tcp::acceptor& acceptor, ssl::context& conte
   bhttp::request<bhttp::string_body> in;
   co_await bhttp::async_read(stream, buffer, in, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
+  if (unframed) {
+    std::string reply = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nunframed body";
+    co_await asio::async_write(stream, asio::buffer(reply),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    co_return;
+  }
   bhttp::response<bhttp::string_body> out(bhttp::status::ok, 11);
   out.body() = "TLS " + std::string(in.method_string()) + " " + std::string(in.target()) + " " +
                std::string(in[bhttp::field::host]) + " " + in.body();
@@ -226,7 +235,8 @@ Task<void> serve_tls_once(asio::ip::tcp::acceptor& acceptor, ssl::context& conte
 
 // Runs a TLS server with the certificate `name` on 127.0.0.1 and sends `request` to it, with
 // PORT in its URL replaced by the server's port.
-Result<Response> run_tls_fetch(OutboundRequest request, const std::string& name) {
+Result<Response> run_tls_fetch(OutboundRequest request, const std::string& name,
+                               bool unframed = false) {
   const auto& files = tls_files();
   asio::io_context io;
   ssl::context context(ssl::context::tls_server);
@@ -237,7 +247,7 @@ Result<Response> run_tls_fetch(OutboundRequest request, const std::string& name)
   if (at != std::string::npos) {
     request.url.replace(at, 4, std::to_string(acceptor.local_endpoint().port()));
   }
-  asio::co_spawn(io, serve_tls_once(acceptor, context), [](std::exception_ptr) {});
+  asio::co_spawn(io, serve_tls_once(acceptor, context, unframed), [](std::exception_ptr) {});
   std::optional<Result<Response>> result;
   auto call = [](OutboundRequest r, std::optional<Result<Response>>& slot,
                  asio::ip::tcp::acceptor& a) -> Task<void> {
@@ -271,6 +281,17 @@ TEST(AsyncClientTls, PostsOverTlsToATrustedServer) {
   EXPECT_NE(response->body.find("TLS POST /hook?q=1 127.0.0.1:"), std::string::npos)
       << response->body;
   EXPECT_TRUE(response->body.ends_with(" hello")) << response->body;
+}
+
+TEST(AsyncClientTls, ReadsABodyEndedByClose) {
+  ASSERT_TRUE(tls_files().ok());
+  OutboundRequest request;
+  request.url = "https://127.0.0.1:PORT/";
+  request.trust = test_ca_trust();
+  auto response = run_tls_fetch(std::move(request), "local", true);
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200u);
+  EXPECT_EQ(response->body, "unframed body");
 }
 
 TEST(AsyncClientTls, VerifiesAHostName) {

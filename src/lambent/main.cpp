@@ -121,6 +121,10 @@ int main(int argc, char** argv) {
   serve->add_option("--log-level", config.log_level, "debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  serve->add_option("--sns-https-ca", config.sns_https_ca,
+                    "PEM file of CA certificates that https topic subscriptions trust besides "
+                    "the system store (repeatable)")
+      ->check(CLI::ExistingFile);
   serve->add_option("--ready-file", config.ready_file,
                     "Write the bound port to this file once listening");
   serve->add_option("--price-per-request", config.price_per_request,

@@ -2,6 +2,7 @@
 
 #include "lambent/base/crypto.h"
 #include "lambent/base/log.h"
+#include "lambent/http/async_client.h"
 #include "lambent/http/server.h"
 #include "lambent/invoke/invoker.h"
 #include "lambent/invoke/async_policy.h"
@@ -372,9 +373,16 @@ int serve(Config config) {
   edge->set_cost_ledger(&cost);
   // Topics: the SNS API on the edge, and fan-out to functions, queues and HTTP endpoints.
   store::TopicStore topic_store((*repository)->db());
-  services::sns::SnsService sns(
-      topic_store, invoker, message_router, io.get_executor(),
-      services::sns::SnsOptions{.region = config.region, .account_id = config.account_id});
+  auto https_trust = http::load_tls_trust(config.sns_https_ca);
+  if (!https_trust) {
+    LOG_ERROR("server", "start_failed", "error=\"--sns-https-ca: {}\"",
+              https_trust.error().message);
+    return 1;
+  }
+  services::sns::SnsService sns(topic_store, invoker, message_router, io.get_executor(),
+                                services::sns::SnsOptions{.region = config.region,
+                                                          .account_id = config.account_id,
+                                                          .https_trust = *https_trust});
   if (auto loaded = sns.load(); !loaded) {
     LOG_ERROR("server", "start_failed", "error=\"topics cannot be loaded: {}\"",
               loaded.error().message);

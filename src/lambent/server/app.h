@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 // The composition root of `lambent serve`: builds every layer, runs the control-plane
 // io_context on the calling thread until SIGINT or SIGTERM, then stops in reverse order.
@@ -39,6 +40,9 @@ struct Config {
   // Prices of `lambent cost` in US dollars; the defaults are AWS's x86 prices.
   double price_per_request = 0.20 / 1'000'000;
   double price_per_gb_second = 0.0000166667;
+  // Extra CA certificate files (PEM) trusted by https topic subscriptions, besides the system
+  // store.
+  std::vector<std::string> sns_https_ca;
   std::string ready_file;  // written with the bound port once listening (tests use it)
 };
 

@@ -321,6 +321,7 @@ Task<Status> SnsService::attempt_http(const Subscription& subscription, const No
   request.url = subscription.endpoint;
   request.timeout = kHttpTimeout;
   request.max_response_body = 64 * 1024;
+  request.trust = options_.https_trust;
   request.headers = {{"x-amz-sns-message-type", n.type},
                      {"x-amz-sns-message-id", n.message_id},
                      {"x-amz-sns-topic-arn", n.topic_arn},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "lambent/base/async.h"
+#include "lambent/http/async_client.h"
 #include "lambent/services/edge/edge.h"
 #include "lambent/services/sns/model.h"
 #include "lambent/services/sns/signer.h"
@@ -24,7 +25,7 @@ class Invoker;
 // The SNS-compatible topic service: the SNS query API (Version 2010-03-31) on the edge, and
 // durable fan-out. A publish commits one outbox row per matching subscription before the
 // response is sent. A dispatcher delivers each row at least once, to Lambda functions (as
-// async invocations), SQS queues (through MessageTargets) and HTTP endpoints (POST). It
+// async invocations), SQS queues (through MessageTargets) and HTTP and HTTPS endpoints (POST). It
 // retries with SNS's delivery policies and deletes the row after success or final failure,
 // which a RedrivePolicy sends to an SQS dead-letter queue.
 //
@@ -38,6 +39,9 @@ struct SnsOptions {
   // Deliveries running at once. HTTP deliveries can wait up to their timeout, so the pool is
   // large enough that slow endpoints rarely hold up functions and queues.
   int max_in_flight = 512;
+  // CAs trusted by https subscriptions. Null trusts the system store only, as SNS trusts
+  // public CAs only.
+  std::shared_ptr<const http::TlsTrust> https_trust;
 };
 
 class SnsService final : public EdgeService, public store::MessageTargets {

@@ -165,7 +165,8 @@ def test_lambda_subscriber_gets_the_sns_event(server, lam):
     assert body["Subject"] == "Test subject"
     assert body["Message"] == '{"id": 42}'
     assert body["SignatureVersion"] == "1"
-    assert body["Timestamp"].endswith("Z") and len(body["Timestamp"]) == 24
+    assert body["Timestamp"].endswith("Z")
+    assert len(body["Timestamp"]) == 24
     assert body["MessageAttributes"] == {
         "name": {"Type": "String", "Value": "Bob"},
         "count": {"Type": "Number", "Value": "3"},
@@ -385,7 +386,9 @@ def test_filter_policies_on_both_scopes(server, lam, receiver):
         return sorted(e["Records"][0]["Sns"]["Message"] for e in records(server, fn))
 
     assert wait_for(lambda: len(messages(all_fn)) == 3), "the unfiltered subscriber missed some"
-    assert wait_for(lambda: messages(red_fn) and messages(big_fn) and receiver.notifications())
+    assert wait_for(lambda: messages(red_fn))
+    assert wait_for(lambda: messages(big_fn))
+    assert wait_for(lambda: receiver.notifications())
     time.sleep(1)
     assert messages(red_fn) == ['{"size": 5}']
     assert messages(big_fn) == ['{"size": 20}']

@@ -308,6 +308,7 @@ def test_pollers_scale_with_queue_depth(server, lam, sqs):
         if at >= 0:
             spans.append(json.loads(event["message"][at + len("SQS-SPAN "):]))
     assert len(spans) == 120
-    # The most invocations that ran at one moment: more than the 5 pollers a mapping starts with.
+    # The maximum number of invocations running at one moment exceeds the 5 pollers a
+    # mapping starts with.
     peak = max(sum(1 for s, e in spans if s <= moment < e) for moment, _ in spans)
     assert peak > 5

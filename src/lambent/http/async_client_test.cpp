@@ -25,7 +25,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Answers every request with its method, target, one header and body, and a large body on
+// Responds to every request with its method, target, one header and body, and a large body on
 // /large.
 class ReplyHandler : public Handler {
  public:
@@ -143,7 +143,7 @@ TEST(AsyncClient, FailsWhenNothingListens) {
 TEST(AsyncClient, TimesOutWhenThePeerNeverAnswers) {
   asio::io_context io;
   // A listening socket that never accepts: the connection completes in the kernel backlog
-  // and the request is never answered.
+  // and the request never gets a response.
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
   acceptor.listen();
   OutboundRequest request;
@@ -339,7 +339,7 @@ TEST(AsyncClientTls, RejectsAnUntrustedCertificate) {
 
 TEST(AsyncClientTls, TimesOutWhenTheHandshakeNeverCompletes) {
   asio::io_context io;
-  // Connections complete in the kernel backlog and nothing ever answers the ClientHello.
+  // Connections complete in the kernel backlog and nothing ever responds to the ClientHello.
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
   acceptor.listen();
   OutboundRequest request;

@@ -82,8 +82,8 @@ class Checksum {
 //                                                       is smaller than 8 KiB
 //   Errc::invalid_content, type InvalidRequest          malformed framing or trailers
 //   Errc::invalid_content, type BadDigest               a trailer checksum does not match
-// and errors of `inner` pass through unchanged. `inner` must outlive the reader; runs on the
-// executor of whoever awaits read().
+// and errors of `inner` pass through unchanged. `inner` must outlive the reader, which runs
+// on the executor of the coroutine that awaits read().
 class AwsChunkedReader final : public BodyReader {
  public:
   AwsChunkedReader(BodyReader& inner, std::optional<ChunkSigning> signing,

@@ -19,7 +19,7 @@ namespace lambent::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // A request body read piece by piece while the handler runs, for bodies too large to hold in
-// memory (a handler asks for it with Handler::HeadDecision::stream_body). Chunked transfer
+// memory (a handler requests it with Handler::HeadDecision::stream_body). Chunked transfer
 // coding is already removed; aws-chunked framing is not.
 class BodyReader {
  public:

@@ -28,7 +28,7 @@ class Handler {
     std::uint64_t body_limit = 0;
     std::optional<Response> reject;
     // Leaves the body unread: handle() reads it through Request::body_reader, at most
-    // body_limit bytes, while the server holds one 64 KiB buffer for it.
+    // body_limit bytes, through one 64 KiB buffer of the server.
     bool stream_body = false;
   };
   virtual HeadDecision check_head(const Request& head, std::optional<std::uint64_t> content_length) = 0;

@@ -518,7 +518,7 @@ int serve(Config config) {
         }
         LOG_INFO("server", "stopping", "signal={} drain_timeout_s={}", sig,
                  std::chrono::duration_cast<std::chrono::seconds>(kDrainTimeout).count());
-        // Long polls answer at once with no messages, so they do not hold up the drain.
+        // Long polls return at once with no messages, so they do not hold up the drain.
         queues.stop();
         shutdown.spawn(drain_then(server, stop_everything), "drain");
         signals.async_wait(on_signal);

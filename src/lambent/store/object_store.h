@@ -162,7 +162,7 @@ class ObjectStore {
 
   // Fails with Errc::conflict when the bucket exists.
   Task<Status> create_bucket(BucketRecord bucket);
-  // Fails with Errc::not_found when there is no such bucket and Errc::conflict when it holds
+  // Fails with Errc::not_found when there is no such bucket and Errc::conflict when it contains
   // objects. Its multipart uploads are aborted.
   Task<Status> delete_bucket(std::string name);
   // Stores a notification configuration and queues `events` in the same transaction.

@@ -27,7 +27,7 @@ struct QueueRecord {
 };
 
 // A message as stored. `seq` orders the messages of a queue (send order) and is unique per
-// queue; receipt_token changes on every receive, so an old receipt handle is told apart.
+// queue; receipt_token changes on every receive, so an old receipt handle can be recognised.
 struct MessageRecord {
   std::int64_t seq = 0;
   std::string id;

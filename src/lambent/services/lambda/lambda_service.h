@@ -35,8 +35,8 @@ class LambdaService {
   void set_function_urls(FunctionUrlCatalog* urls) { function_urls_ = urls; }
   // Enables AddPermission, RemovePermission and GetPolicy; DeleteFunction removes the policies.
   void set_policies(PolicyCatalog* policies) { policies_ = policies; }
-  // Enables the event source mapping operations over `mappings`; `queues` answers what they
-  // need to know of a queue (null: no queue exists).
+  // Enables the event source mapping operations over `mappings`; `queues` describes the queues
+  // they name (null: no queue exists).
   void set_event_source_mappings(sources::MappingCatalog* mappings,
                                  const sources::QueueSource* queues) {
     mappings_ = mappings;

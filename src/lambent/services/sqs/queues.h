@@ -26,7 +26,7 @@
 //
 // Every queue and message lives in memory and in the QueueStore. Each change (send, receive,
 // delete, visibility change, dead-letter move) is committed to SQLite before the call resumes,
-// so everything a caller was told succeeded survives a crash. All methods run on the executor
+// so every change reported as done survives a crash. All methods run on the executor
 // given to the constructor (the control-plane thread) and are not thread-safe.
 //
 // Errors carry the SQS query error code in Error::type (errors.h), for example

@@ -6,7 +6,7 @@
 
 // The SQS API (2012-11-05) on the edge port, in the query protocol (Debian's boto3 1.26, AWS
 // CLI 2.9) and the JSON 1.0 protocol (newer SDKs). Decodes each request (protocol.h), runs the
-// operation on Queues and encodes the answer in the caller's protocol. Operations of the model
+// operation on Queues and encodes the response in the caller's protocol. Operations of the model
 // that Lambent does not serve (permissions, message move tasks) get UnsupportedOperation.
 // Queue URLs are http://<Host header>/<account>/<queue name>. Runs on the control-plane
 // executor; `queues` must outlive the service.

@@ -589,3 +589,20 @@ def test_async_failure_destination_queue(server, sqs):
     record = json.loads(messages[0]["Body"])
     assert record["requestPayload"] == {"n": 7}
     assert record["requestContext"]["condition"] == "RetriesExhausted"
+
+
+@pytest.mark.parametrize("parameter,value,rule", [
+    ("MaxNumberOfMessages", 0, "Must be between 1 and 10, if provided."),
+    ("MaxNumberOfMessages", 11, "Must be between 1 and 10, if provided."),
+    ("VisibilityTimeout", -1, "Must be >= 0 and <= 43200, if provided."),
+    ("VisibilityTimeout", 43201, "Must be >= 0 and <= 43200, if provided."),
+    ("WaitTimeSeconds", 21, "Must be >= 0 and <= 20, if provided."),
+])
+def test_receive_rejects_out_of_range_values(sqs, parameter, value, rule):
+    url = sqs.create_queue(QueueName=unique_name("range"))["QueueUrl"]
+    response = error_of(sqs.receive_message, QueueUrl=url, **{parameter: value})
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["Error"]["Code"] == "InvalidParameterValue"
+    assert str(value) in response["Error"]["Message"]
+    assert parameter in response["Error"]["Message"]
+    assert rule in response["Error"]["Message"]

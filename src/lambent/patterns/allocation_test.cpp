@@ -39,7 +39,7 @@ TEST(EventPatternAllocation, MatchingAllocatesNothing) {
       R"({"source": "aws.ec2", "detail": {"state": "running", "count": 7, "ip": "10.1.2.3",
           "path": "dir/a/b.png", "name": "ALICE", "a": [{"b": "y"}, {"b": "x"}]}})");
 
-  // The counter sees allocations: parsing an event makes some.
+  // The counter records allocations: parsing an event makes some.
   long start = allocations.load();
   boost::json::value copy = boost::json::parse(R"({"detail": {"state": "running"}})");
   EXPECT_GT(allocations.load(), start);

@@ -13,7 +13,7 @@
 // Persistence of SQS-compatible queues: one row per queue (settable attributes, tags, times)
 // and one row per stored message, plus the FIFO deduplication records of the last 5 minutes.
 // The tables hold the durable state only. services::sqs::Queues keeps the working copy in
-// memory and writes every change here before it answers. Writes resume once their group commit
+// memory and writes every change here before it responds. Writes resume once their group commit
 // is durable; SQL runs on the Sqlite writer thread.
 namespace lambent::store {
 

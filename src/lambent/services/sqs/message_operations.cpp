@@ -268,38 +268,40 @@ Task<Output> send_message_batch(const OperationContext& context) {
   co_return json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}};
 }
 
+namespace {
+
+// Reads an optional integer parameter and rejects a value outside [min, max] with
+// InvalidParameterValue and `rule` as the reason.
+Result<std::optional<std::int64_t>> optional_int_in(const json::object& input,
+                                                    std::string_view name, std::int64_t min,
+                                                    std::int64_t max, std::string_view rule) {
+  auto value = optional_int(input, name);
+  if (!value) return value;
+  if (*value && (**value < min || **value > max)) {
+    return invalid_parameter_value(std::to_string(**value), name, rule);
+  }
+  return value;
+}
+
+}  // namespace
+
 Task<Output> receive_message(const OperationContext& context) {
   auto name = queue_name(context);
   if (!name) co_return std::move(name).error();
   const auto& input = context.call.input;
   ReceiveRequest request;
-  auto max = optional_int(input, "MaxNumberOfMessages");
+  auto max = optional_int_in(input, "MaxNumberOfMessages", 1, kMaxReceiveMessages,
+                             "Must be between 1 and 10, if provided.");
   if (!max) co_return std::move(max).error();
-  if (max->has_value()) {
-    if (**max < 1 || **max > kMaxReceiveMessages) {
-      co_return invalid_parameter_value(std::to_string(**max), "MaxNumberOfMessages",
-                                        "Must be between 1 and 10, if provided.");
-    }
-    request.max_messages = static_cast<int>(**max);
-  }
-  auto visibility = optional_int(input, "VisibilityTimeout");
+  if (*max) request.max_messages = static_cast<int>(**max);
+  auto visibility = optional_int_in(input, "VisibilityTimeout", 0, kMaxVisibilityTimeout,
+                                    "Must be >= 0 and <= 43200, if provided.");
   if (!visibility) co_return std::move(visibility).error();
-  if (visibility->has_value()) {
-    if (**visibility < 0 || **visibility > kMaxVisibilityTimeout) {
-      co_return invalid_parameter_value(std::to_string(**visibility), "VisibilityTimeout",
-                                        "Must be >= 0 and <= 43200, if provided.");
-    }
-    request.visibility_timeout = static_cast<int>(**visibility);
-  }
-  auto wait = optional_int(input, "WaitTimeSeconds");
+  if (*visibility) request.visibility_timeout = static_cast<int>(**visibility);
+  auto wait = optional_int_in(input, "WaitTimeSeconds", 0, kMaxWaitSeconds,
+                              "Must be >= 0 and <= 20, if provided.");
   if (!wait) co_return std::move(wait).error();
-  if (wait->has_value()) {
-    if (**wait < 0 || **wait > kMaxWaitSeconds) {
-      co_return invalid_parameter_value(std::to_string(**wait), "WaitTimeSeconds",
-                                        "Must be >= 0 and <= 20, if provided.");
-    }
-    request.wait_seconds = static_cast<int>(**wait);
-  }
+  if (*wait) request.wait_seconds = static_cast<int>(**wait);
   auto system_names = string_list(input, "AttributeNames");
   if (!system_names) co_return std::move(system_names).error();
   auto more_names = string_list(input, "MessageSystemAttributeNames");
